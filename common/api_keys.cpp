@@ -1,0 +1,22 @@
+#include "common/api_keys.hpp"
+
+#include "common/ids.hpp"
+#include "common/sha256.hpp"
+
+namespace profiled {
+
+// A new random key of the kind.
+generated_key generate_api_key(key_kind kind)
+{
+    // 40 base62 characters carry about 238 bits: unguessable, so a plain hash is enough to store.
+    std::string key = (kind == key_kind::public_key ? "pk_" : "sk_") + random_base62(40);
+    return {key, api_key_prefix(key), hash_api_key(key)};
+}
+
+// What is stored and looked up for a key.
+std::string hash_api_key(std::string_view key) { return sha256_hex(key); }
+
+// The part of a key that is safe to show.
+std::string api_key_prefix(std::string_view key) { return std::string(key.substr(0, 11)); }
+
+} // namespace profiled

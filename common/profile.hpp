@@ -1,0 +1,97 @@
+// The domain objects profiled stores: projects' keys, users, companies, jobs.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+namespace profiled {
+
+enum class key_kind { secret, public_key };
+
+// The name of a key kind as shown and stored: "secret" or "public".
+const char* key_kind_name(key_kind kind);
+
+// An API key as stored: only its hash, never the key itself.
+struct api_key_record {
+    std::int64_t id = 0;
+    std::int64_t project_id = 0;
+    std::string project;
+    key_kind kind = key_kind::secret;
+    std::string prefix; // the first characters of the key, safe to show
+    std::string key_hash;
+    std::int64_t created_at = 0;
+    std::optional<std::int64_t> revoked_at;
+};
+
+// A user profile as stored and shown.
+struct user_profile {
+    std::string user_id;   // the client's id
+    std::string id;        // internal, "usr_" + 16 base62
+    std::optional<std::string> email;
+    std::optional<std::string> phone;
+    std::optional<std::string> company_id;
+    boost::json::object properties;
+    boost::json::object origin;
+    std::vector<std::string> aliases;
+    std::int64_t created_at = 0;
+    std::int64_t updated_at = 0;
+};
+
+// A company profile as stored and shown.
+struct company_profile {
+    std::string company_id;
+    boost::json::object properties;
+    std::int64_t created_at = 0;
+    std::int64_t updated_at = 0;
+};
+
+// A change to one user: fields given overwrite, fields absent stay as they are.
+struct user_change {
+    std::string user_id;
+    std::optional<std::string> email;
+    std::optional<std::string> phone;
+    std::optional<std::string> company_id;
+    boost::json::object properties;
+    boost::json::object origin;
+};
+
+// A change to one company: properties given overwrite, the rest stay.
+struct company_change {
+    std::string company_id;
+    boost::json::object properties;
+};
+
+// A bulk job as stored.
+struct job_record {
+    std::int64_t rowid = 0;
+    std::string job_id;
+    std::int64_t project_id = 0;
+    std::string type;   // "users" | "companies"
+    std::string status; // "queued" | "running" | "done" | "failed"
+    std::string filename;
+    std::int64_t file_size = 0;
+    std::int64_t total_rows = 0;
+    std::int64_t processed_rows = 0;
+    std::int64_t failed_rows = 0;
+    std::int64_t checkpoint_offset = 0; // byte offset of the next unread row in the spool file
+    std::int64_t checkpoint_line = 0;   // physical line number of the last consumed line
+    std::optional<std::string> error;
+    std::optional<std::string> idempotency_key;
+    std::int64_t submitted_at = 0;
+    std::optional<std::int64_t> started_at;
+    std::optional<std::int64_t> finished_at;
+};
+
+// One row of a bulk job that could not be applied.
+struct job_row_error {
+    std::int64_t line = 0;
+    std::string row_id;
+    std::string field;
+    std::string message;
+};
+
+} // namespace profiled

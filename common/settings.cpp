@@ -1,0 +1,114 @@
+#include "common/settings.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+
+namespace profiled {
+namespace po = boost::program_options;
+
+namespace {
+
+// Every setting of `profiled serve`, with its default; the INI file and PROFILED_* use the same names.
+po::options_description setting_options(server_settings& s, std::string& format, std::string& level)
+{
+    po::options_description d("profiled serve options");
+    // clang-format off
+    d.add_options()
+        ("listen", po::value(&s.listen)->default_value(s.listen), "HOST:PORT to listen on; port 0 picks a free port")
+        ("data-dir", po::value(&s.data_dir)->default_value(s.data_dir), "directory holding profiled.db and spool/")
+        ("log-format", po::value(&format)->default_value("logfmt"), "logfmt or json")
+        ("log-level", po::value(&level)->default_value("info"), "debug, info, warn or error")
+        ("access-log", po::value(&s.access_log)->default_value(false)->implicit_value(true), "log one line per request")
+        ("max-body-bytes", po::value(&s.max_body_bytes)->default_value(s.max_body_bytes), "largest single request body")
+        ("max-upload-bytes", po::value(&s.max_upload_bytes)->default_value(s.max_upload_bytes), "largest bulk upload")
+        ("max-job-rows", po::value(&s.max_job_rows)->default_value(s.max_job_rows), "most rows in one bulk job")
+        ("max-header-bytes", po::value(&s.max_header_bytes)->default_value(s.max_header_bytes), "largest request header block")
+        ("rows-per-minute", po::value(&s.rows_per_minute)->default_value(s.rows_per_minute), "bulk rows applied per minute per project; 0 = unlimited")
+        ("rows-burst", po::value(&s.rows_burst)->default_value(s.rows_burst), "bulk rows a project may take at once")
+        ("max-queued-jobs", po::value(&s.max_queued_jobs)->default_value(s.max_queued_jobs), "queued jobs per project before 429")
+        ("read-timeout", po::value(&s.read_timeout_seconds)->default_value(s.read_timeout_seconds), "seconds to receive a request")
+        ("idle-timeout", po::value(&s.idle_timeout_seconds)->default_value(s.idle_timeout_seconds), "seconds a keep-alive connection may idle")
+        ("shutdown-grace", po::value(&s.shutdown_grace_seconds)->default_value(s.shutdown_grace_seconds), "seconds in-flight requests get on shutdown");
+    // clang-format on
+    return d;
+}
+
+// PROFILED_DATA_DIR -> data-dir, for the options that exist; "" for every other variable.
+std::string environment_name_to_option(const po::options_description& known, const std::string& variable)
+{
+    static constexpr std::string_view prefix = "PROFILED_";
+    if (variable.rfind(prefix, 0) != 0)
+        return {};
+    std::string name = variable.substr(prefix.size());
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) {
+        return c == '_' ? '-' : static_cast<char>(std::tolower(c));
+    });
+    if (name == "config")
+        return name;
+    return known.find_nothrow(name, false) ? name : std::string();
+}
+
+} // namespace
+
+// Reads the settings from args, the environment and the config file.
+settings_outcome load_server_settings(const std::vector<std::string>& args)
+{
+    settings_outcome out;
+    server_settings& s = out.settings;
+    std::string format, level;
+    po::options_description settings = setting_options(s, format, level);
+
+    po::options_description cli("Usage: profiled serve [options]");
+    cli.add_options()("help,h", "show this help")("config", po::value(&s.config_file),
+                                                  "INI file with the same keys as these flags (key = value)");
+    cli.add(settings);
+
+    po::options_description env_options;
+    env_options.add_options()("config", po::value<std::string>());
+    env_options.add(settings);
+
+    po::variables_map vm;
+    try {
+        // Earlier stores win: flags, then environment, then the file, then the defaults.
+        po::store(po::command_line_parser(args).options(cli).run(), vm);
+        if (vm.count("help")) {
+            out.show_help = true;
+            std::ostringstream help;
+            help << cli;
+            out.help_text = help.str();
+            return out;
+        }
+        po::store(po::parse_environment(env_options,
+                                         [&](const std::string& v) { return environment_name_to_option(env_options, v); }),
+                  vm);
+        if (vm.count("config") && !vm["config"].as<std::string>().empty()) {
+            const std::string path = vm["config"].as<std::string>();
+            std::ifstream file(path);
+            if (!file)
+                throw std::runtime_error(fmt::format("cannot read config file {}", path));
+            po::store(po::parse_config_file(file, settings, false), vm);
+        }
+        po::notify(vm);
+    } catch (const po::error& e) {
+        throw std::runtime_error(e.what());
+    }
+
+    if (!parse_log_format(format, s.format))
+        throw std::runtime_error(fmt::format("log-format must be logfmt or json, not '{}'", format));
+    if (!parse_log_level(level, s.level))
+        throw std::runtime_error(fmt::format("log-level must be debug, info, warn or error, not '{}'", level));
+    if (s.rows_per_minute < 0 || s.rows_burst < 1)
+        throw std::runtime_error("rows-per-minute must be 0 or more and rows-burst 1 or more");
+    if (s.max_upload_bytes == 0 || s.max_job_rows == 0 || s.max_body_bytes == 0)
+        throw std::runtime_error("max-upload-bytes, max-job-rows and max-body-bytes must be positive");
+    if (s.data_dir.empty())
+        throw std::runtime_error("data-dir must not be empty");
+    return out;
+}
+
+} // namespace profiled

@@ -1,0 +1,43 @@
+// `profiled serve` settings: flags over PROFILED_* environment over the INI file over defaults.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/log.hpp"
+
+namespace profiled {
+
+struct server_settings {
+    std::string listen = "127.0.0.1:8080";
+    std::string data_dir = "/var/lib/profiled";
+    std::string config_file;
+    log_format format = log_format::logfmt;
+    log_level level = log_level::info;
+    bool access_log = false;
+
+    std::uint64_t max_body_bytes = 1024 * 1024;             // single (non-bulk) requests
+    std::uint64_t max_upload_bytes = 50ull * 1024 * 1024;   // one bulk upload
+    std::uint64_t max_job_rows = 10000;                     // rows in one bulk job
+    std::uint32_t max_header_bytes = 16 * 1024;
+    double rows_per_minute = 1200;                          // per project; 0 = unlimited
+    double rows_burst = 100;
+    std::uint32_t max_queued_jobs = 100;                    // per project
+    std::uint32_t read_timeout_seconds = 30;
+    std::uint32_t idle_timeout_seconds = 60;
+    std::uint32_t shutdown_grace_seconds = 10;
+};
+
+// What parsing the command line decided.
+struct settings_outcome {
+    server_settings settings;
+    bool show_help = false;
+    std::string help_text;
+};
+
+// Reads the settings from args (without the program and command names), the environment and the config file.
+// Throws std::runtime_error with a message fit for the operator when anything is invalid.
+settings_outcome load_server_settings(const std::vector<std::string>& args);
+
+} // namespace profiled

@@ -1,0 +1,120 @@
+// A thin RAII layer over SQLite: connections, cached prepared statements, queries, transactions.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace profiled {
+
+// Broken infrastructure reported by SQLite: thrown, caught at the handler boundary.
+class sqlite_error : public std::runtime_error {
+public:
+    sqlite_error(int code, const std::string& message);
+    int code() const noexcept { return code_; }
+    // True when the database or its disk is full (SQLITE_FULL).
+    bool disk_full() const noexcept;
+
+private:
+    int code_;
+};
+
+// One bound, stepping statement; resets and clears its bindings when it goes out of scope.
+class sqlite_query {
+public:
+    sqlite_query(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+    sqlite_query(sqlite_query&& other) noexcept : db_(other.db_), stmt_(other.stmt_) { other.stmt_ = nullptr; }
+    sqlite_query(const sqlite_query&) = delete;
+    sqlite_query& operator=(const sqlite_query&) = delete;
+    ~sqlite_query();
+
+    // Binds parameter i (1-based).
+    void bind(int i, std::int64_t v);
+    void bind(int i, int v) { bind(i, static_cast<std::int64_t>(v)); }
+    void bind(int i, double v);
+    void bind(int i, std::string_view v);
+    void bind(int i, const std::string& v) { bind(i, std::string_view(v)); }
+    void bind(int i, const char* v) { bind(i, std::string_view(v)); }
+    void bind(int i, std::nullopt_t);
+    template <typename T>
+    void bind(int i, const std::optional<T>& v)
+    {
+        if (v)
+            bind(i, *v);
+        else
+            bind(i, std::nullopt);
+    }
+
+    // Advances to the next row; false when done.
+    bool step();
+    // Runs a statement that returns no rows.
+    void run();
+
+    std::int64_t int64(int col) const;
+    double real(int col) const;
+    std::string text(int col) const;
+    std::optional<std::string> optional_text(int col) const;
+    std::optional<std::int64_t> optional_int64(int col) const;
+    bool is_null(int col) const;
+
+private:
+    sqlite3* db_;
+    sqlite3_stmt* stmt_;
+};
+
+// An open SQLite connection with a cache of prepared statements.
+class sqlite_connection {
+public:
+    // Opens (creating if asked) the database file and sets the connection's pragmas.
+    sqlite_connection(const std::string& path, bool read_only);
+    ~sqlite_connection();
+    sqlite_connection(const sqlite_connection&) = delete;
+    sqlite_connection& operator=(const sqlite_connection&) = delete;
+
+    // Runs one or more statements that return nothing (DDL, pragmas, BEGIN/COMMIT).
+    void exec(const std::string& sql);
+
+    // Prepares sql once per connection and binds args to it.
+    template <typename... Args>
+    sqlite_query query(std::string_view sql, const Args&... args)
+    {
+        sqlite_query q(db_, cached(sql));
+        int i = 0;
+        (q.bind(++i, args), ...);
+        return q;
+    }
+
+    std::int64_t last_insert_rowid() const;
+    int changes() const;
+    sqlite3* handle() const { return db_; }
+
+private:
+    sqlite3_stmt* cached(std::string_view sql);
+
+    sqlite3* db_ = nullptr;
+    std::unordered_map<std::string, sqlite3_stmt*> statements_;
+};
+
+// Rolls back unless commit() was called.
+class sqlite_transaction {
+public:
+    explicit sqlite_transaction(sqlite_connection& db, bool immediate = true);
+    ~sqlite_transaction();
+    void commit();
+
+private:
+    sqlite_connection& db_;
+    bool open_ = true;
+};
+
+// Sends SQLite's own error log to our logger; call once before opening connections.
+void route_sqlite_log_to_logger();
+
+} // namespace profiled

@@ -1,0 +1,301 @@
+#include "daemon/http_server.hpp"
+
+#include <chrono>
+#include <list>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <fmt/format.h>
+
+#include "common/log.hpp"
+#include "daemon/router.hpp"
+#include "daemon/server_context.hpp"
+
+namespace profiled {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+using namespace std::chrono_literals;
+
+namespace {
+constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+
+// One open connection; busy while a request is being read or answered.
+struct session_state {
+    beast::tcp_stream* stream = nullptr;
+    bool busy = false;
+};
+
+// True for errors that only mean the peer went away or we closed the socket.
+bool is_disconnect(const boost::system::error_code& ec)
+{
+    return ec == http::error::end_of_stream || ec == net::error::eof || ec == net::error::operation_aborted ||
+           ec == net::error::connection_reset || ec == beast::error::timeout || ec == net::error::broken_pipe ||
+           ec == net::error::bad_descriptor || ec == http::error::partial_message;
+}
+
+// Copies a Beast request header into the handler-facing request.
+http_request to_request(const http::request_header<>& h, const std::string& remote)
+{
+    http_request req;
+    req.method = std::string(h.method_string());
+    req.target = std::string(h.target());
+    auto q = req.target.find('?');
+    req.path = req.target.substr(0, q);
+    if (q != std::string::npos)
+        req.query = req.target.substr(q + 1);
+    for (const auto& field : h) {
+        std::string name(field.name_string());
+        for (auto& c : name)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        req.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
+    req.remote = remote;
+    return req;
+}
+
+// The Beast response for a handler's response.
+http::response<http::string_body> to_beast(http_response&& r, unsigned version, bool keep_alive)
+{
+    http::response<http::string_body> res{static_cast<http::status>(r.status), version};
+    res.set(http::field::server, "profiled/" PROFILED_VERSION);
+    res.set(http::field::content_type, r.content_type);
+    for (auto& [name, value] : r.headers)
+        res.set(name, value);
+    res.body() = std::move(r.body);
+    res.keep_alive(keep_alive);
+    res.prepare_payload();
+    return res;
+}
+
+} // namespace
+
+struct http_server::impl {
+    impl(net::io_context& io_, router& routes_, server_context& ctx_) : io(io_), routes(routes_), ctx(ctx_), acceptor(io_)
+    {
+    }
+
+    net::io_context& io;
+    router& routes;
+    server_context& ctx;
+    tcp::acceptor acceptor;
+    bool accepting = true;
+    std::list<session_state> sessions;
+    std::size_t in_flight = 0;
+
+    net::awaitable<void> accept_loop();
+    net::awaitable<void> run_session(tcp::socket socket);
+    net::awaitable<http_response> dispatch(const route_match& match, const http_request& request);
+    net::awaitable<bool> write(beast::tcp_stream& stream, http_response&& r, unsigned version, bool keep_alive);
+};
+
+// Accepts connections until stop_accepting().
+net::awaitable<void> http_server::impl::accept_loop()
+{
+    while (accepting) {
+        auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
+        if (ec) {
+            if (ec == net::error::operation_aborted || !accepting)
+                break;
+            log_event(log_level::warn, "http.accept_failed", ec.message());
+            // Out of descriptors and similar: back off instead of spinning.
+            net::steady_timer pause(io, 50ms);
+            co_await pause.async_wait(use_tuple);
+            continue;
+        }
+        net::co_spawn(io, run_session(std::move(socket)), [](std::exception_ptr e) {
+            if (e) {
+                try {
+                    std::rethrow_exception(e);
+                } catch (const std::exception& ex) {
+                    log_event(log_level::error, "http.session_failed", ex.what());
+                }
+            }
+        });
+    }
+}
+
+// Runs a handler and waits for its response, which may come from the writer thread.
+net::awaitable<http_response> http_server::impl::dispatch(const route_match& match, const http_request& request)
+{
+    co_return co_await net::async_initiate<const net::use_awaitable_t<>&, void(http_response)>(
+        [this, &match, &request](auto handler) {
+            auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+            routes.dispatch(match, request, [shared](http_response r) {
+                auto ex = net::get_associated_executor(*shared);
+                net::post(ex, [shared, r = std::move(r)]() mutable { (*shared)(std::move(r)); });
+            });
+        },
+        net::use_awaitable);
+}
+
+// Writes one response; false when the connection broke.
+net::awaitable<bool> http_server::impl::write(beast::tcp_stream& stream, http_response&& r, unsigned version,
+                                              bool keep_alive)
+{
+    auto res = to_beast(std::move(r), version, keep_alive);
+    stream.expires_after(std::chrono::seconds(ctx.settings.read_timeout_seconds));
+    auto [ec, n] = co_await http::async_write(stream, res, use_tuple);
+    co_return !ec;
+}
+
+// Reads requests off one connection and answers them, until close, error or shutdown.
+net::awaitable<void> http_server::impl::run_session(tcp::socket socket)
+{
+    std::string remote;
+    {
+        boost::system::error_code ec;
+        auto ep = socket.remote_endpoint(ec);
+        if (!ec)
+            remote = fmt::format("{}:{}", ep.address().to_string(), ep.port());
+    }
+    beast::tcp_stream stream(std::move(socket));
+    auto state = sessions.insert(sessions.end(), session_state{&stream, false});
+    beast::flat_buffer buffer;
+    bool first = true;
+    const auto& s = ctx.settings;
+
+    while (accepting) {
+        http::request_parser<http::empty_body> parser;
+        parser.header_limit(s.max_header_bytes);
+        // The first request gets the read timeout; later ones the keep-alive idle timeout.
+        stream.expires_after(std::chrono::seconds(first ? s.read_timeout_seconds : s.idle_timeout_seconds));
+        first = false;
+        auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
+        if (ec) {
+            if (ec == http::error::header_limit)
+                co_await write(stream,
+                               error_response({errc::payload_too_large, "headers_too_large",
+                                               fmt::format("request headers exceed {} bytes", s.max_header_bytes),
+                                               {}}),
+                               11, false);
+            else if (!is_disconnect(ec))
+                co_await write(stream,
+                               error_response(bad_body("malformed_request", "malformed HTTP request: " + ec.message())),
+                               11, false);
+            break;
+        }
+        state->busy = true;
+        ++in_flight;
+        const auto& header = parser.get();
+        unsigned version = header.version();
+        bool keep_alive = header.keep_alive();
+        http_request request = to_request(header, remote);
+        route_match match = routes.match(request.method, request.target);
+        http_response response;
+        bool has_body = parser.content_length().value_or(0) > 0 || parser.chunked();
+
+        if (match.error) {
+            response = error_response(*match.error);
+            // The body was not read, so the connection cannot carry another request.
+            response.close = has_body;
+        } else {
+            if (beast::iequals(header[http::field::expect], "100-continue")) {
+                http::response<http::empty_body> cont{http::status::continue_, version};
+                stream.expires_after(std::chrono::seconds(s.read_timeout_seconds));
+                co_await http::async_write(stream, cont, use_tuple);
+            }
+            http::request_parser<http::string_body> body_parser(std::move(parser));
+            body_parser.body_limit(s.max_body_bytes);
+            stream.expires_after(std::chrono::seconds(s.read_timeout_seconds));
+            auto [body_ec, body_n] = co_await http::async_read(stream, buffer, body_parser, use_tuple);
+            if (body_ec == http::error::body_limit) {
+                response = error_response({errc::payload_too_large, "body_too_large",
+                                           fmt::format("request body exceeds {} bytes", s.max_body_bytes), {}});
+                response.close = true;
+            } else if (body_ec && is_disconnect(body_ec)) {
+                --in_flight;
+                break;
+            } else if (body_ec) {
+                response = error_response(bad_body("malformed_request", "malformed HTTP body: " + body_ec.message()));
+                response.close = true;
+            } else {
+                request.body = std::move(body_parser.get().body());
+                response = co_await dispatch(match, request);
+            }
+        }
+        bool keep = keep_alive && !response.close && accepting;
+        bool written = co_await write(stream, std::move(response), version, keep);
+        --in_flight;
+        state->busy = false;
+        if (!written || !keep)
+            break;
+    }
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream.close();
+    sessions.erase(state);
+}
+
+http_server::http_server(net::io_context& io, router& routes, server_context& ctx)
+    : impl_(std::make_unique<impl>(io, routes, ctx))
+{
+}
+
+http_server::~http_server() = default;
+
+// Binds and listens on host:port; returns the bound port.
+std::uint16_t http_server::listen(const std::string& host_port)
+{
+    auto colon = host_port.rfind(':');
+    if (colon == std::string::npos)
+        throw std::runtime_error(fmt::format("listen address '{}' must be HOST:PORT", host_port));
+    std::string host = host_port.substr(0, colon);
+    std::string port = host_port.substr(colon + 1);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+        host = host.substr(1, host.size() - 2);
+    tcp::resolver resolver(impl_->io);
+    boost::system::error_code ec;
+    auto results = resolver.resolve(host, port, tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+    if (ec || results.empty())
+        throw std::runtime_error(fmt::format("cannot resolve listen address '{}': {}", host_port, ec.message()));
+    tcp::endpoint endpoint = results.begin()->endpoint();
+    auto& acceptor = impl_->acceptor;
+    acceptor.open(endpoint.protocol());
+    acceptor.set_option(net::socket_base::reuse_address(true));
+    acceptor.bind(endpoint, ec);
+    if (ec)
+        throw std::runtime_error(fmt::format("cannot listen on {}: {}", host_port, ec.message()));
+    acceptor.listen(net::socket_base::max_listen_connections);
+    return acceptor.local_endpoint().port();
+}
+
+// Starts accepting connections.
+void http_server::start()
+{
+    net::co_spawn(impl_->io, impl_->accept_loop(), net::detached);
+}
+
+// Stops accepting; idle keep-alive connections are closed, in-flight requests finish.
+void http_server::stop_accepting()
+{
+    impl_->accepting = false;
+    boost::system::error_code ignored;
+    impl_->acceptor.close(ignored);
+    for (auto& s : impl_->sessions) {
+        if (!s.busy)
+            s.stream->socket().cancel(ignored);
+    }
+}
+
+std::size_t http_server::open_sessions() const { return impl_->sessions.size(); }
+std::size_t http_server::requests_in_flight() const { return impl_->in_flight; }
+
+// Closes every connection now.
+void http_server::close_all()
+{
+    boost::system::error_code ignored;
+    for (auto& s : impl_->sessions)
+        s.stream->socket().cancel(ignored);
+}
+
+} // namespace profiled

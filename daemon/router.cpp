@@ -1,0 +1,146 @@
+#include "daemon/router.hpp"
+
+#include <boost/url/parse.hpp>
+#include <fmt/format.h>
+
+#include "common/log.hpp"
+#include "common/sqlite.hpp"
+#include "daemon/auth.hpp"
+
+namespace profiled {
+
+// The decoded path of a request target, split into segments.
+std::optional<std::vector<std::string>> split_path(std::string_view target)
+{
+    auto url = boost::urls::parse_origin_form(target);
+    if (!url)
+        return std::nullopt;
+    std::vector<std::string> out;
+    for (auto segment : url->segments())
+        out.push_back(segment);
+    // "/v1/users/" has a trailing empty segment; treat it like "/v1/users".
+    if (!out.empty() && out.back().empty())
+        out.pop_back();
+    return out;
+}
+
+// Adds a route.
+void router::add(std::string method, std::string pattern, route_options options, route_handler handler)
+{
+    route r{std::move(method), pattern, {}, options, std::move(handler)};
+    // Patterns hold {name} placeholders, which are not valid URL characters: split them by hand.
+    std::string_view rest(pattern);
+    while (!rest.empty()) {
+        rest.remove_prefix(1); // the '/'
+        auto slash = rest.find('/');
+        r.segments.emplace_back(rest.substr(0, slash));
+        rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
+    }
+    routes_.push_back(std::move(r));
+}
+
+// Finds the route for method and path.
+route_match router::match(std::string_view method, std::string_view target) const
+{
+    route_match out;
+    auto segments = split_path(target);
+    if (!segments) {
+        out.error = api_error{errc::bad_request, "invalid_path", "the request target is not a valid path", {}};
+        return out;
+    }
+    std::vector<std::string> allowed;
+    for (const auto& r : routes_) {
+        if (r.segments.size() != segments->size())
+            continue;
+        std::vector<std::string> params;
+        bool same = true;
+        for (std::size_t i = 0; i < r.segments.size() && same; ++i) {
+            const std::string& want = r.segments[i];
+            if (want.size() > 2 && want.front() == '{' && want.back() == '}') {
+                if ((*segments)[i].empty())
+                    same = false;
+                else
+                    params.push_back((*segments)[i]);
+            } else {
+                same = want == (*segments)[i];
+            }
+        }
+        if (!same)
+            continue;
+        if (r.method == method) {
+            out.matched = &r;
+            out.params = std::move(params);
+            return out;
+        }
+        allowed.push_back(r.method);
+    }
+    if (allowed.empty()) {
+        out.error = api_error{errc::not_found, "route_not_found", fmt::format("no endpoint at {}", target), {}};
+    } else {
+        std::string list;
+        for (const auto& m : allowed)
+            list += (list.empty() ? "" : ", ") + m;
+        out.error = api_error{errc::method_not_allowed, "method_not_allowed",
+                              fmt::format("{} is not allowed here; allowed: {}", method, list), {}};
+    }
+    return out;
+}
+
+namespace {
+
+// True when a Content-Type header value names JSON (parameters such as charset allowed).
+bool is_json_content_type(std::string_view value)
+{
+    auto semicolon = value.find(';');
+    std::string_view type = value.substr(0, semicolon);
+    while (!type.empty() && type.back() == ' ')
+        type.remove_suffix(1);
+    std::string lower(type);
+    for (auto& c : lower)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return lower == "application/json" || (lower.starts_with("application/") && lower.ends_with("+json"));
+}
+
+} // namespace
+
+// Checks auth and content type, runs the handler, and turns exceptions into error responses.
+void router::dispatch(const route_match& match, const http_request& request, responder respond)
+{
+    const route& r = *match.matched;
+    try {
+        request_context ctx{request, match.params, std::nullopt};
+        if (r.options.auth == auth_rule::secret_key || r.options.auth == auth_rule::header_key) {
+            auto key = authenticate_header(keys_, request.header("authorization"));
+            if (!key)
+                return respond(error_response(key.error()));
+            if (r.options.auth == auth_rule::secret_key) {
+                if (auto denied = require_secret(*key, r.method + " " + r.pattern))
+                    return respond(error_response(*denied));
+            }
+            ctx.key = std::move(*key);
+        }
+        if (r.options.json_body) {
+            std::string_view type = request.header("content-type");
+            // A missing Content-Type is read as JSON; a different one is refused.
+            if (!type.empty() && !is_json_content_type(type))
+                return respond(error_response({errc::unsupported_media_type, "unsupported_media_type",
+                                               fmt::format("Content-Type must be application/json, not {}", type),
+                                               {}}));
+        }
+        r.handler(ctx, respond);
+    } catch (const api_exception& e) {
+        respond(error_response(e.error()));
+    } catch (const sqlite_error& e) {
+        log_event(log_level::error, "http.error", e.what(), {{"route", r.pattern}, {"method", r.method}});
+        if (e.disk_full())
+            respond(error_response({errc::insufficient_storage, "disk_full",
+                                    "the server's disk is full; retry later", {}}));
+        else
+            respond(error_response(internal_error()));
+    } catch (const std::exception& e) {
+        log_event(log_level::error, "http.error", e.what(), {{"route", r.pattern}, {"method", r.method}});
+        respond(error_response(internal_error()));
+    }
+}
+
+} // namespace profiled

@@ -1,0 +1,72 @@
+// The routing table: (method, path pattern) -> handler; 404 and 405 fall out of it.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/profile.hpp"
+#include "common/store.hpp"
+#include "daemon/http_message.hpp"
+
+namespace profiled {
+
+enum class auth_rule {
+    none,       // health, readiness, metrics
+    secret_key, // Authorization header, secret key
+    header_key, // Authorization header, any live key (the handler decides)
+    body_key,   // apiKey in the JSON body; the handler authenticates
+};
+
+struct route_options {
+    auth_rule auth = auth_rule::secret_key;
+    bool json_body = false; // the body must be JSON (415 otherwise)
+    bool upload = false;    // the body is streamed by the session to an upload sink, not buffered
+};
+
+// What a handler gets: the request, its path parameters and the authenticated key.
+struct request_context {
+    const http_request& request;
+    std::vector<std::string> params;
+    std::optional<api_key_record> key;
+};
+
+using route_handler = std::function<void(request_context&, responder)>;
+
+struct route {
+    std::string method;
+    std::string pattern; // e.g. /v1/users/{user_id}; also the route label in logs and metrics
+    std::vector<std::string> segments;
+    route_options options;
+    route_handler handler;
+};
+
+// The route that matches a request, with its decoded path parameters, or the error to answer.
+struct route_match {
+    const route* matched = nullptr;
+    std::vector<std::string> params;
+    std::optional<api_error> error;
+};
+
+class router {
+public:
+    explicit router(store_reader& keys) : keys_(keys) {}
+
+    // Adds a route; {name} segments match one decoded path segment.
+    void add(std::string method, std::string pattern, route_options options, route_handler handler);
+    // Finds the route for method and path: a match, or a 404 / 405 error.
+    route_match match(std::string_view method, std::string_view target) const;
+    // Checks auth and content type, runs the handler, and turns exceptions into error responses.
+    void dispatch(const route_match& match, const http_request& request, responder respond);
+
+private:
+    store_reader& keys_;
+    std::vector<route> routes_;
+};
+
+// The decoded path of a request target, split into segments; nullopt when the target is not a valid path.
+std::optional<std::vector<std::string>> split_path(std::string_view target);
+
+} // namespace profiled

@@ -1,0 +1,21 @@
+// What every handler shares: settings, the store's reader, the writer, and the server's state.
+#pragma once
+
+#include <atomic>
+
+#include "common/settings.hpp"
+#include "common/store.hpp"
+#include "daemon/writer.hpp"
+
+namespace profiled {
+
+struct server_context {
+    server_settings settings;
+    store& db;
+    store_reader& reader; // io thread only
+    writer& writes;
+    std::atomic<bool> ready{false};    // recovery done and listening
+    std::atomic<bool> stopping{false}; // shutdown begun
+};
+
+} // namespace profiled

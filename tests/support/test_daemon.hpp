@@ -1,0 +1,78 @@
+// The real profiled binary, started on port 0 with a temporary data directory, for integration tests.
+#pragma once
+
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "tests/support/http_client.hpp"
+
+namespace profiled::test {
+
+// A temporary directory removed (with its contents) when the object goes away.
+class temp_dir {
+public:
+    temp_dir();
+    ~temp_dir();
+    temp_dir(const temp_dir&) = delete;
+    temp_dir& operator=(const temp_dir&) = delete;
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+};
+
+// Runs `profiled ARGS...`; returns its exit code and what it printed on stdout and stderr.
+struct command_result {
+    int exit_code = -1;
+    std::string out;
+    std::string err;
+};
+command_result run_profiled(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
+
+// Creates a key with `profiled keys create` and returns it.
+std::string create_key(const std::string& data_dir, const std::string& project, const std::string& kind);
+
+class test_daemon {
+public:
+    // Starts the daemon on 127.0.0.1:0 in its own temp dir with a secret and a public key for project "default".
+    explicit test_daemon(std::vector<std::string> extra_args = {});
+    // Stops it with SIGTERM if still running.
+    ~test_daemon();
+    test_daemon(const test_daemon&) = delete;
+    test_daemon& operator=(const test_daemon&) = delete;
+
+    int port() const { return port_; }
+    const std::string& data_dir() const { return dir_.path(); }
+    const std::string& secret_key() const { return secret_key_; }
+    const std::string& public_key() const { return public_key_; }
+    pid_t pid() const { return pid_; }
+
+    // Starts the process (again) on the same data directory and waits for server.ready.
+    void start();
+    // Sends sig and waits for the process to exit; returns its exit code (or 128 + signal).
+    int stop(int sig = 15);
+    // The daemon's log so far, one parsed JSON object per line.
+    std::vector<boost::json::object> log_lines() const;
+    // The first log line with this event name that appears within timeout_ms, or an empty object.
+    boost::json::object wait_for_event(const std::string& event, int timeout_ms = 10000) const;
+
+    // A request with the secret key in "Authorization: Token ...".
+    http_reply call(const std::string& method, const std::string& target, const std::string& body = "",
+                    header_list headers = {}) const;
+    // POST /v1/identify with the secret key and the API version header.
+    http_reply identify(const std::string& body) const;
+
+private:
+    temp_dir dir_;
+    std::vector<std::string> extra_args_;
+    std::string secret_key_;
+    std::string public_key_;
+    std::string log_path_;
+    pid_t pid_ = -1;
+    int port_ = 0;
+};
+
+} // namespace profiled::test
