@@ -58,7 +58,7 @@ json::object job_to_json(const job_record& j)
         {"submitted_at", format_rfc3339(j.submitted_at)},
         {"started_at", optional_time(j.started_at)},
         {"finished_at", optional_time(j.finished_at)},
-        {"filename", j.filename},
+        {"filename", j.filename.empty() ? json::value(nullptr) : json::value(j.filename)},
         {"file_size", j.file_size},
         {"total_rows", j.total_rows},
         {"processed_rows", j.processed_rows},

@@ -103,7 +103,9 @@ result<identify_request> parse_identify(const json::object& body)
         return company.error();
     if (auto it = body.find("company"); it != body.end() && !it->value().is_null()) {
         // The seed documents call the company's id "id"; DESIGN also accepts "company_id".
-        const char* id_field = company->contains("id") ? "id" : "company_id";
+        // A null "id" next to a "company_id" is the same as no "id".
+        auto id = company->if_contains("id");
+        const char* id_field = id && !id->is_null() ? "id" : "company_id";
         if (!company->contains(id_field))
             return missing_field("company.id");
         auto company_id = required_id(*company, id_field);

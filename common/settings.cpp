@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
@@ -12,6 +13,28 @@ namespace profiled {
 namespace po = boost::program_options;
 
 namespace {
+
+// An unsigned setting that refuses negative text, which lexical_cast would otherwise wrap round to a huge value.
+template <typename T>
+class unsigned_value final : public po::typed_value<T> {
+public:
+    explicit unsigned_value(T* store) : po::typed_value<T>(store) {}
+    void xparse(boost::any& out, const std::vector<std::string>& tokens) const override
+    {
+        for (const auto& t : tokens) {
+            if (t.find('-') != std::string::npos)
+                throw po::invalid_option_value(t);
+        }
+        po::typed_value<T>::xparse(out, tokens);
+    }
+};
+
+// The value semantic for an unsigned setting stored in *store.
+template <typename T>
+po::typed_value<T>* unsigned_setting(T* store)
+{
+    return new unsigned_value<T>(store);
+}
 
 // Every setting of `profiled serve`, with its default; the INI file and PROFILED_* use the same names.
 po::options_description setting_options(server_settings& s, std::string& format, std::string& level)
@@ -24,16 +47,16 @@ po::options_description setting_options(server_settings& s, std::string& format,
         ("log-format", po::value(&format)->default_value("logfmt"), "logfmt or json")
         ("log-level", po::value(&level)->default_value("info"), "debug, info, warn or error")
         ("access-log", po::value(&s.access_log)->default_value(false)->implicit_value(true), "log one line per request")
-        ("max-body-bytes", po::value(&s.max_body_bytes)->default_value(s.max_body_bytes), "largest single request body")
-        ("max-upload-bytes", po::value(&s.max_upload_bytes)->default_value(s.max_upload_bytes), "largest bulk upload")
-        ("max-job-rows", po::value(&s.max_job_rows)->default_value(s.max_job_rows), "most rows in one bulk job")
-        ("max-header-bytes", po::value(&s.max_header_bytes)->default_value(s.max_header_bytes), "largest request header block")
+        ("max-body-bytes", unsigned_setting(&s.max_body_bytes)->default_value(s.max_body_bytes), "largest single request body")
+        ("max-upload-bytes", unsigned_setting(&s.max_upload_bytes)->default_value(s.max_upload_bytes), "largest bulk upload")
+        ("max-job-rows", unsigned_setting(&s.max_job_rows)->default_value(s.max_job_rows), "most rows in one bulk job")
+        ("max-header-bytes", unsigned_setting(&s.max_header_bytes)->default_value(s.max_header_bytes), "largest request header block")
         ("rows-per-minute", po::value(&s.rows_per_minute)->default_value(s.rows_per_minute), "bulk rows applied per minute per project; 0 = unlimited")
         ("rows-burst", po::value(&s.rows_burst)->default_value(s.rows_burst), "bulk rows a project may take at once")
-        ("max-queued-jobs", po::value(&s.max_queued_jobs)->default_value(s.max_queued_jobs), "queued jobs per project before 429")
-        ("read-timeout", po::value(&s.read_timeout_seconds)->default_value(s.read_timeout_seconds), "seconds to receive a request")
-        ("idle-timeout", po::value(&s.idle_timeout_seconds)->default_value(s.idle_timeout_seconds), "seconds a keep-alive connection may idle")
-        ("shutdown-grace", po::value(&s.shutdown_grace_seconds)->default_value(s.shutdown_grace_seconds), "seconds in-flight requests get on shutdown");
+        ("max-queued-jobs", unsigned_setting(&s.max_queued_jobs)->default_value(s.max_queued_jobs), "queued jobs per project before 429")
+        ("read-timeout", unsigned_setting(&s.read_timeout_seconds)->default_value(s.read_timeout_seconds), "seconds to receive a request")
+        ("idle-timeout", unsigned_setting(&s.idle_timeout_seconds)->default_value(s.idle_timeout_seconds), "seconds a keep-alive connection may idle")
+        ("shutdown-grace", unsigned_setting(&s.shutdown_grace_seconds)->default_value(s.shutdown_grace_seconds), "seconds in-flight requests get on shutdown");
     // clang-format on
     return d;
 }
@@ -91,7 +114,11 @@ settings_outcome load_server_settings(const std::vector<std::string>& args)
             std::ifstream file(path);
             if (!file)
                 throw std::runtime_error(fmt::format("cannot read config file {}", path));
-            po::store(po::parse_config_file(file, settings, false), vm);
+            try {
+                po::store(po::parse_config_file(file, settings, false), vm);
+            } catch (const po::error& e) {
+                throw std::runtime_error(fmt::format("config file {}: {}", path, e.what()));
+            }
         }
         po::notify(vm);
     } catch (const po::error& e) {
@@ -102,10 +129,20 @@ settings_outcome load_server_settings(const std::vector<std::string>& args)
         throw std::runtime_error(fmt::format("log-format must be logfmt or json, not '{}'", format));
     if (!parse_log_level(level, s.level))
         throw std::runtime_error(fmt::format("log-level must be debug, info, warn or error, not '{}'", level));
-    if (s.rows_per_minute < 0 || s.rows_burst < 1)
-        throw std::runtime_error("rows-per-minute must be 0 or more and rows-burst 1 or more");
-    if (s.max_upload_bytes == 0 || s.max_job_rows == 0 || s.max_body_bytes == 0)
-        throw std::runtime_error("max-upload-bytes, max-job-rows and max-body-bytes must be positive");
+    if (s.rows_per_minute < 0)
+        throw std::runtime_error("rows-per-minute must be 0 (unlimited) or more");
+    if (s.rows_burst < 1)
+        throw std::runtime_error("rows-burst must be 1 or more");
+    // Zero limits would refuse every request, zero timeouts expire every read at once: refuse them up front.
+    for (auto [name, value] : {std::pair<const char*, std::uint64_t>{"max-body-bytes", s.max_body_bytes},
+                               {"max-upload-bytes", s.max_upload_bytes},
+                               {"max-job-rows", s.max_job_rows},
+                               {"max-header-bytes", s.max_header_bytes},
+                               {"read-timeout", s.read_timeout_seconds},
+                               {"idle-timeout", s.idle_timeout_seconds}}) {
+        if (value == 0)
+            throw std::runtime_error(fmt::format("{} must be 1 or more", name));
+    }
     if (s.data_dir.empty())
         throw std::runtime_error("data-dir must not be empty");
     return out;

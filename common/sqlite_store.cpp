@@ -110,6 +110,17 @@ std::optional<user_profile> find_user_in(sqlite_connection& db, std::int64_t pro
     return user;
 }
 
+// The project's job with this idempotency key, submitted at or after not_before.
+std::optional<job_record> find_job_by_key(sqlite_connection& db, std::int64_t project_id, const std::string& key,
+                                          std::int64_t not_before)
+{
+    auto q = db.query(std::string(job_columns) + "WHERE project_id = ? AND idempotency_key = ? AND submitted_at >= ?",
+                      project_id, key, not_before);
+    if (!q.step())
+        return std::nullopt;
+    return read_job(q);
+}
+
 // Reads through a query_only connection.
 class sqlite_reader final : public store_reader {
 public:
@@ -157,6 +168,12 @@ public:
         if (!q.step())
             return std::nullopt;
         return read_job(q);
+    }
+
+    std::optional<job_record> find_job_by_idempotency_key(std::int64_t project_id, const std::string& key,
+                                                          std::int64_t not_before) override
+    {
+        return find_job_by_key(db_, project_id, key, not_before);
     }
 
     job_page list_jobs(std::int64_t project_id, const std::optional<std::string>& status,
@@ -342,12 +359,7 @@ public:
     std::optional<job_record> find_job_by_idempotency_key(std::int64_t project_id, const std::string& key,
                                                           std::int64_t not_before) override
     {
-        auto q = db_.query(std::string(job_columns) +
-                               "WHERE project_id = ? AND idempotency_key = ? AND submitted_at >= ?",
-                           project_id, key, not_before);
-        if (!q.step())
-            return std::nullopt;
-        return read_job(q);
+        return find_job_by_key(db_, project_id, key, not_before);
     }
 
     void clear_idempotency_key(std::int64_t project_id, const std::string& key) override

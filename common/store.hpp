@@ -34,6 +34,9 @@ public:
     virtual std::optional<user_profile> find_user(std::int64_t project_id, const std::string& user_id) = 0;
     virtual std::optional<company_profile> find_company(std::int64_t project_id, const std::string& company_id) = 0;
     virtual std::optional<job_record> find_job(std::int64_t project_id, const std::string& job_id) = 0;
+    // The project's job submitted with this Idempotency-Key at or after not_before.
+    virtual std::optional<job_record> find_job_by_idempotency_key(std::int64_t project_id, const std::string& key,
+                                                                  std::int64_t not_before) = 0;
     // The project's jobs newest first, optionally only those in one status, starting below cursor.
     virtual job_page list_jobs(std::int64_t project_id, const std::optional<std::string>& status,
                                std::optional<std::int64_t> cursor, int limit) = 0;

@@ -17,6 +17,7 @@
 #include "common/log.hpp"
 #include "daemon/router.hpp"
 #include "daemon/server_context.hpp"
+#include "daemon/upload_sink.hpp"
 
 namespace profiled {
 
@@ -95,6 +96,11 @@ struct http_server::impl {
     net::awaitable<void> accept_loop();
     net::awaitable<void> run_session(tcp::socket socket);
     net::awaitable<http_response> dispatch(const route_match& match, const http_request& request);
+    net::awaitable<std::optional<http_response>> receive_upload(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                                                http::request_parser<http::empty_body>&& header_parser,
+                                                                upload_sink& sink);
+    net::awaitable<http_response> finish_upload(upload_sink& sink);
+    net::awaitable<void> send_continue(beast::tcp_stream& stream, const http::request_header<>& header);
     net::awaitable<bool> write(beast::tcp_stream& stream, http_response&& r, unsigned version, bool keep_alive);
 };
 
@@ -136,6 +142,74 @@ net::awaitable<http_response> http_server::impl::dispatch(const route_match& mat
             });
         },
         net::use_awaitable);
+}
+
+// Completes an upload: the sink makes it durable and answers, possibly from the writer thread.
+net::awaitable<http_response> http_server::impl::finish_upload(upload_sink& sink)
+{
+    co_return co_await net::async_initiate<const net::use_awaitable_t<>&, void(http_response)>(
+        [&sink](auto handler) {
+            auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+            sink.finish([shared](http_response r) {
+                auto ex = net::get_associated_executor(*shared);
+                net::post(ex, [shared, r = std::move(r)]() mutable { (*shared)(std::move(r)); });
+            });
+        },
+        net::use_awaitable);
+}
+
+// Streams an upload's body into the sink chunk by chunk; nothing when the client went away.
+net::awaitable<std::optional<http_response>>
+http_server::impl::receive_upload(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                  http::request_parser<http::empty_body>&& header_parser, upload_sink& sink)
+{
+    const auto& s = ctx.settings;
+    http::request_parser<http::buffer_body> parser(std::move(header_parser));
+    // The limit applies to the rows the sink keeps; the HTTP body may carry some multipart framing on top.
+    parser.body_limit(s.max_upload_bytes + 64 * 1024);
+    std::vector<char> chunk(64 * 1024);
+    while (!parser.is_done()) {
+        parser.get().body().data = chunk.data();
+        parser.get().body().size = chunk.size();
+        // A rolling timeout: a slow but steady upload is fine, a stalled one is not.
+        stream.expires_after(std::chrono::seconds(s.read_timeout_seconds));
+        auto [ec, n] = co_await http::async_read_some(stream, buffer, parser, use_tuple);
+        if (ec == http::error::need_buffer)
+            ec = {};
+        if (ec == http::error::body_limit) {
+            http_response r = error_response(
+                {errc::payload_too_large, "upload_too_large",
+                 fmt::format("upload exceeds the limit of {} bytes (--max-upload-bytes)", s.max_upload_bytes), {}});
+            r.close = true;
+            co_return r;
+        }
+        if (ec && is_disconnect(ec))
+            co_return std::nullopt;
+        if (ec) {
+            http_response r = error_response(bad_body("malformed_request", "malformed HTTP body: " + ec.message()));
+            r.close = true;
+            co_return r;
+        }
+        std::size_t got = chunk.size() - parser.get().body().size;
+        if (got == 0)
+            continue;
+        if (auto refused = sink.write(std::string_view(chunk.data(), got))) {
+            http_response r = error_response(*refused);
+            r.close = true;
+            co_return r;
+        }
+    }
+    co_return co_await finish_upload(sink);
+}
+
+// Answers "Expect: 100-continue" so clients such as curl send the body without waiting.
+net::awaitable<void> http_server::impl::send_continue(beast::tcp_stream& stream, const http::request_header<>& header)
+{
+    if (!beast::iequals(header[http::field::expect], "100-continue"))
+        co_return;
+    http::response<http::empty_body> cont{http::status::continue_, header.version()};
+    stream.expires_after(std::chrono::seconds(ctx.settings.read_timeout_seconds));
+    co_await http::async_write(stream, cont, use_tuple);
 }
 
 // Writes one response; false when the connection broke.
@@ -198,12 +272,22 @@ net::awaitable<void> http_server::impl::run_session(tcp::socket socket)
             response = error_response(*match.error);
             // The body was not read, so the connection cannot carry another request.
             response.close = has_body;
-        } else {
-            if (beast::iequals(header[http::field::expect], "100-continue")) {
-                http::response<http::empty_body> cont{http::status::continue_, version};
-                stream.expires_after(std::chrono::seconds(s.read_timeout_seconds));
-                co_await http::async_write(stream, cont, use_tuple);
+        } else if (match.matched->options.upload) {
+            upload_start start = routes.open_upload(match, request);
+            if (start.response) {
+                response = std::move(*start.response);
+                response.close = has_body;
+            } else {
+                co_await send_continue(stream, header);
+                auto answer = co_await receive_upload(stream, buffer, std::move(parser), *start.sink);
+                if (!answer) {
+                    --in_flight;
+                    break;
+                }
+                response = std::move(*answer);
             }
+        } else {
+            co_await send_continue(stream, header);
             http::request_parser<http::string_body> body_parser(std::move(parser));
             body_parser.body_limit(s.max_body_bytes);
             stream.expires_after(std::chrono::seconds(s.read_timeout_seconds));
@@ -232,6 +316,16 @@ net::awaitable<void> http_server::impl::run_session(tcp::socket socket)
     }
     boost::system::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    // Drain what the client is still sending (briefly) so closing does not reset the connection
+    // before it has read an early error response such as a 413.
+    stream.expires_after(2s);
+    for (std::size_t drained = 0; drained < 8 * 1024 * 1024;) {
+        char sink[16384];
+        auto [ec, n] = co_await stream.async_read_some(net::buffer(sink), use_tuple);
+        if (ec)
+            break;
+        drained += n;
+    }
     stream.close();
     sessions.erase(state);
 }

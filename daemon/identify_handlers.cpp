@@ -91,13 +91,10 @@ void add_identify_routes(router& routes, server_context& ctx)
 {
     route_options json_write{.auth = auth_rule::secret_key, .json_body = true};
     route_options read{.auth = auth_rule::secret_key};
-    auto bind = [&ctx](auto handler) {
-        return [&ctx, handler](request_context& rc, responder respond) { handler(ctx, rc, std::move(respond)); };
-    };
-    routes.add("POST", "/v1/identify", json_write, bind(identify));
-    routes.add("POST", "/v1/companies/identify", json_write, bind(identify_company));
-    routes.add("GET", "/v1/users/{user_id}", read, bind(get_user));
-    routes.add("GET", "/v1/companies/{company_id}", read, bind(get_company));
+    routes.add("POST", "/v1/identify", json_write, with_context(ctx, identify));
+    routes.add("POST", "/v1/companies/identify", json_write, with_context(ctx, identify_company));
+    routes.add("GET", "/v1/users/{user_id}", read, with_context(ctx, get_user));
+    routes.add("GET", "/v1/companies/{company_id}", read, with_context(ctx, get_company));
 }
 
 } // namespace profiled

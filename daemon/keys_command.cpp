@@ -51,11 +51,15 @@ int run_keys_command(const std::vector<std::string>& args)
         positional.add("prefix", 1);
     }
     if (action != "create" && action != "list" && action != "revoke") {
-        std::cerr << "Usage: profiled keys create|list|revoke [options]\n"
-                     "  create --project NAME --kind secret|public   prints the new key\n"
-                     "  list                                         shows every key's prefix, project, kind, state\n"
-                     "  revoke KEY_PREFIX                            revokes the live keys with that prefix\n";
-        return action == "--help" || action == "-h" ? 0 : 2;
+        // Asked-for help goes to stdout and succeeds; a missing or unknown action is a usage error.
+        bool asked = action == "--help" || action == "-h" || action == "help";
+        (asked ? std::cout : std::cerr)
+            << "Usage: profiled keys create|list|revoke [options]\n"
+               "  create --project NAME --kind secret|public   prints the new key\n"
+               "  list                                         shows every key's prefix, project, kind, state\n"
+               "  revoke KEY_PREFIX                            revokes the live keys with that prefix\n"
+               "Each takes --data-dir DIR (default $PROFILED_DATA_DIR or /var/lib/profiled) and --help.\n";
+        return asked ? 0 : 2;
     }
     po::variables_map vm;
     try {
@@ -69,17 +73,22 @@ int run_keys_command(const std::vector<std::string>& args)
         std::cout << opts;
         return 0;
     }
+    // Usage errors are refused before the data directory is touched.
+    if (action == "create" && kind_name != "secret" && kind_name != "public") {
+        std::cerr << "profiled keys create: --kind must be secret or public\n";
+        return 2;
+    }
+    if (action == "create" && project.empty()) {
+        std::cerr << "profiled keys create: --project must not be empty\n";
+        return 2;
+    }
+    if (action == "revoke" && prefix.size() < 6) {
+        std::cerr << "profiled keys revoke: give the key's prefix as `profiled keys list` shows it\n";
+        return 2;
+    }
     try {
         auto db = open_data_dir(data_dir);
         if (action == "create") {
-            if (kind_name != "secret" && kind_name != "public") {
-                std::cerr << "profiled keys create: --kind must be secret or public\n";
-                return 2;
-            }
-            if (project.empty()) {
-                std::cerr << "profiled keys create: --project must not be empty\n";
-                return 2;
-            }
             key_kind kind = kind_name == "public" ? key_kind::public_key : key_kind::secret;
             generated_key key = generate_api_key(kind);
             auto w = db->open_writer();
@@ -105,10 +114,6 @@ int run_keys_command(const std::vector<std::string>& args)
             return 0;
         }
         // revoke
-        if (prefix.size() < 6) {
-            std::cerr << "profiled keys revoke: give the key's prefix as `profiled keys list` shows it\n";
-            return 2;
-        }
         auto w = db->open_writer();
         w->begin();
         int n = w->revoke_keys(api_key_prefix(prefix), now_ms());

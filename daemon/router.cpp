@@ -103,43 +103,83 @@ bool is_json_content_type(std::string_view value)
 
 } // namespace
 
+// Authenticates the request as the route demands and checks its content type.
+std::optional<http_response> router::admit(const route& r, const http_request& request, request_context& ctx)
+{
+    if (r.options.auth == auth_rule::secret_key || r.options.auth == auth_rule::header_key) {
+        auto key = authenticate_header(keys_, request.header("authorization"));
+        if (!key)
+            return error_response(key.error());
+        if (r.options.auth == auth_rule::secret_key) {
+            if (auto denied = require_secret(*key, r.method + " " + r.pattern))
+                return error_response(*denied);
+        }
+        ctx.key = std::move(*key);
+    }
+    if (r.options.json_body) {
+        std::string_view type = request.header("content-type");
+        // A missing Content-Type is read as JSON; a different one is refused.
+        if (!type.empty() && !is_json_content_type(type))
+            return error_response({errc::unsupported_media_type, "unsupported_media_type",
+                                   fmt::format("Content-Type must be application/json, not {}", type), {}});
+    }
+    return std::nullopt;
+}
+
+// The response for an exception escaping a handler: input errors as they are, the rest logged and hidden.
+http_response router::response_for_exception(const route& r, std::exception_ptr e)
+{
+    try {
+        std::rethrow_exception(e);
+    } catch (const api_exception& e) {
+        return error_response(e.error());
+    } catch (const sqlite_error& e) {
+        log_event(log_level::error, "http.error", e.what(), {{"route", r.pattern}, {"method", r.method}});
+        if (e.disk_full())
+            return error_response({errc::insufficient_storage, "disk_full", "the server's disk is full; retry later", {}});
+        return error_response(internal_error());
+    } catch (const std::exception& e) {
+        log_event(log_level::error, "http.error", e.what(), {{"route", r.pattern}, {"method", r.method}});
+        return error_response(internal_error());
+    }
+}
+
 // Checks auth and content type, runs the handler, and turns exceptions into error responses.
 void router::dispatch(const route_match& match, const http_request& request, responder respond)
 {
     const route& r = *match.matched;
+    std::optional<http_response> failure;
     try {
         request_context ctx{request, match.params, std::nullopt};
-        if (r.options.auth == auth_rule::secret_key || r.options.auth == auth_rule::header_key) {
-            auto key = authenticate_header(keys_, request.header("authorization"));
-            if (!key)
-                return respond(error_response(key.error()));
-            if (r.options.auth == auth_rule::secret_key) {
-                if (auto denied = require_secret(*key, r.method + " " + r.pattern))
-                    return respond(error_response(*denied));
-            }
-            ctx.key = std::move(*key);
-        }
-        if (r.options.json_body) {
-            std::string_view type = request.header("content-type");
-            // A missing Content-Type is read as JSON; a different one is refused.
-            if (!type.empty() && !is_json_content_type(type))
-                return respond(error_response({errc::unsupported_media_type, "unsupported_media_type",
-                                               fmt::format("Content-Type must be application/json, not {}", type),
-                                               {}}));
-        }
+        if (auto refused = admit(r, request, ctx))
+            return respond(std::move(*refused));
         r.handler(ctx, respond);
-    } catch (const api_exception& e) {
-        respond(error_response(e.error()));
-    } catch (const sqlite_error& e) {
-        log_event(log_level::error, "http.error", e.what(), {{"route", r.pattern}, {"method", r.method}});
-        if (e.disk_full())
-            respond(error_response({errc::insufficient_storage, "disk_full",
-                                    "the server's disk is full; retry later", {}}));
-        else
-            respond(error_response(internal_error()));
-    } catch (const std::exception& e) {
-        log_event(log_level::error, "http.error", e.what(), {{"route", r.pattern}, {"method", r.method}});
-        respond(error_response(internal_error()));
+        return;
+    } catch (...) {
+        failure = response_for_exception(r, std::current_exception());
+    }
+    respond(std::move(*failure));
+}
+
+// Adds an upload route.
+void router::add_upload(std::string method, std::string pattern, route_options options, upload_handler handler)
+{
+    options.upload = true;
+    add(std::move(method), std::move(pattern), options, {});
+    routes_.back().upload = std::move(handler);
+}
+
+// Checks auth and starts an upload route.
+upload_start router::open_upload(const route_match& match, const http_request& request)
+{
+    const route& r = *match.matched;
+    try {
+        request_context ctx{request, match.params, std::nullopt};
+        if (auto refused = admit(r, request, ctx))
+            return {nullptr, std::move(refused)};
+        return r.upload(ctx);
+    } catch (...) {
+        return {nullptr, response_for_exception(r, std::current_exception())};
     }
 }
 

@@ -10,6 +10,7 @@
 #include "common/profile.hpp"
 #include "common/store.hpp"
 #include "daemon/http_message.hpp"
+#include "daemon/upload_sink.hpp"
 
 namespace profiled {
 
@@ -34,6 +35,8 @@ struct request_context {
 };
 
 using route_handler = std::function<void(request_context&, responder)>;
+// For upload routes: called once the headers are read, before any of the body.
+using upload_handler = std::function<upload_start(request_context&)>;
 
 struct route {
     std::string method;
@@ -41,6 +44,7 @@ struct route {
     std::vector<std::string> segments;
     route_options options;
     route_handler handler;
+    upload_handler upload;
 };
 
 // The route that matches a request, with its decoded path parameters, or the error to answer.
@@ -58,10 +62,19 @@ public:
     void add(std::string method, std::string pattern, route_options options, route_handler handler);
     // Finds the route for method and path: a match, or a 404 / 405 error.
     route_match match(std::string_view method, std::string_view target) const;
+    // Adds an upload route, whose body is streamed to the sink its handler returns.
+    void add_upload(std::string method, std::string pattern, route_options options, upload_handler handler);
     // Checks auth and content type, runs the handler, and turns exceptions into error responses.
     void dispatch(const route_match& match, const http_request& request, responder respond);
+    // Checks auth and starts an upload route: a sink for the body or an immediate response.
+    upload_start open_upload(const route_match& match, const http_request& request);
 
 private:
+    // Authenticates the request as the route demands and checks its content type; an error response on refusal.
+    std::optional<http_response> admit(const route& r, const http_request& request, request_context& ctx);
+    // The response for an exception escaping a handler.
+    http_response response_for_exception(const route& r, std::exception_ptr e);
+
     store_reader& keys_;
     std::vector<route> routes_;
 };

@@ -1,5 +1,7 @@
 #include "daemon/routes.hpp"
 
+#include "daemon/bulk_intake.hpp"
+
 namespace profiled {
 
 // Every route profiled serves.
@@ -7,6 +9,10 @@ void add_all_routes(router& routes, server_context& ctx)
 {
     add_health_routes(routes, ctx);
     add_identify_routes(routes, ctx);
+    add_people_routes(routes, ctx);
+    add_users_routes(routes, ctx);
+    add_bulk_routes(routes, ctx, *ctx.runner);
+    add_job_routes(routes, ctx);
 }
 
 } // namespace profiled

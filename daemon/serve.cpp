@@ -15,6 +15,7 @@
 #include "common/log.hpp"
 #include "common/store.hpp"
 #include "daemon/http_server.hpp"
+#include "daemon/job_runner.hpp"
 #include "daemon/router.hpp"
 #include "daemon/routes.hpp"
 #include "daemon/server_context.hpp"
@@ -29,8 +30,10 @@ using namespace std::chrono_literals;
 namespace {
 
 // Stops accepting, lets in-flight requests finish within the grace period, then ends the event loop.
-net::awaitable<void> drain_and_stop(net::io_context& io, http_server& server, server_context& ctx)
+net::awaitable<void> drain_and_stop(net::io_context& io, http_server& server, job_runner& runner,
+                                    server_context& ctx)
 {
+    runner.stop();
     server.stop_accepting();
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(ctx.settings.shutdown_grace_seconds);
     net::steady_timer tick(io);
@@ -62,11 +65,15 @@ int run_serve(const server_settings& settings)
         server_context ctx{settings, *db, *reader, writes};
 
         net::io_context io(1);
+        job_runner runner(io, ctx);
+        ctx.runner = &runner;
+        runner.recover();
         router routes(*reader);
         add_all_routes(routes, ctx);
         http_server server(io, routes, ctx);
         std::uint16_t port = server.listen(settings.listen);
         server.start();
+        runner.start();
         ctx.ready = true;
 
         net::signal_set signals(io, SIGINT, SIGTERM);
@@ -76,7 +83,7 @@ int run_serve(const server_settings& settings)
             log_event(log_level::info, "server.stopping", "shutting down",
                       {{"signal", signo == SIGTERM ? "SIGTERM" : "SIGINT"}});
             ctx.stopping = true;
-            net::co_spawn(io, drain_and_stop(io, server, ctx), net::detached);
+            net::co_spawn(io, drain_and_stop(io, server, runner, ctx), net::detached);
         });
 
         double startup = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

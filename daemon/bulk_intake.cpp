@@ -1,0 +1,275 @@
+#include "daemon/bulk_intake.hpp"
+
+#include <filesystem>
+
+#include <boost/json/object.hpp>
+#include <fmt/format.h>
+
+#include "common/bulk_json_reader.hpp"
+#include "common/clock.hpp"
+#include "common/ids.hpp"
+#include "common/log.hpp"
+#include "common/multipart_parser.hpp"
+#include "common/ndjson_reader.hpp"
+#include "common/profile_json.hpp"
+#include "common/spool_file.hpp"
+#include "daemon/job_runner.hpp"
+#include "daemon/server_context.hpp"
+
+namespace profiled {
+
+namespace {
+
+namespace json = boost::json;
+
+// How the body of a bulk upload is framed.
+enum class body_format { json_document, multipart_ndjson, raw_ndjson };
+
+// Idempotency keys are remembered this long.
+constexpr std::int64_t idempotency_window_ms = 24ll * 3600 * 1000;
+
+// An upload refused because of a size or row limit.
+api_error limit_exceeded(std::string code, std::string message)
+{
+    return {errc::payload_too_large, std::move(code), std::move(message), {}};
+}
+
+// The lower-case media type of a Content-Type value, without parameters.
+std::string media_type(std::string_view content_type)
+{
+    std::string type(content_type.substr(0, content_type.find(';')));
+    while (!type.empty() && type.back() == ' ')
+        type.pop_back();
+    for (auto& c : type)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return type;
+}
+
+// Streams one bulk upload into spool/<job_id>.part, counting rows and enforcing the limits as bytes arrive.
+class bulk_upload final : public upload_sink {
+public:
+    bulk_upload(server_context& ctx, job_runner& runner, job_record job, body_format format, std::string boundary)
+        : ctx_(ctx), runner_(runner), job_(std::move(job)), format_(format),
+          spool_(std::make_shared<spool_writer>(std::filesystem::path(ctx.settings.data_dir) / "spool", job_.job_id)),
+          lines_([this](std::string_view line, std::uint64_t number) { add_line(line, number); })
+    {
+        if (format_ == body_format::json_document)
+            document_.emplace(job_.type, [this](std::string_view row) { add_line(row, rows_ + 1); });
+        if (format_ == body_format::multipart_ndjson)
+            multipart_.emplace(std::move(boundary), "file", [this](std::string_view data) { lines_.feed(data); });
+    }
+
+    std::optional<api_error> write(std::string_view chunk) override
+    {
+        try {
+            received_ += chunk.size();
+            switch (format_) {
+            case body_format::json_document: document_->feed(chunk); break;
+            case body_format::multipart_ndjson: multipart_->feed(chunk); break;
+            case body_format::raw_ndjson: lines_.feed(chunk); break;
+            }
+            return check();
+        } catch (const spool_error& e) {
+            return spool_failure(e);
+        }
+    }
+
+    void finish(responder respond) override
+    {
+        std::optional<api_error> refused;
+        try {
+            switch (format_) {
+            case body_format::json_document: document_->finish(); break;
+            case body_format::multipart_ndjson:
+                multipart_->finish();
+                lines_.finish();
+                break;
+            case body_format::raw_ndjson: lines_.finish(); break;
+            }
+            refused = check();
+            if (!refused && rows_ == 0)
+                refused = bad_body("empty_upload", "the upload holds no rows");
+            if (!refused) {
+                spool_->commit();
+            }
+        } catch (const spool_error& e) {
+            refused = spool_failure(e);
+        }
+        if (refused) {
+            spool_->discard();
+            return respond(error_response(*refused));
+        }
+        job_.file_size = static_cast<std::int64_t>(spool_->size());
+        job_.total_rows = rows_;
+        if (multipart_)
+            job_.filename = multipart_->filename();
+        job_.submitted_at = now_ms();
+        queue(std::move(respond));
+    }
+
+private:
+    // Records the job as queued in the writer; answers 202 once committed (or the earlier job for a repeated key).
+    void queue(responder respond)
+    {
+        auto job = std::make_shared<job_record>(job_);
+        auto earlier = std::make_shared<std::optional<job_record>>();
+        ctx_.writes.submit(
+            [job, earlier](store_writer& w) {
+                if (job->idempotency_key) {
+                    *earlier = w.find_job_by_idempotency_key(job->project_id, *job->idempotency_key,
+                                                             job->submitted_at - idempotency_window_ms);
+                    if (*earlier)
+                        return;
+                    w.clear_idempotency_key(job->project_id, *job->idempotency_key);
+                }
+                job->rowid = w.insert_job(*job);
+            },
+            [job, earlier, spool = spool_, &runner = runner_, respond = std::move(respond)](
+                std::optional<api_error> error) {
+                if (error || *earlier)
+                    spool->discard();
+                if (error)
+                    return respond(error_response(*error));
+                if (*earlier)
+                    return respond(json_response(200, job_to_json(**earlier)));
+                log_event(log_level::info, "job.queued", "bulk job queued",
+                          {{"job_id", job->job_id}, {"project_id", job->project_id}, {"type", job->type},
+                           {"rows", job->total_rows}, {"bytes", job->file_size}});
+                runner.add_job(*job);
+                respond(json_response(202, job_to_json(*job)));
+            });
+    }
+
+    // One row (a JSON document element or an NDJSON line) into the spool, keeping upload line numbers.
+    void add_line(std::string_view line, std::uint64_t number)
+    {
+        ++rows_;
+        // Blank lines are kept (as empty lines) so row errors can name the line of the client's file.
+        while (lines_written_ + 1 < number) {
+            spool_->append("\n");
+            ++lines_written_;
+        }
+        spool_->append(line);
+        spool_->append("\n");
+        ++lines_written_;
+        content_bytes_ += line.size() + 1;
+    }
+
+    // The first limit or format error so far.
+    std::optional<api_error> check()
+    {
+        const auto& s = ctx_.settings;
+        if (static_cast<std::uint64_t>(rows_) > s.max_job_rows)
+            return limit_exceeded("too_many_rows", fmt::format("the upload has more than {} rows, the limit per job "
+                                                               "(--max-job-rows); split it into several jobs",
+                                                               s.max_job_rows));
+        if (content_bytes_ > s.max_upload_bytes || received_ > s.max_upload_bytes + 64 * 1024)
+            return limit_exceeded("upload_too_large", fmt::format("the upload exceeds the limit of {} bytes "
+                                                                  "(--max-upload-bytes)",
+                                                                  s.max_upload_bytes));
+        if (document_ && document_->error()) {
+            const auto& e = *document_->error();
+            return bad_body(e.code, e.message);
+        }
+        if (multipart_ && multipart_->error()) {
+            const auto& e = *multipart_->error();
+            return bad_body(e.code, e.message);
+        }
+        if (lines_.error()) {
+            const auto& e = *lines_.error();
+            return bad_body(e.code, e.message);
+        }
+        return std::nullopt;
+    }
+
+    // The answer when the spool file cannot be written.
+    api_error spool_failure(const spool_error& e)
+    {
+        log_event(log_level::error, "intake.spool_failed", e.what(), {{"job_id", job_.job_id}});
+        if (e.disk_full())
+            return {errc::insufficient_storage, "disk_full",
+                    "the server's disk is full; the upload was not accepted, retry later", {}};
+        return internal_error();
+    }
+
+    server_context& ctx_;
+    job_runner& runner_;
+    job_record job_;
+    body_format format_;
+    std::shared_ptr<spool_writer> spool_;
+    ndjson_line_splitter lines_;
+    std::optional<bulk_json_reader> document_;
+    std::optional<multipart_parser> multipart_;
+    std::int64_t rows_ = 0;
+    std::uint64_t lines_written_ = 0;
+    std::uint64_t content_bytes_ = 0;
+    std::uint64_t received_ = 0;
+};
+
+// Starts a bulk upload of the given type: checks headers, replays idempotent repeats, opens the spool file.
+upload_start start_bulk_upload(server_context& ctx, job_runner& runner, request_context& rc, const std::string& type)
+{
+    const http_request& req = rc.request;
+    std::string content_type(req.header("content-type"));
+    std::string media = media_type(content_type);
+    body_format format;
+    std::string boundary;
+    if (media.empty() || media == "application/json") {
+        format = body_format::json_document;
+    } else if (media == "multipart/form-data") {
+        auto b = multipart_boundary(content_type);
+        if (!b)
+            return {nullptr, error_response(bad_body("malformed_multipart",
+                                                     "multipart/form-data needs a boundary parameter"))};
+        format = body_format::multipart_ndjson;
+        boundary = *b;
+    } else if (media == "application/x-ndjson" || media == "application/jsonl") {
+        format = body_format::raw_ndjson;
+    } else {
+        return {nullptr,
+                error_response({errc::unsupported_media_type, "unsupported_media_type",
+                                fmt::format("Content-Type must be application/json (a {{\"{}\":[...]}} document) or "
+                                            "multipart/form-data with an NDJSON part named file, not {}",
+                                            type, content_type),
+                                {}})};
+    }
+
+    job_record job;
+    job.job_id = new_job_id();
+    job.project_id = rc.key->project_id;
+    job.type = type;
+    job.status = "queued";
+    std::string_view idempotency_key = req.header("idempotency-key");
+    if (!idempotency_key.empty()) {
+        if (idempotency_key.size() > 255)
+            return {nullptr, error_response(invalid_field("Idempotency-Key", "Idempotency-Key is longer than 255 "
+                                                                             "characters"))};
+        job.idempotency_key = std::string(idempotency_key);
+        auto earlier = ctx.reader.find_job_by_idempotency_key(job.project_id, *job.idempotency_key,
+                                                              now_ms() - idempotency_window_ms);
+        if (earlier)
+            return {nullptr, json_response(200, job_to_json(*earlier))};
+    }
+    if (runner.queued_jobs(job.project_id) >= ctx.settings.max_queued_jobs)
+        return {nullptr, error_response({errc::rate_limited, "too_many_queued_jobs",
+                                         fmt::format("this project already has {} queued jobs (--max-queued-jobs); "
+                                                     "wait for some to finish",
+                                                     ctx.settings.max_queued_jobs),
+                                         {}})};
+    return {std::make_unique<bulk_upload>(ctx, runner, std::move(job), format, std::move(boundary)), std::nullopt};
+}
+
+} // namespace
+
+// POST /v1/users/bulk_identify and POST /v1/companies/bulk_identify.
+void add_bulk_routes(router& routes, server_context& ctx, job_runner& runner)
+{
+    route_options upload{.auth = auth_rule::secret_key};
+    routes.add_upload("POST", "/v1/users/bulk_identify", upload,
+                      [&ctx, &runner](request_context& rc) { return start_bulk_upload(ctx, runner, rc, "users"); });
+    routes.add_upload("POST", "/v1/companies/bulk_identify", upload, [&ctx, &runner](request_context& rc) {
+        return start_bulk_upload(ctx, runner, rc, "companies");
+    });
+}
+
+} // namespace profiled

@@ -1,0 +1,22 @@
+// Assertions about profiled's answers shared by the integration tests.
+#pragma once
+
+#include <string>
+
+#include <boost/json/object.hpp>
+
+#include "tests/support/http_client.hpp"
+#include "tests/support/test_daemon.hpp"
+
+namespace profiled::test {
+
+// Checks that reply is the common error body with this status and error_code (and details.field when given).
+void check_error(const http_reply& reply, int status, const std::string& code, const std::string& field = "");
+
+// GET /v1/users/{path_id} with the daemon's secret key; the profile, or an empty object when it is not 200.
+boost::json::object get_user(const test_daemon& daemon, const std::string& path_id);
+
+// "Authorization: Token KEY" (or "Bearer KEY") as a header list with the identify API version.
+header_list identify_headers(const std::string& key, const std::string& scheme = "Token");
+
+} // namespace profiled::test
