@@ -54,6 +54,9 @@ po::options_description setting_options(server_settings& s, std::string& format,
         ("rows-per-minute", po::value(&s.rows_per_minute)->default_value(s.rows_per_minute), "bulk rows applied per minute per project; 0 = unlimited")
         ("rows-burst", po::value(&s.rows_burst)->default_value(s.rows_burst), "bulk rows a project may take at once")
         ("max-queued-jobs", unsigned_setting(&s.max_queued_jobs)->default_value(s.max_queued_jobs), "queued jobs per project before 429")
+        ("rate-limit-writes", po::value(&s.rate_limit_writes)->default_value(s.rate_limit_writes), "single-write requests per second per key (burst as large); 0 = off")
+        ("rate-limit-bulk", po::value(&s.rate_limit_bulk)->default_value(s.rate_limit_bulk), "bulk submissions per minute per key (burst as large); 0 = off")
+        ("rate-limit-reads", po::value(&s.rate_limit_reads)->default_value(s.rate_limit_reads), "read requests per second per key (burst as large); 0 = off")
         ("read-timeout", unsigned_setting(&s.read_timeout_seconds)->default_value(s.read_timeout_seconds), "seconds to receive a request")
         ("idle-timeout", unsigned_setting(&s.idle_timeout_seconds)->default_value(s.idle_timeout_seconds), "seconds a keep-alive connection may idle")
         ("shutdown-grace", unsigned_setting(&s.shutdown_grace_seconds)->default_value(s.shutdown_grace_seconds), "seconds in-flight requests get on shutdown");
@@ -131,6 +134,8 @@ settings_outcome load_server_settings(const std::vector<std::string>& args)
         throw std::runtime_error(fmt::format("log-level must be debug, info, warn or error, not '{}'", level));
     if (s.rows_per_minute < 0)
         throw std::runtime_error("rows-per-minute must be 0 (unlimited) or more");
+    if (s.rate_limit_writes < 0 || s.rate_limit_bulk < 0 || s.rate_limit_reads < 0)
+        throw std::runtime_error("rate-limit-writes, rate-limit-bulk and rate-limit-reads must be 0 (off) or more");
     if (s.rows_burst < 1)
         throw std::runtime_error("rows-burst must be 1 or more");
     // Zero limits would refuse every request, zero timeouts expire every read at once: refuse them up front.

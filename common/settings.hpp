@@ -24,6 +24,9 @@ struct server_settings {
     double rows_per_minute = 1200;                          // per project; 0 = unlimited
     double rows_burst = 100;
     std::uint32_t max_queued_jobs = 100;                    // per project
+    double rate_limit_writes = 0;  // single-write requests per second per key; 0 = off
+    double rate_limit_bulk = 0;    // bulk submissions per minute per key; 0 = off
+    double rate_limit_reads = 0;   // read requests per second per key; 0 = off
     std::uint32_t read_timeout_seconds = 30;
     std::uint32_t idle_timeout_seconds = 60;
     std::uint32_t shutdown_grace_seconds = 10;

@@ -296,8 +296,9 @@ public:
                 .run();
         } else {
             db_.query("UPDATE users SET email = ?, phone = ?, company_id = ?, properties = ?, origin = ?, "
-                      "updated_at = ? WHERE project_id = ? AND user_id = ?",
-                      u.email, u.phone, u.company_id, properties, origin, u.updated_at, project_id, u.user_id)
+                      "created_at = ?, updated_at = ? WHERE project_id = ? AND user_id = ?",
+                      u.email, u.phone, u.company_id, properties, origin, u.created_at, u.updated_at, project_id,
+                      u.user_id)
                 .run();
         }
     }

@@ -9,6 +9,7 @@
 #include "common/clock.hpp"
 #include "common/ids.hpp"
 #include "common/log.hpp"
+#include "common/metrics.hpp"
 #include "common/multipart_parser.hpp"
 #include "common/ndjson_reader.hpp"
 #include "common/profile_json.hpp"
@@ -135,6 +136,8 @@ private:
                 log_event(log_level::info, "job.queued", "bulk job queued",
                           {{"job_id", job->job_id}, {"project_id", job->project_id}, {"type", job->type},
                            {"rows", job->total_rows}, {"bytes", job->file_size}});
+                daemon_metrics().add("profiled_upload_bytes_total", {}, static_cast<double>(job->file_size));
+                daemon_metrics().add("profiled_jobs_total", metric_labels({{"status", "queued"}}));
                 runner.add_job(*job);
                 respond(json_response(202, job_to_json(*job)));
             });
@@ -264,7 +267,7 @@ upload_start start_bulk_upload(server_context& ctx, job_runner& runner, request_
 // POST /v1/users/bulk_identify and POST /v1/companies/bulk_identify.
 void add_bulk_routes(router& routes, server_context& ctx, job_runner& runner)
 {
-    route_options upload{.auth = auth_rule::secret_key};
+    route_options upload{.auth = auth_rule::secret_key, .rate = rate_class::bulk};
     routes.add_upload("POST", "/v1/users/bulk_identify", upload,
                       [&ctx, &runner](request_context& rc) { return start_bulk_upload(ctx, runner, rc, "users"); });
     routes.add_upload("POST", "/v1/companies/bulk_identify", upload, [&ctx, &runner](request_context& rc) {

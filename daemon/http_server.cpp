@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "common/log.hpp"
+#include "common/metrics.hpp"
 #include "daemon/router.hpp"
 #include "daemon/server_context.hpp"
 #include "daemon/upload_sink.hpp"
@@ -101,6 +102,8 @@ struct http_server::impl {
                                                                 upload_sink& sink);
     net::awaitable<http_response> finish_upload(upload_sink& sink);
     net::awaitable<void> send_continue(beast::tcp_stream& stream, const http::request_header<>& header);
+    void record_request(const http_request& request, const route_match& match, const http_response& response,
+                        std::chrono::steady_clock::time_point started);
     net::awaitable<bool> write(beast::tcp_stream& stream, http_response&& r, unsigned version, bool keep_alive);
 };
 
@@ -212,6 +215,30 @@ net::awaitable<void> http_server::impl::send_continue(beast::tcp_stream& stream,
     co_await http::async_write(stream, cont, use_tuple);
 }
 
+// Metrics, the access log line, and an http.error line for every 5xx.
+void http_server::impl::record_request(const http_request& request, const route_match& match,
+                                       const http_response& response, std::chrono::steady_clock::time_point started)
+{
+    // Unmatched paths share one label so clients cannot blow up the metric's cardinality.
+    std::string route = match.matched ? match.matched->pattern : "unmatched";
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    std::string code = std::to_string(response.status);
+    auto& m = daemon_metrics();
+    m.add("profiled_http_requests_total", metric_labels({{"route", route}, {"method", request.method}, {"code", code}}));
+    m.observe("profiled_http_request_duration_seconds", metric_labels({{"route", route}}), seconds);
+    if (response.status >= 500) {
+        log_event(log_level::error, "http.error", "request failed on the server's side",
+                  {{"route", route}, {"method", request.method}, {"status", response.status},
+                   {"cause", response.body.substr(0, 300)}});
+    }
+    if (ctx.settings.access_log) {
+        log_event(log_level::info, "http.request", "request answered",
+                  {{"method", request.method}, {"route", route}, {"status", response.status},
+                   {"duration_ms", seconds * 1000}, {"remote", request.remote},
+                   {"bytes", response.body.size()}});
+    }
+}
+
 // Writes one response; false when the connection broke.
 net::awaitable<bool> http_server::impl::write(beast::tcp_stream& stream, http_response&& r, unsigned version,
                                               bool keep_alive)
@@ -260,6 +287,7 @@ net::awaitable<void> http_server::impl::run_session(tcp::socket socket)
         }
         state->busy = true;
         ++in_flight;
+        auto request_started = std::chrono::steady_clock::now();
         const auto& header = parser.get();
         unsigned version = header.version();
         bool keep_alive = header.keep_alive();
@@ -308,6 +336,7 @@ net::awaitable<void> http_server::impl::run_session(tcp::socket socket)
             }
         }
         bool keep = keep_alive && !response.close && accepting;
+        record_request(request, match, response, request_started);
         bool written = co_await write(stream, std::move(response), version, keep);
         --in_flight;
         state->busy = false;

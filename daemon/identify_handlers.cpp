@@ -89,8 +89,8 @@ void get_company(server_context& ctx, request_context& rc, responder respond)
 // POST /v1/identify, POST /v1/companies/identify, GET /v1/users/{id}, GET /v1/companies/{id}.
 void add_identify_routes(router& routes, server_context& ctx)
 {
-    route_options json_write{.auth = auth_rule::secret_key, .json_body = true};
-    route_options read{.auth = auth_rule::secret_key};
+    route_options json_write{.auth = auth_rule::secret_key, .rate = rate_class::write, .json_body = true};
+    route_options read{.auth = auth_rule::secret_key, .rate = rate_class::read};
     routes.add("POST", "/v1/identify", json_write, with_context(ctx, identify));
     routes.add("POST", "/v1/companies/identify", json_write, with_context(ctx, identify_company));
     routes.add("GET", "/v1/users/{user_id}", read, with_context(ctx, get_user));

@@ -111,7 +111,7 @@ void list_job_errors(server_context& ctx, request_context& rc, responder respond
 // GET /v1/background_jobs, /v1/background_jobs/{job_id}, /v1/background_jobs/{job_id}/errors.
 void add_job_routes(router& routes, server_context& ctx)
 {
-    route_options read{.auth = auth_rule::secret_key};
+    route_options read{.auth = auth_rule::secret_key, .rate = rate_class::read};
     routes.add("GET", "/v1/background_jobs", read, with_context(ctx, list_jobs));
     routes.add("GET", "/v1/background_jobs/{job_id}", read, with_context(ctx, get_job));
     routes.add("GET", "/v1/background_jobs/{job_id}/errors", read, with_context(ctx, list_job_errors));

@@ -19,6 +19,7 @@
 
 #include "common/clock.hpp"
 #include "common/log.hpp"
+#include "common/metrics.hpp"
 #include "common/requests.hpp"
 #include "common/spool_file.hpp"
 #include "common/token_bucket.hpp"
@@ -223,6 +224,11 @@ struct job_runner::impl {
                       {{"job_id", j.job_id}, {"project_id", j.project_id}, {"type", j.type},
                        {"total_rows", j.total_rows}, {"processed_rows", j.processed_rows},
                        {"failed_rows", j.failed_rows}, {"duration_seconds", seconds}});
+        auto& m = daemon_metrics();
+        m.add("profiled_jobs_total", metric_labels({{"status", status}}));
+        m.observe("profiled_job_duration_seconds", {}, seconds);
+        if (status == "done")
+            m.set("profiled_last_job_done_timestamp_seconds", {}, static_cast<double>(now_ms()) / 1000.0);
         auto& jobs = project.jobs;
         jobs.erase(std::remove(jobs.begin(), jobs.end(), active), jobs.end());
     }
@@ -331,6 +337,17 @@ struct job_runner::impl {
         }
         stats.rows_applied += users->size() + companies->size();
         stats.rows_failed += errors->size();
+        auto& m = daemon_metrics();
+        m.add("profiled_rows_total", metric_labels({{"type", job.type}, {"result", "applied"}}),
+              static_cast<double>(users->size() + companies->size()));
+        if (!errors->empty())
+            m.add("profiled_rows_total", metric_labels({{"type", job.type}, {"result", "failed"}}),
+                  static_cast<double>(errors->size()));
+        if (first_chunk) {
+            m.add("profiled_jobs_total", metric_labels({{"status", "running"}}));
+            m.observe("profiled_job_queue_wait_seconds", {},
+                      std::max<double>(0, static_cast<double>(now_ms() - job.submitted_at) / 1000.0));
+        }
         if (first_chunk) {
             next.status = "running";
             next.started_at = now_ms();

@@ -4,6 +4,8 @@
 #include <vector>
 
 #include "common/settings.hpp"
+#include "daemon/import_command.hpp"
+#include "daemon/jobs_command.hpp"
 #include "daemon/keys_command.hpp"
 #include "daemon/serve.hpp"
 
@@ -17,6 +19,8 @@ void print_usage(std::ostream& out)
            "Commands:\n"
            "  serve     run the daemon (profiled serve --help)\n"
            "  keys      create, list or revoke API keys (profiled keys create --help)\n"
+           "  jobs      list bulk jobs from the database (profiled jobs list --help)\n"
+           "  import    upload a bulk file to a running daemon and follow its job (profiled import --help)\n"
            "  version   print the version\n";
 }
 
@@ -47,7 +51,7 @@ int main(int argc, char** argv)
                 std::cout << outcome.help_text;
                 return 0;
             }
-            return profiled::run_serve(outcome.settings);
+            return profiled::run_serve(outcome.settings, rest);
         } catch (const std::exception& e) {
             std::cerr << "profiled serve: " << e.what() << "\n";
             return 2;
@@ -55,6 +59,10 @@ int main(int argc, char** argv)
     }
     if (command == "keys")
         return profiled::run_keys_command(rest);
+    if (command == "jobs")
+        return profiled::run_jobs_command(rest);
+    if (command == "import")
+        return profiled::run_import_command(rest);
     std::cerr << "profiled: unknown command '" << command << "'\n\n";
     print_usage(std::cerr);
     return 2;

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "common/log.hpp"
+#include "common/metrics.hpp"
 #include "common/sqlite.hpp"
 #include "daemon/auth.hpp"
 
@@ -115,6 +116,8 @@ std::optional<http_response> router::admit(const route& r, const http_request& r
                 return error_response(*denied);
         }
         ctx.key = std::move(*key);
+        if (auto refused = throttle(*ctx.key, r.options.rate))
+            return refused;
     }
     if (r.options.json_body) {
         std::string_view type = request.header("content-type");
@@ -126,6 +129,46 @@ std::optional<http_response> router::admit(const route& r, const http_request& r
     return std::nullopt;
 }
 
+// Sets the per-key request rate limits.
+void router::set_rate_limits(request_rate_limits limits)
+{
+    limits_ = limits;
+    // Buckets are rebuilt lazily with the new rates; a reload refills them, which errs on the side of serving.
+    buckets_.clear();
+}
+
+// A 429 when the key has used up its rate for this route class.
+std::optional<http_response> router::throttle(const api_key_record& key, rate_class cls)
+{
+    double per_second = 0;
+    switch (cls) {
+    case rate_class::none: return std::nullopt;
+    case rate_class::write: per_second = limits_.writes_per_second; break;
+    case rate_class::bulk: per_second = limits_.bulk_per_minute / 60.0; break;
+    case rate_class::read: per_second = limits_.reads_per_second; break;
+    }
+    if (per_second <= 0)
+        return std::nullopt;
+    auto now = std::chrono::steady_clock::now();
+    double burst = std::max(1.0, cls == rate_class::bulk ? limits_.bulk_per_minute : per_second);
+    auto [it, fresh] = buckets_.try_emplace({key.id, cls}, token_bucket({per_second, burst}, now));
+    if (it->second.try_take(1, now))
+        return std::nullopt;
+    auto retry = it->second.retry_after(1, now);
+    daemon_metrics().add("profiled_ratelimit_throttled_total");
+    // Sampled: one line every 10 s at most, however hard a client hammers.
+    if (now - last_throttle_log_ >= std::chrono::seconds(10)) {
+        last_throttle_log_ = now;
+        log_event(log_level::warn, "ratelimit.throttled", "request refused by the per-key rate limit",
+                  {{"key_prefix", key.prefix}, {"project_id", key.project_id}, {"retry_after", retry.count()}});
+    }
+    http_response r = error_response({errc::rate_limited, "rate_limited",
+                                      fmt::format("too many requests for this key; retry after {} s", retry.count()),
+                                      {}});
+    r.headers.emplace_back("Retry-After", std::to_string(retry.count()));
+    return r;
+}
+
 // The response for an exception escaping a handler: input errors as they are, the rest logged and hidden.
 http_response router::response_for_exception(const route& r, std::exception_ptr e)
 {
@@ -134,12 +177,12 @@ http_response router::response_for_exception(const route& r, std::exception_ptr 
     } catch (const api_exception& e) {
         return error_response(e.error());
     } catch (const sqlite_error& e) {
-        log_event(log_level::error, "http.error", e.what(), {{"route", r.pattern}, {"method", r.method}});
+        log_event(log_level::error, "handler.exception", e.what(), {{"route", r.pattern}, {"method", r.method}});
         if (e.disk_full())
             return error_response({errc::insufficient_storage, "disk_full", "the server's disk is full; retry later", {}});
         return error_response(internal_error());
     } catch (const std::exception& e) {
-        log_event(log_level::error, "http.error", e.what(), {{"route", r.pattern}, {"method", r.method}});
+        log_event(log_level::error, "handler.exception", e.what(), {{"route", r.pattern}, {"method", r.method}});
         return error_response(internal_error());
     }
 }

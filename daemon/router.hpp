@@ -3,12 +3,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "common/profile.hpp"
 #include "common/store.hpp"
+#include "common/token_bucket.hpp"
 #include "daemon/http_message.hpp"
 #include "daemon/upload_sink.hpp"
 
@@ -21,8 +23,19 @@ enum class auth_rule {
     body_key,   // apiKey in the JSON body; the handler authenticates
 };
 
+// Which per-key request rate limit a route counts against.
+enum class rate_class { none, write, bulk, read };
+
+// Per-key request rates per route class; 0 = off. Writes and reads per second, bulk per minute.
+struct request_rate_limits {
+    double writes_per_second = 0;
+    double bulk_per_minute = 0;
+    double reads_per_second = 0;
+};
+
 struct route_options {
     auth_rule auth = auth_rule::secret_key;
+    rate_class rate = rate_class::none;
     bool json_body = false; // the body must be JSON (415 otherwise)
     bool upload = false;    // the body is streamed by the session to an upload sink, not buffered
 };
@@ -58,6 +71,11 @@ class router {
 public:
     explicit router(store_reader& keys) : keys_(keys) {}
 
+    // Sets the per-key request rate limits (at start and on SIGHUP).
+    void set_rate_limits(request_rate_limits limits);
+    // A 429 when the key has used up its rate for this route class; takes one request otherwise.
+    std::optional<http_response> throttle(const api_key_record& key, rate_class cls);
+
     // Adds a route; {name} segments match one decoded path segment.
     void add(std::string method, std::string pattern, route_options options, route_handler handler);
     // Finds the route for method and path: a match, or a 404 / 405 error.
@@ -77,6 +95,9 @@ private:
 
     store_reader& keys_;
     std::vector<route> routes_;
+    request_rate_limits limits_;
+    std::map<std::pair<std::int64_t, rate_class>, token_bucket> buckets_;
+    std::chrono::steady_clock::time_point last_throttle_log_{};
 };
 
 // The decoded path of a request target, split into segments; nullopt when the target is not a valid path.

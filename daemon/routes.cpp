@@ -8,6 +8,7 @@ namespace profiled {
 void add_all_routes(router& routes, server_context& ctx)
 {
     add_health_routes(routes, ctx);
+    add_metrics_routes(routes, ctx);
     add_identify_routes(routes, ctx);
     add_people_routes(routes, ctx);
     add_users_routes(routes, ctx);

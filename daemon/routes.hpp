@@ -23,6 +23,8 @@ void add_job_routes(router& routes, server_context& ctx);
 void add_people_routes(router& routes, server_context& ctx);
 // POST /v1/users (the Users API dialect).
 void add_users_routes(router& routes, server_context& ctx);
+// GET /metrics.
+void add_metrics_routes(router& routes, server_context& ctx);
 // Every route profiled serves.
 void add_all_routes(router& routes, server_context& ctx);
 

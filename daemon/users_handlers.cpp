@@ -48,7 +48,7 @@ void create_or_update_user(server_context& ctx, request_context& rc, responder r
 // POST /v1/users.
 void add_users_routes(router& routes, server_context& ctx)
 {
-    routes.add("POST", "/v1/users", route_options{.auth = auth_rule::secret_key, .json_body = true},
+    routes.add("POST", "/v1/users", route_options{.auth = auth_rule::secret_key, .rate = rate_class::write, .json_body = true},
                with_context(ctx, create_or_update_user));
 }
 

@@ -88,7 +88,8 @@ std::string replace_all(std::string text, const std::string& from, const std::st
 // Runs command with /bin/sh, with KEY exported; its exit code and stdout.
 command_result run_shell(const std::string& command, const std::string& key)
 {
-    std::string full = "export KEY='" + key + "'; " + command;
+    // stderr is dropped: curl's progress meter would only clutter the test log.
+    std::string full = "export KEY='" + key + "'; " + command + " 2>/dev/null";
     command_result r;
     FILE* p = ::popen(full.c_str(), "r");
     REQUIRE(p);

@@ -153,7 +153,7 @@ TEST_CASE("parse_people_operations refuses unknown operations and operands of th
     }));
     CAPTURE(operations);
     auto ops = parse_people_operations(object_of(operations));
-    REQUIRE_FALSE(ops);
+    REQUIRE_FALSE(ops.has_value());
     CHECK(ops.error().kind == errc::bad_request);
     CHECK(ops.error().code == code);
     CHECK(ops.error().field == field);

@@ -1,0 +1,47 @@
+# Install rules for everything besides the binary, and the Debian package `cpack -G DEB` builds
+# (scripts/package drives it). The binary's own rule is in daemon/CMakeLists.txt (bin/).
+#
+# The package installs under CPACK_PACKAGING_INSTALL_PREFIX=/usr: /usr/bin/profiled,
+# /usr/lib/sysusers.d/profiled.conf, /usr/share/doc/profiled/; and at absolute paths
+# /lib/systemd/system/profiled.service and /etc/profiled/profiled.conf (a conffile).
+# For a plain `cmake --install`, configure with -DCMAKE_INSTALL_PREFIX=/usr to get the same layout.
+
+# cpack installs only the binary and data files: it must not build every test first.
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY TRUE)
+
+set(profiled_systemd_dir ${PROJECT_SOURCE_DIR}/systemd)
+install(FILES ${profiled_systemd_dir}/profiled.service DESTINATION /lib/systemd/system)
+install(FILES ${profiled_systemd_dir}/profiled.conf DESTINATION /etc/profiled)
+install(FILES ${profiled_systemd_dir}/profiled.sysusers DESTINATION lib/sysusers.d RENAME profiled.conf)
+install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION share/doc/profiled)
+
+set(CPACK_GENERATOR DEB)
+set(CPACK_PACKAGE_NAME profiled)
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_PACKAGE_CONTACT "profiled maintainers <maintainers@profiled.invalid>")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "self-hosted user-profile ingestion daemon")
+set(CPACK_PACKAGE_DESCRIPTION
+    "profiled receives user and company profiles over HTTP, one at a time or as bulk uploads, stores them durably in SQLite and serves them back. It runs as the systemd service profiled.service, configured in /etc/profiled/profiled.conf.")
+set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_PACKAGE_DIRECTORY ${CMAKE_BINARY_DIR}/packages)
+set(CPACK_STRIP_FILES ON)
+
+set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+set(CPACK_DEBIAN_PACKAGE_SECTION net)
+set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
+# dpkg-shlibdeps derives Depends from the binary: libsqlite3-0, libfmt9, libboost-*1.81.0, libc6, ...
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+# postinst applies the sysusers file itself, falling back to useradd; kill for ExecReload is in procps.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "procps")
+
+# dpkg keeps an operator's edits of a conffile across upgrades; CPack does not mark /etc files by itself.
+set(profiled_deb_control_dir ${CMAKE_BINARY_DIR}/deb-control)
+file(WRITE ${profiled_deb_control_dir}/conffiles "/etc/profiled/profiled.conf\n")
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
+    ${profiled_deb_control_dir}/conffiles
+    ${PROJECT_SOURCE_DIR}/cmake/deb/postinst
+    ${PROJECT_SOURCE_DIR}/cmake/deb/prerm
+    ${PROJECT_SOURCE_DIR}/cmake/deb/postrm)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION TRUE)
+
+include(CPack)

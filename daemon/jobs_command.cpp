@@ -1,0 +1,107 @@
+#include "daemon/jobs_command.hpp"
+
+#include <algorithm>
+#include <climits>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+
+#include "common/clock.hpp"
+#include "common/store.hpp"
+
+namespace profiled {
+namespace po = boost::program_options;
+
+namespace {
+
+// The data directory from PROFILED_DATA_DIR, else the service default (as `keys` does).
+std::string default_data_dir()
+{
+    const char* env = std::getenv("PROFILED_DATA_DIR");
+    return env && *env ? env : "/var/lib/profiled";
+}
+
+// One table row; job ids are UUIDs, 36 characters.
+std::string table_line(const std::string& job_id, const std::string& project, const std::string& type,
+                       const std::string& status, const std::string& rows, const std::string& failed,
+                       const std::string& submitted)
+{
+    return fmt::format("{:<36}  {:>7}  {:<9}  {:<7}  {:>13}  {:>6}  {}\n", job_id, project, type, status, rows, failed,
+                       submitted);
+}
+
+} // namespace
+
+// Runs a jobs subcommand.
+int run_jobs_command(const std::vector<std::string>& args)
+{
+    std::string action = args.empty() ? "" : args[0];
+    std::vector<std::string> rest(args.begin() + (args.empty() ? 0 : 1), args.end());
+    std::string data_dir = default_data_dir(), status;
+    int limit = 50;
+
+    if (action != "list") {
+        // Asked-for help goes to stdout and succeeds; a missing or unknown action is a usage error.
+        bool asked = action == "--help" || action == "-h" || action == "help";
+        (asked ? std::cout : std::cerr)
+            << "Usage: profiled jobs list [--data-dir DIR] [--status queued|running|done|failed] [--limit N]\n"
+               "  list   shows the newest bulk jobs of every project, read from DIR/profiled.db\n"
+               "         (default DIR: $PROFILED_DATA_DIR or /var/lib/profiled)\n";
+        return asked ? 0 : 2;
+    }
+    po::options_description opts("Usage: profiled jobs list [options]\n\n"
+                                 "The newest bulk jobs of every project, newest first.\n\nOptions");
+    opts.add_options()("help,h", "show this help")(
+        "data-dir", po::value(&data_dir)->default_value(data_dir), "directory holding profiled.db")(
+        "status", po::value(&status), "only jobs in this status: queued, running, done or failed")(
+        "limit", po::value(&limit)->default_value(limit), "at most this many jobs");
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(rest).options(opts).run(), vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        std::cerr << "profiled jobs list: " << e.what() << "\n";
+        return 2;
+    }
+    if (vm.count("help")) {
+        std::cout << opts;
+        return 0;
+    }
+    if (!status.empty() && status != "queued" && status != "running" && status != "done" && status != "failed") {
+        std::cerr << "profiled jobs list: --status must be queued, running, done or failed\n";
+        return 2;
+    }
+    if (limit < 1) {
+        std::cerr << "profiled jobs list: --limit must be at least 1\n";
+        return 2;
+    }
+    // A listing must not create an empty database where the operator mistyped the directory.
+    auto db_path = std::filesystem::path(data_dir) / "profiled.db";
+    if (!std::filesystem::exists(db_path)) {
+        std::cerr << "profiled jobs list: no database at " << db_path.string() << " (wrong --data-dir?)\n";
+        return 1;
+    }
+    try {
+        auto reader = open_sqlite_store(db_path.string())->open_reader();
+        // The store filters by status only per project, so with --status every job is read and filtered here.
+        auto jobs = reader->list_all_jobs(status.empty() ? limit : INT_MAX);
+        if (!status.empty())
+            std::erase_if(jobs, [&](const job_record& j) { return j.status != status; });
+        if (jobs.size() > static_cast<std::size_t>(limit))
+            jobs.resize(static_cast<std::size_t>(limit));
+        std::cout << table_line("JOB_ID", "PROJECT", "TYPE", "STATUS", "PROCESSED", "FAILED", "SUBMITTED");
+        for (const auto& j : jobs)
+            std::cout << table_line(j.job_id, std::to_string(j.project_id), j.type, j.status,
+                                    fmt::format("{}/{}", j.processed_rows, j.total_rows), std::to_string(j.failed_rows),
+                                    format_rfc3339(j.submitted_at));
+        return 0;
+    } catch (const std::exception& e) {
+        std::cerr << "profiled jobs list: " << e.what() << "\n";
+        return 1;
+    }
+}
+
+} // namespace profiled

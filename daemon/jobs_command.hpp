@@ -1,0 +1,12 @@
+// `profiled jobs list`: bulk jobs of every project, read straight from the database.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace profiled {
+
+// Runs a jobs subcommand; returns the process exit code.
+int run_jobs_command(const std::vector<std::string>& args);
+
+} // namespace profiled
