@@ -30,6 +30,8 @@ using namespace std::chrono_literals;
 
 namespace {
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+// Upload bodies are read from the socket in pieces of up to this size.
+constexpr std::size_t upload_read_bytes = 1024 * 1024;
 
 // One open connection; busy while a request is being read or answered.
 struct session_state {
@@ -100,6 +102,9 @@ struct http_server::impl {
     net::awaitable<std::optional<http_response>> receive_upload(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                                                                 http::request_parser<http::empty_body>&& header_parser,
                                                                 upload_sink& sink);
+    net::awaitable<std::optional<http_response>> receive_sized_upload(beast::tcp_stream& stream,
+                                                                      beast::flat_buffer& buffer,
+                                                                      std::uint64_t remaining, upload_sink& sink);
     net::awaitable<http_response> finish_upload(upload_sink& sink);
     net::awaitable<void> send_continue(beast::tcp_stream& stream, const http::request_header<>& header);
     void record_request(const http_request& request, const route_match& match, const http_response& response,
@@ -161,16 +166,36 @@ net::awaitable<http_response> http_server::impl::finish_upload(upload_sink& sink
         net::use_awaitable);
 }
 
+namespace {
+
+// The answer for an upload over --max-upload-bytes.
+http_response upload_too_large(std::uint64_t limit)
+{
+    http_response r = error_response({errc::payload_too_large, "upload_too_large",
+                                      fmt::format("upload exceeds the limit of {} bytes (--max-upload-bytes)", limit),
+                                      {}});
+    r.close = true;
+    return r;
+}
+
+} // namespace
+
 // Streams an upload's body into the sink chunk by chunk; nothing when the client went away.
 net::awaitable<std::optional<http_response>>
 http_server::impl::receive_upload(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                                   http::request_parser<http::empty_body>&& header_parser, upload_sink& sink)
 {
     const auto& s = ctx.settings;
-    http::request_parser<http::buffer_body> parser(std::move(header_parser));
     // The limit applies to the rows the sink keeps; the HTTP body may carry some multipart framing on top.
-    parser.body_limit(s.max_upload_bytes + 64 * 1024);
-    std::vector<char> chunk(64 * 1024);
+    const std::uint64_t body_limit = s.max_upload_bytes + 64 * 1024;
+    if (header_parser.content_length().value_or(0) > body_limit)
+        co_return upload_too_large(s.max_upload_bytes);
+    if (!header_parser.chunked())
+        co_return co_await receive_sized_upload(stream, buffer, *header_parser.content_length(), sink);
+
+    http::request_parser<http::buffer_body> parser(std::move(header_parser));
+    parser.body_limit(body_limit);
+    std::vector<char> chunk(upload_read_bytes);
     while (!parser.is_done()) {
         parser.get().body().data = chunk.data();
         parser.get().body().size = chunk.size();
@@ -179,13 +204,8 @@ http_server::impl::receive_upload(beast::tcp_stream& stream, beast::flat_buffer&
         auto [ec, n] = co_await http::async_read_some(stream, buffer, parser, use_tuple);
         if (ec == http::error::need_buffer)
             ec = {};
-        if (ec == http::error::body_limit) {
-            http_response r = error_response(
-                {errc::payload_too_large, "upload_too_large",
-                 fmt::format("upload exceeds the limit of {} bytes (--max-upload-bytes)", s.max_upload_bytes), {}});
-            r.close = true;
-            co_return r;
-        }
+        if (ec == http::error::body_limit)
+            co_return upload_too_large(s.max_upload_bytes);
         if (ec && is_disconnect(ec))
             co_return std::nullopt;
         if (ec) {
@@ -196,6 +216,50 @@ http_server::impl::receive_upload(beast::tcp_stream& stream, beast::flat_buffer&
         std::size_t got = chunk.size() - parser.get().body().size;
         if (got == 0)
             continue;
+        if (auto refused = sink.write(std::string_view(chunk.data(), got))) {
+            http_response r = error_response(*refused);
+            r.close = true;
+            co_return r;
+        }
+    }
+    co_return co_await finish_upload(sink);
+}
+
+// Reads a Content-Length upload straight from the socket in large reads (Beast's parser would copy
+// every byte through its own buffer 64 KB at a time); nothing when the client went away.
+net::awaitable<std::optional<http_response>>
+http_server::impl::receive_sized_upload(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                        std::uint64_t remaining, upload_sink& sink)
+{
+    const auto& s = ctx.settings;
+    // Bytes of the body that arrived together with the header.
+    if (buffer.size() > 0) {
+        std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), remaining));
+        auto data = buffer.data();
+        std::string_view head(static_cast<const char*>(data.data()), take);
+        if (auto refused = sink.write(head)) {
+            http_response r = error_response(*refused);
+            r.close = true;
+            co_return r;
+        }
+        buffer.consume(take);
+        remaining -= take;
+    }
+    std::vector<char> chunk(upload_read_bytes);
+    // A rolling timeout, renewed at most once a second: a slow but steady upload is fine, a stalled one is not.
+    auto renewed = std::chrono::steady_clock::now();
+    stream.expires_after(std::chrono::seconds(s.read_timeout_seconds));
+    while (remaining > 0) {
+        auto now = std::chrono::steady_clock::now();
+        if (now - renewed >= 1s) {
+            stream.expires_after(std::chrono::seconds(s.read_timeout_seconds));
+            renewed = now;
+        }
+        std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), remaining));
+        auto [ec, got] = co_await stream.async_read_some(net::buffer(chunk.data(), want), use_tuple);
+        if (ec)
+            co_return std::nullopt; // timeout, reset or close: there is no one to answer
+        remaining -= got;
         if (auto refused = sink.write(std::string_view(chunk.data(), got))) {
             http_response r = error_response(*refused);
             r.close = true;
@@ -268,21 +332,23 @@ net::awaitable<void> http_server::impl::run_session(tcp::socket socket)
     while (accepting) {
         http::request_parser<http::empty_body> parser;
         parser.header_limit(s.max_header_bytes);
+        // Beast checks Content-Length against the body limit as soon as the header is read; the
+        // per-route limits (max-body-bytes, max-upload-bytes) are applied once the route is known.
+        parser.body_limit(boost::none);
         // The first request gets the read timeout; later ones the keep-alive idle timeout.
         stream.expires_after(std::chrono::seconds(first ? s.read_timeout_seconds : s.idle_timeout_seconds));
         first = false;
         auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
         if (ec) {
-            if (ec == http::error::header_limit)
-                co_await write(stream,
-                               error_response({errc::payload_too_large, "headers_too_large",
-                                               fmt::format("request headers exceed {} bytes", s.max_header_bytes),
-                                               {}}),
-                               11, false);
-            else if (!is_disconnect(ec))
-                co_await write(stream,
-                               error_response(bad_body("malformed_request", "malformed HTTP request: " + ec.message())),
-                               11, false);
+            if (is_disconnect(ec))
+                break;
+            // Built in a named local: GCC 12 destroys temporaries inside a co_await expression twice.
+            http_response refused =
+                ec == http::error::header_limit
+                    ? error_response({errc::payload_too_large, "headers_too_large",
+                                      fmt::format("request headers exceed {} bytes", s.max_header_bytes), {}})
+                    : error_response(bad_body("malformed_request", "malformed HTTP request: " + ec.message()));
+            co_await write(stream, std::move(refused), 11, false);
             break;
         }
         state->busy = true;
@@ -314,6 +380,11 @@ net::awaitable<void> http_server::impl::run_session(tcp::socket socket)
                 }
                 response = std::move(*answer);
             }
+        } else if (parser.content_length().value_or(0) > s.max_body_bytes) {
+            // Beast compares a Content-Length with the limit only while reading the header.
+            response = error_response({errc::payload_too_large, "body_too_large",
+                                       fmt::format("request body exceeds {} bytes", s.max_body_bytes), {}});
+            response.close = true;
         } else {
             co_await send_continue(stream, header);
             http::request_parser<http::string_body> body_parser(std::move(parser));
@@ -413,12 +484,11 @@ void http_server::stop_accepting()
 std::size_t http_server::open_sessions() const { return impl_->sessions.size(); }
 std::size_t http_server::requests_in_flight() const { return impl_->in_flight; }
 
-// Closes every connection now.
+// Closes every connection now: pending reads and writes end with operation_aborted and the sessions unwind.
 void http_server::close_all()
 {
-    boost::system::error_code ignored;
     for (auto& s : impl_->sessions)
-        s.stream->socket().cancel(ignored);
+        s.stream->close();
 }
 
 } // namespace profiled

@@ -243,12 +243,7 @@ TEST_CASE("a chunked body over --max-body-bytes is 413", "[http][integration]")
     CHECK(d.identify(R"({"user_id":"after"})").status == 202);
 }
 
-// Known bug (daemon/http_server.cpp, run_session): Beast checks a Content-Length against the body limit only
-// while parsing the header, and the header parser keeps Beast's default of 1 MiB. So --max-body-bytes is never
-// applied to a Content-Length body: under 1 MiB everything is accepted, over 1 MiB is 400 "body limit exceeded"
-// whatever the setting. Remove [!shouldfail] once the header parser's body_limit is lifted and the session
-// compares content_length() with the route's limit itself (413 body_too_large).
-TEST_CASE("a body over --max-body-bytes is 413", "[http][integration][!shouldfail]")
+TEST_CASE("a body over --max-body-bytes is 413", "[http][integration]")
 {
     test_daemon d({"--max-body-bytes", "4096"});
 
@@ -266,16 +261,14 @@ TEST_CASE("a body over --max-body-bytes is 413", "[http][integration][!shouldfai
     }
 }
 
-// Same known bug as above.
-TEST_CASE("a raised --max-body-bytes admits bodies over 1 MiB", "[http][integration][!shouldfail]")
+TEST_CASE("a raised --max-body-bytes admits bodies over 1 MiB", "[http][integration]")
 {
     test_daemon d({"--max-body-bytes", "3000000"});
     CHECK(d.identify(identify_body_of_size("large", 2'000'000)).status == 202);
     CHECK_FALSE(get_user(d, "large").empty());
 }
 
-// Same known bug as above: with the default limit of 1 MiB an over-limit body gets 400 instead of 413.
-TEST_CASE("a body over the default 1 MiB limit is 413", "[http][integration][!shouldfail]")
+TEST_CASE("a body over the default 1 MiB limit is 413", "[http][integration]")
 {
     test_daemon d;
     check_error(d.identify(identify_body_of_size("big", 1024 * 1024 + 1)), 413, "body_too_large");
@@ -299,10 +292,7 @@ TEST_CASE("oversized request headers are 413", "[http][integration]")
     }
 }
 
-// Known bug (daemon/http_server.cpp, run_session's header_limit branch): GCC 12 destroys the braced api_error
-// temporary inside the co_await expression twice, and the daemon aborts with "free(): invalid pointer" right
-// after answering 413. Remove [!shouldfail] once that response is built in a named local before co_await.
-TEST_CASE("the daemon keeps serving after oversized headers", "[http][integration][!shouldfail]")
+TEST_CASE("the daemon keeps serving after oversized headers", "[http][integration]")
 {
     test_daemon d;
     auto r = http_call(d.port(), "GET", "/healthz", "", {{"X-Padding", std::string(20'000, 'h')}});

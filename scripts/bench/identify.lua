@@ -1,0 +1,23 @@
+-- wrk script: POST /v1/identify with a realistic body and a distinct user id per request.
+local counter = 0
+local thread_tag = 0
+local threads = 0
+
+-- Gives each wrk thread its own tag so ids never repeat across threads.
+function setup(thread)
+  threads = threads + 1
+  thread:set("thread_tag", threads)
+end
+
+-- Builds the next request.
+function request()
+  counter = counter + 1
+  local body = string.format(
+    '{"user_id":"wrk_%d_%d","metadata":{"name":"Jane Doe","email":"jane%d@example.com","plan":"pro",' ..
+    '"seats":12,"active":true,"score":87.5},"company":{"id":"acme_%d","name":"Acme","plan":"enterprise"}}',
+    thread_tag, counter, counter, counter % 100)
+  return wrk.format("POST", nil, {
+    ["Content-Type"] = "application/json",
+    ["X-API-Version"] = "2020-09-22",
+  }, body)
+end
