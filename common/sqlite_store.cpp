@@ -1,5 +1,6 @@
 // The embedded SQLite implementation of the store interface.
 #include <filesystem>
+#include <map>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -273,6 +274,9 @@ public:
 
     std::string resolve_user_id(std::int64_t project_id, const std::string& user_id) override
     {
+        // Most projects never alias: skip the lookup for them (a bulk job resolves every row).
+        if (!project_has_aliases(project_id))
+            return user_id;
         return resolve(db_, project_id, user_id);
     }
 
@@ -338,6 +342,8 @@ public:
         db_.query("INSERT INTO aliases(project_id, alias_id, user_id, created_at) VALUES (?, ?, ?, ?)", project_id,
                   alias_id, user_id, now)
             .run();
+        // Kept even if the transaction rolls back: a stale "yes" only costs a lookup.
+        has_aliases_[project_id] = true;
     }
 
     void move_aliases(std::int64_t project_id, const std::string& from_user_id, const std::string& to_user_id) override
@@ -417,7 +423,21 @@ public:
     }
 
 private:
+    // Whether the project has any alias. This connection is the only writer of the aliases table, so the
+    // answer, once read, stays true to the database.
+    bool project_has_aliases(std::int64_t project_id)
+    {
+        auto known = has_aliases_.find(project_id);
+        if (known != has_aliases_.end())
+            return known->second;
+        auto q = db_.query("SELECT EXISTS (SELECT 1 FROM aliases WHERE project_id = ?)", project_id);
+        bool has = q.step() && q.int64(0) != 0;
+        has_aliases_[project_id] = has;
+        return has;
+    }
+
     sqlite_connection db_;
+    std::map<std::int64_t, bool> has_aliases_;
 };
 
 // Applies every embedded migration the database does not have yet.

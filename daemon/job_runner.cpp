@@ -38,7 +38,7 @@ namespace {
 
 // Rows in one transaction when the rate is unlimited: large enough to amortise the commit, small enough
 // that single writes queued behind it wait only milliseconds.
-constexpr double unlimited_chunk_rows = 2000;
+constexpr double unlimited_chunk_rows = 5000;
 constexpr auto progress_log_interval = 10s;
 constexpr auto retry_after_failure = 1s;
 
@@ -83,10 +83,58 @@ parsed_row parse_row(const spool_row& row, const std::string& type)
     return out;
 }
 
+// Rows read from a job's spool file and validated, ready for one writer transaction.
+struct job_chunk {
+    std::shared_ptr<std::vector<user_change>> users = std::make_shared<std::vector<user_change>>();
+    std::shared_ptr<std::vector<company_change>> companies = std::make_shared<std::vector<company_change>>();
+    std::shared_ptr<std::vector<job_row_error>> errors = std::make_shared<std::vector<job_row_error>>();
+    std::int64_t rows = 0;
+    std::int64_t wanted = 0;
+    std::uint64_t end_offset = 0; // the spool position after the chunk's last row
+    std::int64_t end_line = 0;
+    std::string read_problem; // set when the spool file could not be read
+};
+
+// Reads and validates up to `take` rows from the reader's position.
+job_chunk read_chunk(spool_reader& reader, const std::string& type, std::int64_t take)
+{
+    job_chunk chunk;
+    chunk.wanted = take;
+    try {
+        while (chunk.rows < take) {
+            auto row = reader.next();
+            if (!row)
+                break;
+            ++chunk.rows;
+            parsed_row parsed = parse_row(*row, type);
+            if (parsed.error)
+                chunk.errors->push_back(std::move(*parsed.error));
+            else if (parsed.user)
+                chunk.users->push_back(std::move(*parsed.user));
+            else
+                chunk.companies->push_back(std::move(*parsed.company));
+        }
+    } catch (const spool_error& e) {
+        chunk.read_problem = e.what();
+    }
+    chunk.end_offset = reader.offset();
+    chunk.end_line = reader.line();
+    return chunk;
+}
+
+// A writer transaction under way, awaited after other work was done meanwhile.
+struct pending_write {
+    explicit pending_write(net::io_context& io) : done(io, steady::time_point::max()) {}
+    net::steady_timer done;
+    std::optional<std::optional<api_error>> outcome;
+};
+
 // A job being worked on, with its open spool file.
 struct active_job {
     job_record job;
     std::unique_ptr<spool_reader> reader;
+    // With an unlimited rate the next chunk is read while the writer applies the current one.
+    std::optional<job_chunk> prefetched;
     steady::time_point started_at = steady::now();
     steady::time_point last_progress_log = steady::now();
     std::int64_t processed_at_start = 0;
@@ -144,6 +192,27 @@ struct job_runner::impl {
                 });
             },
             net::use_awaitable);
+    }
+
+    // Hands work to the writer without waiting for it; finish_write() waits.
+    std::shared_ptr<pending_write> start_write(writer::work w)
+    {
+        auto pending = std::make_shared<pending_write>(io);
+        ctx.writes.submit(std::move(w), [this, pending](std::optional<api_error> outcome) {
+            net::post(io, [pending, outcome = std::move(outcome)]() mutable {
+                pending->outcome = std::move(outcome);
+                pending->done.cancel();
+            });
+        });
+        return pending;
+    }
+
+    // The outcome of a write started with start_write().
+    net::awaitable<std::optional<api_error>> finish_write(const std::shared_ptr<pending_write>& pending)
+    {
+        while (!pending->outcome)
+            co_await pending->done.async_wait(net::as_tuple(net::use_awaitable));
+        co_return std::move(*pending->outcome);
     }
 
     // The next project, round-robin after the last one served, that has a job and a token; else how long to wait.
@@ -253,46 +322,37 @@ struct job_runner::impl {
             }
         }
 
-        std::int64_t remaining = job.total_rows - job.processed_rows;
-        double want = project.bucket.unlimited() ? unlimited_chunk_rows
-                                                 : std::min<double>(ctx.settings.rows_burst, unlimited_chunk_rows);
-        want = std::min<double>(want, static_cast<double>(std::max<std::int64_t>(remaining, 1)));
-        auto take = static_cast<std::int64_t>(project.bucket.take_up_to(want, steady::now()));
-        if (take < 1)
-            co_return;
-
-        auto users = std::make_shared<std::vector<user_change>>();
-        auto companies = std::make_shared<std::vector<company_change>>();
-        auto errors = std::make_shared<std::vector<job_row_error>>();
-        std::int64_t rows = 0;
-        std::string read_problem;
-        try {
-            while (rows < take) {
-                auto row = active->reader->next();
-                if (!row)
-                    break;
-                ++rows;
-                parsed_row parsed = parse_row(*row, job.type);
-                if (parsed.error)
-                    errors->push_back(std::move(*parsed.error));
-                else if (parsed.user)
-                    users->push_back(std::move(*parsed.user));
-                else
-                    companies->push_back(std::move(*parsed.company));
-            }
-        } catch (const spool_error& e) {
-            read_problem = e.what();
+        job_chunk chunk;
+        if (active->prefetched) {
+            // Its rows were taken from the (unlimited) bucket when it was read.
+            chunk = std::move(*active->prefetched);
+            active->prefetched.reset();
+        } else {
+            std::int64_t remaining = job.total_rows - job.processed_rows;
+            double want = project.bucket.unlimited()
+                              ? unlimited_chunk_rows
+                              : std::min<double>(ctx.settings.rows_burst, unlimited_chunk_rows);
+            want = std::min<double>(want, static_cast<double>(std::max<std::int64_t>(remaining, 1)));
+            auto take = static_cast<std::int64_t>(project.bucket.take_up_to(want, steady::now()));
+            if (take < 1)
+                co_return;
+            chunk = read_chunk(*active->reader, job.type, take);
         }
-        if (!read_problem.empty()) {
-            co_await fail_job(project, active, "the job's spool file cannot be read: " + read_problem);
+        if (!chunk.read_problem.empty()) {
+            co_await fail_job(project, active, "the job's spool file cannot be read: " + chunk.read_problem);
             co_return;
         }
+        auto users = chunk.users;
+        auto companies = chunk.companies;
+        auto errors = chunk.errors;
+        std::int64_t rows = chunk.rows;
+        std::int64_t take = chunk.wanted;
 
         job_record next = job;
         next.processed_rows += rows;
         next.failed_rows += static_cast<std::int64_t>(errors->size());
-        next.checkpoint_offset = active->reader->offset();
-        next.checkpoint_line = active->reader->line();
+        next.checkpoint_offset = chunk.end_offset;
+        next.checkpoint_line = chunk.end_line;
         bool end_of_job = next.processed_rows >= job.total_rows || rows < take;
         std::optional<std::string> status, reason;
         if (end_of_job) {
@@ -327,11 +387,19 @@ struct job_runner::impl {
             if (status)
                 w.finish_job(next.rowid, *status, reason, now);
         };
-        auto outcome = co_await write(std::move(apply));
+        auto pending = start_write(std::move(apply));
+        if (!status && project.bucket.unlimited()) {
+            std::int64_t left = job.total_rows - next.processed_rows;
+            active->prefetched = read_chunk(*active->reader, job.type,
+                                            std::min<std::int64_t>(static_cast<std::int64_t>(unlimited_chunk_rows),
+                                                                   std::max<std::int64_t>(left, 1)));
+        }
+        auto outcome = co_await finish_write(pending);
         if (outcome) {
             // Nothing of the chunk was applied: read it again from the checkpoint after a pause.
             log_event(log_level::error, "job.chunk_failed", outcome->message, {{"job_id", job.job_id}});
             active->reader.reset();
+            active->prefetched.reset();
             co_await pause(retry_after_failure);
             co_return;
         }
