@@ -2,7 +2,7 @@
 # (scripts/package drives it). The binary's own rule is in daemon/CMakeLists.txt (bin/).
 #
 # The package installs under CPACK_PACKAGING_INSTALL_PREFIX=/usr: /usr/bin/profiled,
-# /usr/lib/sysusers.d/profiled.conf, /usr/share/doc/profiled/; and at absolute paths
+# /usr/lib/sysusers.d/profiled.conf, /usr/lib/tmpfiles.d/profiled.conf, /usr/share/doc/profiled/; and at absolute paths
 # /lib/systemd/system/profiled.service and /etc/profiled/profiled.conf (a conffile).
 # For a plain `cmake --install`, configure with -DCMAKE_INSTALL_PREFIX=/usr to get the same layout.
 
@@ -13,6 +13,7 @@ set(profiled_systemd_dir ${PROJECT_SOURCE_DIR}/systemd)
 install(FILES ${profiled_systemd_dir}/profiled.service DESTINATION /lib/systemd/system)
 install(FILES ${profiled_systemd_dir}/profiled.conf DESTINATION /etc/profiled)
 install(FILES ${profiled_systemd_dir}/profiled.sysusers DESTINATION lib/sysusers.d RENAME profiled.conf)
+install(FILES ${profiled_systemd_dir}/profiled.tmpfiles DESTINATION lib/tmpfiles.d RENAME profiled.conf)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION share/doc/profiled)
 
 set(CPACK_GENERATOR DEB)
@@ -31,7 +32,8 @@ set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # dpkg-shlibdeps derives Depends from the binary: libsqlite3-0, libfmt9, libboost-*1.81.0, libc6, ...
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-# postinst applies the sysusers file itself, falling back to useradd; kill for ExecReload is in procps.
+# postinst applies the sysusers and tmpfiles files itself (useradd when systemd is absent); kill for
+# ExecReload is in procps.
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "procps")
 
 # dpkg keeps an operator's edits of a conffile across upgrades; CPack does not mark /etc files by itself.

@@ -19,4 +19,16 @@ std::string hash_api_key(std::string_view key) { return sha256_hex(key); }
 // The part of a key that is safe to show.
 std::string api_key_prefix(std::string_view key) { return std::string(key.substr(0, 11)); }
 
+// The stored record of key, found by its hash.
+std::optional<api_key_record> find_api_key(store_reader& reader, std::string_view key)
+{
+    std::string hash = hash_api_key(key);
+    auto found = reader.find_key(hash);
+    // The lookup is by hash, so its timing says nothing about the key; the check that the row found is the
+    // key's own is constant-time anyway, so no later change to the lookup can turn it into a timing oracle.
+    if (!found || !constant_time_equal(found->key_hash, hash))
+        return std::nullopt;
+    return found;
+}
+
 } // namespace profiled

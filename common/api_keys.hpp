@@ -1,10 +1,12 @@
 // API keys: generation, hashing, recognising their kind.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "common/profile.hpp"
+#include "common/store.hpp"
 
 namespace profiled {
 
@@ -21,5 +23,8 @@ generated_key generate_api_key(key_kind kind);
 std::string hash_api_key(std::string_view key);
 // The part of a key that is safe to show and to revoke by: prefix and 8 characters.
 std::string api_key_prefix(std::string_view key);
+// The stored record of key, revoked or not: looked up by the key's hash (the key itself never reaches the store)
+// and the stored hash compared again with constant_time_equal. Nothing when no record matches.
+std::optional<api_key_record> find_api_key(store_reader& reader, std::string_view key);
 
 } // namespace profiled

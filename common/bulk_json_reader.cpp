@@ -18,7 +18,7 @@ namespace {
 constexpr std::size_t slice_bytes = 4096;
 
 // Which of our own limits stopped the parser, as opposed to a syntax error.
-enum class limit_hit { none, too_deep, row_too_large };
+enum class limit_hit { none, too_deep, row_too_large, duplicate_key };
 
 enum class value_kind { object, array, scalar };
 
@@ -218,7 +218,9 @@ private:
             if (key_.size() <= array_key_.size()) key_.append(s.substr(0, array_key_.size() + 1 - key_.size()));
             if (last) {
                 in_key_ = false;
-                value_is_target_ = !key_seen_ && key_ == array_key_;
+                // Rows of the first array are already gone, so "the last one wins" cannot hold here.
+                if (key_seen_ && key_ == array_key_) return hit(limit_hit::duplicate_key, ec);
+                value_is_target_ = key_ == array_key_;
             }
         }
         return true;
@@ -342,6 +344,12 @@ struct bulk_json_reader::state {
             error = bulk_json_error{
                 "row_too_large",
                 "an element of \"" + parser.handler().array_key() + "\" is larger than allowed", at};
+            return;
+        case limit_hit::duplicate_key:
+            error = bulk_json_error{"duplicate_key",
+                                    "the JSON body holds \"" + parser.handler().array_key() +
+                                        "\" more than once; send all rows in one array",
+                                    at};
             return;
         case limit_hit::none:
             break;

@@ -13,7 +13,8 @@
 namespace profiled {
 
 // Why a bulk JSON body was refused. `code` is stable and meant for API
-// clients: `invalid_json`, `missing_array`, `too_deep`, `row_too_large`.
+// clients: `invalid_json`, `missing_array`, `too_deep`, `row_too_large`,
+// `duplicate_key`.
 // `offset` is the byte offset at or shortly before the fault (input is
 // checked in small slices, so it may be up to one slice early).
 struct bulk_json_error {
@@ -26,8 +27,9 @@ struct bulk_json_error {
 // array under `array_key` to a callback as one compact JSON text with no
 // newline in it, i.e. a ready NDJSON line. Strings are re-escaped and numbers
 // keep their source text, so a row parses back to the same value. Elements
-// of any type are passed on (validation of rows happens later); other keys,
-// and repeats of `array_key` after the first, are skipped.
+// of any type are passed on (validation of rows happens later); other keys
+// are skipped. A repeat of `array_key` is an error: elsewhere a repeated key's
+// last value wins, but the first array's rows have been handed on by then.
 // Rows go out as soon as they are complete, so an error met later means the
 // rows already received belong to a body that was refused. Exceptions thrown
 // by the callback propagate and leave the reader unusable.

@@ -29,6 +29,7 @@ std::string metric_labels(std::initializer_list<std::pair<std::string_view, std:
     return out;
 }
 
+// Declares a family; histograms take their bucket upper bounds.
 void metrics_registry::describe(std::string name, metric_type type, std::string help, std::vector<double> buckets)
 {
     std::lock_guard lock(mutex_);
@@ -38,6 +39,7 @@ void metrics_registry::describe(std::string name, metric_type type, std::string 
     f.buckets = std::move(buckets);
 }
 
+// Adds to a counter (or gauge); names never declared are ignored.
 void metrics_registry::add(std::string_view name, const std::string& labels, double value)
 {
     std::lock_guard lock(mutex_);
@@ -46,6 +48,7 @@ void metrics_registry::add(std::string_view name, const std::string& labels, dou
         it->second.values[labels] += value;
 }
 
+// Sets a gauge.
 void metrics_registry::set(std::string_view name, const std::string& labels, double value)
 {
     std::lock_guard lock(mutex_);
@@ -54,6 +57,7 @@ void metrics_registry::set(std::string_view name, const std::string& labels, dou
         it->second.values[labels] = value;
 }
 
+// Records one observation in the first bucket it fits (the +Inf bucket is the count).
 void metrics_registry::observe(std::string_view name, const std::string& labels, double value)
 {
     std::lock_guard lock(mutex_);
@@ -74,6 +78,7 @@ void metrics_registry::observe(std::string_view name, const std::string& labels,
     h.sum += value;
 }
 
+// The value of a counter or gauge, 0 when never touched.
 double metrics_registry::value(std::string_view name, const std::string& labels) const
 {
     std::lock_guard lock(mutex_);
@@ -156,6 +161,15 @@ metrics_registry& daemon_metrics()
         r->describe("profiled_writer_queue_depth", metric_type::gauge, "Writes waiting for the writer thread.");
         r->describe("profiled_job_queue_depth", metric_type::gauge, "Bulk jobs queued or running.");
         r->describe("profiled_last_job_done_timestamp_seconds", metric_type::gauge, "When the last bulk job finished successfully, since the Unix epoch.");
+        // Series that exist from the start at 0, so that rate() and increase() see the first event too.
+        for (const char* status : {"queued", "running", "done", "failed"})
+            r->add("profiled_jobs_total", metric_labels({{"status", status}}), 0);
+        for (const char* type : {"users", "companies"})
+            for (const char* result : {"applied", "failed"})
+                r->add("profiled_rows_total", metric_labels({{"type", type}, {"result", result}}), 0);
+        for (const char* name : {"profiled_upload_bytes_total", "profiled_ratelimit_throttled_total",
+                                 "profiled_spool_bytes", "profiled_writer_queue_depth", "profiled_job_queue_depth"})
+            r->add(name, {}, 0);
         return r;
     }();
     return *registry;

@@ -1,5 +1,7 @@
 #include "common/multipart_parser.hpp"
 
+#include "common/utf8.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <functional>
@@ -350,12 +352,18 @@ void multipart_parser::start_part() {
              "a multipart part's Content-Disposition is not form-data with a name");
         return;
     }
-    // Only the first part with the name counts; repeats are skipped like any other part.
-    if (name->value == target_name_ && !found_target_) {
+    // A second target part is refused: its rows cannot replace the first part's, already streamed,
+    // and skipping them would drop rows the client sent.
+    if (name->value == target_name_ && found_target_) {
+        fail("duplicate_file_part", "the multipart body has more than one part named \"" + target_name_ + "\"");
+        return;
+    }
+    if (name->value == target_name_) {
         found_target_ = true;
         in_target_ = true;
         const parameter* filename = find_parameter(*params, "filename");
-        if (filename) filename_ = filename->value;
+        // The name is shown back in job objects, so it must be valid UTF-8; it never names a file here.
+        if (filename) filename_ = valid_utf8(filename->value);
     }
     state_ = state::content;
     content_start_ = true;

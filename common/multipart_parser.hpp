@@ -17,14 +17,16 @@ namespace profiled {
 std::optional<std::string> multipart_boundary(std::string_view content_type);
 
 // Why a multipart body was refused. `code` is stable and meant for API
-// clients: `malformed_multipart`, `missing_file_part`, `part_headers_too_large`.
+// clients: `malformed_multipart`, `missing_file_part`, `duplicate_file_part`,
+// `part_headers_too_large`.
 struct multipart_error {
     std::string code;
     std::string message;
 };
 
 // Feeds an upload through in arbitrary pieces and streams the content of the
-// first part named `target_name` to a sink; every other part is discarded.
+// part named `target_name` to a sink; every other part is discarded, and a
+// second part with the target name is an error.
 // Holds back at most a delimiter's length of content (plus the current part's
 // headers, capped by `max_header_bytes`), so memory stays flat for any body.
 // Input errors end up in error(); exceptions thrown by the sink propagate and
@@ -55,7 +57,7 @@ public:
     // Whether the target part's headers have been seen.
     bool found_target() const noexcept { return found_target_; }
 
-    // The target part's `filename` parameter, empty if it had none.
+    // The target part's `filename` parameter (ill-formed UTF-8 replaced by U+FFFD), empty if it had none.
     const std::string& filename() const noexcept { return filename_; }
 
 private:

@@ -23,9 +23,11 @@ void ndjson_line_splitter::feed(std::string_view chunk) {
     if (error_ || finished_) return;
     while (!chunk.empty()) {
         const void* nl_ptr = std::memchr(chunk.data(), '\n', chunk.size());
+        // Spare bytes the line's length does not count: the CR of a CRLF, and on the
+        // first line the byte order mark that complete_line drops.
+        std::size_t spare = 1 + (line_number_ == 0 ? utf8_bom.size() : 0);
         if (!nl_ptr) {
-            // One spare byte: the CR of a CRLF is not part of the line's length.
-            if (partial_.size() + chunk.size() > max_line_bytes_ + 1) {
+            if (partial_.size() + chunk.size() > max_line_bytes_ + spare) {
                 fail_too_long();
                 return;
             }
@@ -36,7 +38,7 @@ void ndjson_line_splitter::feed(std::string_view chunk) {
         if (partial_.empty()) {
             complete_line(chunk.substr(0, nl));
         } else {
-            if (partial_.size() + nl > max_line_bytes_ + 1) {
+            if (partial_.size() + nl > max_line_bytes_ + spare) {
                 fail_too_long();
                 return;
             }

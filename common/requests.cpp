@@ -1,10 +1,43 @@
 #include "common/requests.hpp"
 
+#include <cmath>
+
 #include <boost/json/parser.hpp>
 #include <fmt/format.h>
 
 namespace profiled {
 namespace json = boost::json;
+
+namespace {
+
+// The path (as in error details: "metadata.n", "list[2]") of the first infinite number in v, if any.
+std::optional<std::string> non_finite_number(const json::value& v, const std::string& path)
+{
+    switch (v.kind()) {
+    case json::kind::double_:
+        if (!std::isfinite(v.get_double()))
+            return path;
+        return std::nullopt;
+    case json::kind::array: {
+        const json::array& list = v.get_array();
+        for (std::size_t i = 0; i < list.size(); ++i) {
+            if (auto where = non_finite_number(list[i], fmt::format("{}[{}]", path, i)))
+                return where;
+        }
+        return std::nullopt;
+    }
+    case json::kind::object:
+        for (const auto& [key, value] : v.get_object()) {
+            std::string child = path.empty() ? std::string(key) : fmt::format("{}.{}", path, std::string_view(key));
+            if (auto where = non_finite_number(value, child))
+                return where;
+        }
+        return std::nullopt;
+    default: return std::nullopt;
+    }
+}
+
+} // namespace
 
 // Parses a request body that must be one JSON object.
 result<json::object> parse_json_object(std::string_view body)
@@ -24,6 +57,11 @@ result<json::object> parse_json_object(std::string_view body)
     json::value v = parser.release();
     if (!v.is_object())
         return bad_body("invalid_json", "the body must be a JSON object");
+    // Boost.JSON reads 1e400 as infinity (and 0e400 as NaN), which have no JSON text: it could be stored but never read back.
+    if (auto where = non_finite_number(v, ""))
+        return invalid_field(*where, fmt::format("{} is a number out of range: its exponent is too large, and "
+                                                 "numbers must lie within ±1.7976931348623157e308",
+                                                 where->empty() ? std::string("a number") : *where));
     return std::move(v.as_object());
 }
 

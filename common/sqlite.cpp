@@ -12,6 +12,12 @@ sqlite_error::sqlite_error(int code, const std::string& message) : std::runtime_
 // True when the database or its disk is full.
 bool sqlite_error::disk_full() const noexcept { return (code_ & 0xff) == SQLITE_FULL; }
 
+// True when another connection held a lock longer than the busy timeout.
+bool sqlite_error::busy() const noexcept { return (code_ & 0xff) == SQLITE_BUSY || (code_ & 0xff) == SQLITE_LOCKED; }
+
+// True when the database file cannot be written at all.
+bool sqlite_error::read_only() const noexcept { return (code_ & 0xff) == SQLITE_READONLY; }
+
 namespace {
 
 // Throws the connection's last error with some context.
@@ -155,6 +161,15 @@ sqlite3_stmt* sqlite_connection::cached(std::string_view sql)
         fail(db_, rc, "prepare");
     statements_.emplace(std::move(key), stmt);
     return stmt;
+}
+
+// Throws when the database file was deleted or renamed while open.
+void sqlite_connection::check_not_moved()
+{
+    int moved = 0;
+    if (sqlite3_file_control(db_, "main", SQLITE_FCNTL_HAS_MOVED, &moved) == SQLITE_OK && moved)
+        throw sqlite_error(SQLITE_READONLY_DBMOVED, "the database file was deleted or renamed while the daemon had it "
+                                                    "open; restart the daemon once the file is back");
 }
 
 std::int64_t sqlite_connection::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }

@@ -21,6 +21,10 @@ public:
     int code() const noexcept { return code_; }
     // True when the database or its disk is full (SQLITE_FULL).
     bool disk_full() const noexcept;
+    // True when another connection held a lock longer than the busy timeout (SQLITE_BUSY, SQLITE_LOCKED).
+    bool busy() const noexcept;
+    // True when the database file cannot be written at all (SQLITE_READONLY, e.g. deleted or moved while open).
+    bool read_only() const noexcept;
 
 private:
     int code_;
@@ -90,6 +94,10 @@ public:
         (q.bind(++i, args), ...);
         return q;
     }
+
+    // Throws (SQLITE_READONLY_DBMOVED) when the database file was deleted or renamed while open: writes would
+    // land in a file nobody will ever read again.
+    void check_not_moved();
 
     std::int64_t last_insert_rowid() const;
     int changes() const;

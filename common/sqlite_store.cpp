@@ -234,7 +234,11 @@ class sqlite_writer final : public store_writer {
 public:
     explicit sqlite_writer(const std::string& path) : db_(path, false) {}
 
-    void begin() override { db_.exec("BEGIN IMMEDIATE"); }
+    void begin() override
+    {
+        db_.check_not_moved();
+        db_.exec("BEGIN IMMEDIATE");
+    }
     void commit() override { db_.exec("COMMIT"); }
     void rollback() override
     {

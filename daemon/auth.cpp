@@ -1,9 +1,11 @@
 #include "daemon/auth.hpp"
 
+#include <algorithm>
+#include <cctype>
+
 #include <fmt/format.h>
 
 #include "common/api_keys.hpp"
-#include "common/sha256.hpp"
 
 namespace profiled {
 
@@ -16,10 +18,8 @@ result<api_key_record> authenticate_key(store_reader& reader, std::string_view k
 {
     if (key.empty())
         return unauthorized("an API key is required");
-    std::string hash = hash_api_key(key);
-    auto found = reader.find_key(hash);
-    // The lookup is by hash, so timing reveals nothing about the key; compare again in constant time anyway.
-    if (!found || !constant_time_equal(found->key_hash, hash))
+    auto found = find_api_key(reader, key);
+    if (!found)
         return unauthorized("unknown API key");
     if (found->revoked_at)
         return unauthorized("this API key has been revoked");

@@ -35,6 +35,16 @@ api_error limit_exceeded(std::string code, std::string message)
     return {errc::payload_too_large, std::move(code), std::move(message), {}};
 }
 
+// The answer when an upload's spool file cannot be written: 507 when the disk is full, else a logged 500.
+api_error spool_failure(const spool_error& e, const std::string& job_id)
+{
+    log_event(log_level::error, "intake.spool_failed", e.what(), {{"job_id", job_id}});
+    if (e.disk_full())
+        return {errc::insufficient_storage, "disk_full",
+                "the server's disk is full; the upload was not accepted, retry later", {}};
+    return internal_error();
+}
+
 // The lower-case media type of a Content-Type value, without parameters.
 std::string media_type(std::string_view content_type)
 {
@@ -57,7 +67,10 @@ public:
         if (format_ == body_format::json_document)
             document_.emplace(job_.type, [this](std::string_view row) { add_line(row, rows_ + 1); });
         if (format_ == body_format::multipart_ndjson)
-            multipart_.emplace(std::move(boundary), "file", [this](std::string_view data) { lines_.feed(data); });
+            multipart_.emplace(std::move(boundary), "file", [this](std::string_view data) {
+                file_bytes_ += data.size();
+                lines_.feed(data);
+            });
     }
 
     std::optional<api_error> write(std::string_view chunk) override
@@ -71,7 +84,7 @@ public:
             }
             return check();
         } catch (const spool_error& e) {
-            return spool_failure(e);
+            return spool_failure(e, job_.job_id);
         }
     }
 
@@ -87,20 +100,24 @@ public:
                 break;
             case body_format::raw_ndjson: lines_.finish(); break;
             }
-            refused = check();
+            // Said plainly, rather than as the JSON parser's "incomplete JSON".
+            if (received_ == 0)
+                refused = bad_body("empty_upload", "the upload is empty: it holds no rows");
+            else
+                refused = check();
             if (!refused && rows_ == 0)
                 refused = bad_body("empty_upload", "the upload holds no rows");
             if (!refused) {
                 spool_->commit();
             }
         } catch (const spool_error& e) {
-            refused = spool_failure(e);
+            refused = spool_failure(e, job_.job_id);
         }
         if (refused) {
             spool_->discard();
             return respond(error_response(*refused));
         }
-        job_.file_size = static_cast<std::int64_t>(spool_->size());
+        job_.file_size = static_cast<std::int64_t>(file_size());
         job_.total_rows = rows_;
         if (multipart_)
             job_.filename = multipart_->filename();
@@ -155,8 +172,11 @@ private:
         spool_->append(line);
         spool_->append("\n");
         ++lines_written_;
-        content_bytes_ += line.size() + 1;
     }
+
+    // The size of the file as the client sent it, the multipart file part or else the whole body (the spool
+    // copy differs: a JSON document is rewritten as rows, CRs and blank lines go).
+    std::uint64_t file_size() const { return multipart_ ? file_bytes_ : received_; }
 
     // The first limit or format error so far.
     std::optional<api_error> check()
@@ -166,7 +186,8 @@ private:
             return limit_exceeded("too_many_rows", fmt::format("the upload has more than {} rows, the limit per job "
                                                                "(--max-job-rows); split it into several jobs",
                                                                s.max_job_rows));
-        if (content_bytes_ > s.max_upload_bytes || received_ > s.max_upload_bytes + 64 * 1024)
+        // The multipart framing around the file is allowed a little slack on top.
+        if (file_size() > s.max_upload_bytes || received_ > s.max_upload_bytes + 64 * 1024)
             return limit_exceeded("upload_too_large", fmt::format("the upload exceeds the limit of {} bytes "
                                                                   "(--max-upload-bytes)",
                                                                   s.max_upload_bytes));
@@ -185,16 +206,6 @@ private:
         return std::nullopt;
     }
 
-    // The answer when the spool file cannot be written.
-    api_error spool_failure(const spool_error& e)
-    {
-        log_event(log_level::error, "intake.spool_failed", e.what(), {{"job_id", job_.job_id}});
-        if (e.disk_full())
-            return {errc::insufficient_storage, "disk_full",
-                    "the server's disk is full; the upload was not accepted, retry later", {}};
-        return internal_error();
-    }
-
     server_context& ctx_;
     job_runner& runner_;
     job_record job_;
@@ -205,8 +216,8 @@ private:
     std::optional<multipart_parser> multipart_;
     std::int64_t rows_ = 0;
     std::uint64_t lines_written_ = 0;
-    std::uint64_t content_bytes_ = 0;
     std::uint64_t received_ = 0;
+    std::uint64_t file_bytes_ = 0; // content of the multipart file part
 };
 
 // Starts a bulk upload of the given type: checks headers, replays idempotent repeats, opens the spool file.
@@ -259,7 +270,13 @@ upload_start start_bulk_upload(server_context& ctx, job_runner& runner, request_
                                                      "wait for some to finish",
                                                      ctx.settings.max_queued_jobs),
                                          {}})};
-    return {std::make_unique<bulk_upload>(ctx, runner, std::move(job), format, std::move(boundary)), std::nullopt};
+    std::string job_id = job.job_id;
+    try {
+        return {std::make_unique<bulk_upload>(ctx, runner, std::move(job), format, std::move(boundary)), std::nullopt};
+    } catch (const spool_error& e) {
+        // The part file could not even be created (no space or inodes left, spool dir missing).
+        return {nullptr, error_response(spool_failure(e, job_id))};
+    }
 }
 
 } // namespace

@@ -2,6 +2,8 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "common/utf8.hpp"
+
 namespace profiled {
 namespace json = boost::json;
 
@@ -47,10 +49,11 @@ int http_status(errc kind)
 // The common error body.
 http_response error_response(const api_error& e)
 {
+    // Messages and fields may quote the client's bytes (a path, a header); the body must stay valid JSON.
     json::object details;
     if (!e.field.empty())
-        details["field"] = e.field;
-    json::object item{{"error_code", e.code}, {"message", e.message}, {"details", std::move(details)}};
+        details["field"] = valid_utf8(e.field);
+    json::object item{{"error_code", e.code}, {"message", valid_utf8(e.message)}, {"details", std::move(details)}};
     json::object body{{"success", false}, {"errors", json::array{std::move(item)}}};
     http_response r = json_response(http_status(e.kind), body);
     if (e.kind == errc::unauthorized)

@@ -39,12 +39,14 @@ struct session_state {
     bool busy = false;
 };
 
-// True for errors that only mean the peer went away or we closed the socket.
+// True for errors that only mean the peer went away or we closed the socket. A request cut short
+// (partial_message) is not one of them: a client that half-closes after a short body still reads
+// the 400 it is due.
 bool is_disconnect(const boost::system::error_code& ec)
 {
     return ec == http::error::end_of_stream || ec == net::error::eof || ec == net::error::operation_aborted ||
            ec == net::error::connection_reset || ec == beast::error::timeout || ec == net::error::broken_pipe ||
-           ec == net::error::bad_descriptor || ec == http::error::partial_message;
+           ec == net::error::bad_descriptor;
 }
 
 // Copies a Beast request header into the handler-facing request.
@@ -361,8 +363,15 @@ net::awaitable<void> http_server::impl::run_session(tcp::socket socket)
         route_match match = routes.match(request.method, request.target);
         http_response response;
         bool has_body = parser.content_length().value_or(0) > 0 || parser.chunked();
+        // Beast frames a body only by chunked or Content-Length; any other Transfer-Encoding would leave
+        // its bytes to be read as the next request, which is how requests get smuggled (RFC 9112 6.1).
+        bool unframed = header.count(http::field::transfer_encoding) > 0 && !parser.chunked();
 
-        if (match.error) {
+        if (unframed) {
+            response = error_response(bad_body("malformed_request", "Transfer-Encoding must be chunked (alone) or "
+                                                                    "absent with a Content-Length"));
+            response.close = true;
+        } else if (match.error) {
             response = error_response(*match.error);
             // The body was not read, so the connection cannot carry another request.
             response.close = has_body;

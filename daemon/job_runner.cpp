@@ -13,6 +13,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/parser.hpp>
 #include <fmt/format.h>
@@ -114,7 +115,8 @@ job_chunk read_chunk(spool_reader& reader, const std::string& type, std::int64_t
             else
                 chunk.companies->push_back(std::move(*parsed.company));
         }
-    } catch (const spool_error& e) {
+    } catch (const std::exception& e) {
+        // Spool read errors, and anything else: this runs on the parser thread, where nothing else would catch it.
         chunk.read_problem = e.what();
     }
     chunk.end_offset = reader.offset();
@@ -159,6 +161,8 @@ struct job_runner::impl {
     bool stopping = false;
     bool running = false;
     runner_stats stats;
+    // Parses spool rows off the io thread. Last member: joined first, before anything it uses goes away.
+    net::thread_pool parser{1};
 
     fs::path spool_dir() const { return fs::path(ctx.settings.data_dir) / "spool"; }
 
@@ -189,6 +193,22 @@ struct job_runner::impl {
                 ctx.writes.submit(std::move(w), [shared](std::optional<api_error> outcome) {
                     auto ex = net::get_associated_executor(*shared);
                     net::post(ex, [shared, outcome = std::move(outcome)]() mutable { (*shared)(std::move(outcome)); });
+                });
+            },
+            net::use_awaitable);
+    }
+
+    // Reads and validates a chunk on the parser thread, so the io thread keeps answering requests meanwhile.
+    // Not a coroutine itself, for the same reason as write().
+    net::awaitable<job_chunk> read_chunk_off_loop(spool_reader& reader, const std::string& type, std::int64_t take)
+    {
+        return net::async_initiate<const net::use_awaitable_t<>&, void(job_chunk)>(
+            [this, &reader, type, take](auto handler) {
+                auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+                net::post(parser, [shared, &reader, type, take]() {
+                    job_chunk chunk = read_chunk(reader, type, take);
+                    auto ex = net::get_associated_executor(*shared);
+                    net::post(ex, [shared, chunk = std::move(chunk)]() mutable { (*shared)(std::move(chunk)); });
                 });
             },
             net::use_awaitable);
@@ -336,7 +356,7 @@ struct job_runner::impl {
             auto take = static_cast<std::int64_t>(project.bucket.take_up_to(want, steady::now()));
             if (take < 1)
                 co_return;
-            chunk = read_chunk(*active->reader, job.type, take);
+            chunk = co_await read_chunk_off_loop(*active->reader, job.type, take);
         }
         if (!chunk.read_problem.empty()) {
             co_await fail_job(project, active, "the job's spool file cannot be read: " + chunk.read_problem);
@@ -390,7 +410,7 @@ struct job_runner::impl {
         auto pending = start_write(std::move(apply));
         if (!status && project.bucket.unlimited()) {
             std::int64_t left = job.total_rows - next.processed_rows;
-            active->prefetched = read_chunk(*active->reader, job.type,
+            active->prefetched = co_await read_chunk_off_loop(*active->reader, job.type,
                                             std::min<std::int64_t>(static_cast<std::int64_t>(unlimited_chunk_rows),
                                                                    std::max<std::int64_t>(left, 1)));
         }

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <map>
 
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
@@ -24,13 +25,29 @@ std::string default_data_dir()
     return env && *env ? env : "/var/lib/profiled";
 }
 
+// What `profiled jobs --help` and a missing or unknown action print.
+constexpr const char* jobs_usage =
+    "Usage: profiled jobs list [--data-dir DIR] [--status STATUS] [--limit N]\n\n"
+    "  list   shows the newest bulk jobs of every project, newest first, read from DIR/profiled.db\n"
+    "         (default DIR: $PROFILED_DATA_DIR or /var/lib/profiled); safe while the daemon runs\n\n"
+    "More: profiled jobs list --help\n";
+
 // One table row; job ids are UUIDs, 36 characters.
 std::string table_line(const std::string& job_id, const std::string& project, const std::string& type,
                        const std::string& status, const std::string& rows, const std::string& failed,
                        const std::string& submitted)
 {
-    return fmt::format("{:<36}  {:>7}  {:<9}  {:<7}  {:>13}  {:>6}  {}\n", job_id, project, type, status, rows, failed,
-                       submitted);
+    return fmt::format("{:<36}  {:<12}  {:<9}  {:<7}  {:>13}  {:>6}  {}\n", job_id, project, type, status, rows,
+                       failed, submitted);
+}
+
+// Project names by id, from the keys table (every job was submitted with a key of its project).
+std::map<std::int64_t, std::string> project_names(store_reader& reader)
+{
+    std::map<std::int64_t, std::string> names;
+    for (const auto& key : reader.list_keys())
+        names[key.project_id] = key.project;
+    return names;
 }
 
 } // namespace
@@ -46,18 +63,24 @@ int run_jobs_command(const std::vector<std::string>& args)
     if (action != "list") {
         // Asked-for help goes to stdout and succeeds; a missing or unknown action is a usage error.
         bool asked = action == "--help" || action == "-h" || action == "help";
-        (asked ? std::cout : std::cerr)
-            << "Usage: profiled jobs list [--data-dir DIR] [--status queued|running|done|failed] [--limit N]\n"
-               "  list   shows the newest bulk jobs of every project, read from DIR/profiled.db\n"
-               "         (default DIR: $PROFILED_DATA_DIR or /var/lib/profiled)\n";
+        if (!asked)
+            std::cerr << (action.empty() ? "profiled jobs: give an action\n"
+                                         : "profiled jobs: unknown action '" + action + "'\n");
+        (asked ? std::cout : std::cerr) << jobs_usage;
         return asked ? 0 : 2;
     }
-    po::options_description opts("Usage: profiled jobs list [options]\n\n"
-                                 "The newest bulk jobs of every project, newest first.\n\nOptions");
+    po::options_description opts(
+        "Usage: profiled jobs list [--data-dir DIR] [--status STATUS] [--limit N]\n\n"
+        "Shows the newest bulk jobs of every project, newest first, one line each: the job id, the\n"
+        "project, users or companies, the status, rows processed of the upload's total, rows that\n"
+        "failed validation, and when it was submitted. Reads DIR/profiled.db directly, so it works\n"
+        "whether or not the daemon is running. A job's failed rows: GET /v1/background_jobs/ID/errors.\n\n"
+        "Options");
     opts.add_options()("help,h", "show this help")(
-        "data-dir", po::value(&data_dir)->default_value(data_dir), "directory holding profiled.db")(
-        "status", po::value(&status), "only jobs in this status: queued, running, done or failed")(
-        "limit", po::value(&limit)->default_value(limit), "at most this many jobs");
+        "data-dir", po::value(&data_dir)->value_name("DIR")->default_value(data_dir),
+        "the daemon's data directory, holding profiled.db ($PROFILED_DATA_DIR when set)")(
+        "status", po::value(&status)->value_name("STATUS"), "only jobs in this status: queued, running, done or failed")(
+        "limit", po::value(&limit)->value_name("N")->default_value(limit), "show at most N jobs");
     po::variables_map vm;
     try {
         po::store(po::command_line_parser(rest).options(opts).run(), vm);
@@ -86,6 +109,7 @@ int run_jobs_command(const std::vector<std::string>& args)
     }
     try {
         auto reader = open_sqlite_store(db_path.string())->open_reader();
+        auto projects = project_names(*reader);
         // The store filters by status only per project, so with --status every job is read and filtered here.
         auto jobs = reader->list_all_jobs(status.empty() ? limit : INT_MAX);
         if (!status.empty())
@@ -93,10 +117,13 @@ int run_jobs_command(const std::vector<std::string>& args)
         if (jobs.size() > static_cast<std::size_t>(limit))
             jobs.resize(static_cast<std::size_t>(limit));
         std::cout << table_line("JOB_ID", "PROJECT", "TYPE", "STATUS", "PROCESSED", "FAILED", "SUBMITTED");
-        for (const auto& j : jobs)
-            std::cout << table_line(j.job_id, std::to_string(j.project_id), j.type, j.status,
+        for (const auto& j : jobs) {
+            auto name = projects.find(j.project_id);
+            std::cout << table_line(j.job_id, name != projects.end() ? name->second : std::to_string(j.project_id),
+                                    j.type, j.status,
                                     fmt::format("{}/{}", j.processed_rows, j.total_rows), std::to_string(j.failed_rows),
                                     format_rfc3339(j.submitted_at));
+        }
         return 0;
     } catch (const std::exception& e) {
         std::cerr << "profiled jobs list: " << e.what() << "\n";

@@ -180,6 +180,9 @@ http_response router::response_for_exception(const route& r, std::exception_ptr 
         log_event(log_level::error, "handler.exception", e.what(), {{"route", r.pattern}, {"method", r.method}});
         if (e.disk_full())
             return error_response({errc::insufficient_storage, "disk_full", "the server's disk is full; retry later", {}});
+        if (e.busy())
+            return error_response({errc::unavailable, "database_busy",
+                                   "the database is locked by another process; retry shortly", {}});
         return error_response(internal_error());
     } catch (const std::exception& e) {
         log_event(log_level::error, "handler.exception", e.what(), {{"route", r.pattern}, {"method", r.method}});

@@ -2,6 +2,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <functional>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -51,22 +52,56 @@ struct daemon_parts {
     std::vector<std::string> args;
 };
 
+// Waits in small steps until done() holds or the deadline passes; true when done() holds.
+net::awaitable<bool> wait_until(net::io_context& io, std::chrono::steady_clock::time_point deadline,
+                                const std::function<bool()>& done)
+{
+    net::steady_timer tick(io);
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+        tick.expires_after(10ms);
+        co_await tick.async_wait(net::as_tuple(net::use_awaitable));
+    }
+    co_return done();
+}
+
 // Stops accepting, lets in-flight requests finish within the grace period, then ends the event loop.
+// The runner takes no new chunk; a chunk already handed to the writer is committed by writes.stop() or not at all.
 net::awaitable<void> drain_and_stop(daemon_parts& d)
 {
     d.runner.stop();
     d.server.stop_accepting();
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(d.ctx.settings.shutdown_grace_seconds);
-    net::steady_timer tick(d.io);
-    while (d.server.requests_in_flight() > 0 && std::chrono::steady_clock::now() < deadline) {
-        tick.expires_after(10ms);
-        co_await tick.async_wait(net::as_tuple(net::use_awaitable));
-    }
-    if (d.server.requests_in_flight() > 0)
+    auto grace_end = std::chrono::steady_clock::now() + std::chrono::seconds(d.ctx.settings.shutdown_grace_seconds);
+    std::function<bool()> no_requests = [&d] { return d.server.requests_in_flight() == 0; };
+    bool drained = co_await wait_until(d.io, grace_end, no_requests);
+    if (!drained)
         log_event(log_level::warn, "server.grace_expired", "closing connections with requests still in flight",
-                  {{"in_flight", d.server.requests_in_flight()}});
+                  {{"in_flight", d.server.requests_in_flight()},
+                   {"shutdown_grace_seconds", d.ctx.settings.shutdown_grace_seconds}});
     d.server.close_all();
+    // Let the sessions unwind (an abandoned upload removes its .part file) before the loop ends.
+    std::function<bool()> no_sessions = [&d] { return d.server.open_sessions() == 0; };
+    co_await wait_until(d.io, std::chrono::steady_clock::now() + 2s, no_sessions);
     d.io.stop();
+}
+
+// The settings that differ between old and fresh but only take effect on a restart, comma-separated.
+std::string needing_restart(const server_settings& old, const server_settings& fresh)
+{
+    std::string out;
+    auto note = [&out](bool differs, const char* name) {
+        if (differs)
+            out += (out.empty() ? "" : ",") + std::string(name);
+    };
+    note(old.listen != fresh.listen, "listen");
+    note(old.data_dir != fresh.data_dir, "data-dir");
+    note(old.max_body_bytes != fresh.max_body_bytes, "max-body-bytes");
+    note(old.max_upload_bytes != fresh.max_upload_bytes, "max-upload-bytes");
+    note(old.max_job_rows != fresh.max_job_rows, "max-job-rows");
+    note(old.max_header_bytes != fresh.max_header_bytes, "max-header-bytes");
+    note(old.read_timeout_seconds != fresh.read_timeout_seconds, "read-timeout");
+    note(old.idle_timeout_seconds != fresh.idle_timeout_seconds, "idle-timeout");
+    note(old.shutdown_grace_seconds != fresh.shutdown_grace_seconds, "shutdown-grace");
+    return out;
 }
 
 // SIGHUP: re-reads flags, environment and config file; applies rates and log settings, or keeps the old ones.
@@ -75,6 +110,7 @@ void reload(daemon_parts& d)
     try {
         server_settings fresh = load_server_settings(d.args).settings;
         server_settings& s = d.ctx.settings;
+        std::string restart_needed = needing_restart(s, fresh);
         s.format = fresh.format;
         s.level = fresh.level;
         s.access_log = fresh.access_log;
@@ -89,10 +125,14 @@ void reload(daemon_parts& d)
         d.runner.set_rate(s.rows_per_minute, s.rows_burst);
         d.routes.set_rate_limits(rate_limits_of(s));
         log_event(log_level::info, "config.reloaded", "settings reloaded",
-                  {{"rows_per_minute", s.rows_per_minute}, {"rows_burst", s.rows_burst},
-                   {"access_log", s.access_log}});
+                  {{"config", s.config_file}, {"log_format", s.format == log_format::json ? "json" : "logfmt"},
+                   {"rows_per_minute", s.rows_per_minute}, {"rows_burst", s.rows_burst},
+                   {"access_log", s.access_log}, {"rate_limit_writes", s.rate_limit_writes},
+                   {"rate_limit_bulk", s.rate_limit_bulk}, {"rate_limit_reads", s.rate_limit_reads},
+                   {"max_queued_jobs", s.max_queued_jobs}, {"restart_needed", restart_needed}});
     } catch (const std::exception& e) {
-        log_event(log_level::error, "config.reload_failed", std::string(e.what()) + "; keeping the previous settings");
+        log_event(log_level::error, "config.reload_failed", std::string(e.what()) + "; keeping the previous settings",
+                  {{"config", d.ctx.settings.config_file}});
     }
 }
 
@@ -108,17 +148,26 @@ void watch_reload(net::signal_set& hup, daemon_parts& d)
 }
 
 // WATCHDOG=1 from the event loop itself, so a stuck loop stops pinging and systemd restarts us.
+// It goes on while draining on shutdown: the loop is alive then, and ends with it.
 net::awaitable<void> watchdog(daemon_parts& d, std::chrono::microseconds interval)
 {
     net::steady_timer timer(d.io);
-    while (!d.ctx.stopping) {
+    for (;;) {
         d.notifier.notify("WATCHDOG=1");
         timer.expires_after(interval);
         co_await timer.async_wait(net::as_tuple(net::use_awaitable));
     }
 }
 
-// STATUS= for `systemctl status`: queue depth and the current bulk row rate.
+// The STATUS= text: jobs waiting and running, the bulk row rate, and the writer's backlog.
+std::string status_text(daemon_parts& d, double rows_per_second)
+{
+    auto stats = d.runner.stats();
+    return fmt::format("STATUS=jobs queued {}, running {}; {:.0f} rows/s; writer queue {}", stats.queued_jobs,
+                       stats.running_jobs, rows_per_second, d.ctx.writes.queue_depth());
+}
+
+// STATUS= for `systemctl status`, refreshed every few seconds with the row rate over the last interval.
 net::awaitable<void> report_status(daemon_parts& d)
 {
     net::steady_timer timer(d.io);
@@ -127,17 +176,91 @@ net::awaitable<void> report_status(daemon_parts& d)
     while (!d.ctx.stopping) {
         timer.expires_after(status_interval);
         co_await timer.async_wait(net::as_tuple(net::use_awaitable));
+        if (d.ctx.stopping)
+            break;
         auto now = std::chrono::steady_clock::now();
         auto stats = d.runner.stats();
         double seconds = std::chrono::duration<double>(now - last_time).count();
         double rate = seconds > 0 ? static_cast<double>((stats.rows_applied + stats.rows_failed) -
                                                         (last.rows_applied + last.rows_failed)) / seconds
                                   : 0;
-        d.notifier.notify(fmt::format("STATUS=jobs queued {}, running {}; {:.0f} rows/s; writer queue {}",
-                                      stats.queued_jobs, stats.running_jobs, rate, d.ctx.writes.queue_depth()));
+        d.notifier.notify(status_text(d, rate));
         last = stats;
         last_time = now;
     }
+}
+
+// SIGTERM/SIGINT: the first starts a graceful stop, a second one ends the loop at once.
+void watch_stop(net::signal_set& signals, daemon_parts& d)
+{
+    signals.async_wait([&signals, &d](const boost::system::error_code& ec, int signo) {
+        if (ec)
+            return;
+        const char* name = signo == SIGTERM ? "SIGTERM" : "SIGINT";
+        if (d.ctx.stopping) {
+            log_event(log_level::warn, "server.stopping", "second stop signal: closing every connection now",
+                      {{"signal", name}});
+            d.server.close_all();
+            d.io.stop();
+            return;
+        }
+        log_event(log_level::info, "server.stopping", "shutting down",
+                  {{"signal", name}, {"in_flight", d.server.requests_in_flight()},
+                   {"shutdown_grace_seconds", d.ctx.settings.shutdown_grace_seconds}});
+        d.notifier.notify(fmt::format("STOPPING=1\nSTATUS=stopping: {} requests in flight, grace {} s",
+                                      d.server.requests_in_flight(), d.ctx.settings.shutdown_grace_seconds));
+        d.ctx.stopping = true;
+        net::co_spawn(d.io, drain_and_stop(d), net::detached);
+        watch_stop(signals, d);
+    });
+}
+
+// Opens the store, recovers, listens and runs the event loop until a stop signal; returns once all is closed.
+void serve_until_stopped(const server_settings& settings, const std::vector<std::string>& args,
+                         systemd_notifier& notifier, std::chrono::steady_clock::time_point started)
+{
+    fs::path data_dir(settings.data_dir);
+    fs::create_directories(data_dir / "spool");
+    auto db = open_sqlite_store((data_dir / "profiled.db").string());
+    writer writes(*db);
+    writes.on_batch([](std::size_t items, double seconds) {
+        auto& m = daemon_metrics();
+        m.observe("profiled_writer_batch_rows", {}, static_cast<double>(items));
+        m.observe("profiled_writer_commit_duration_seconds", {}, seconds);
+    });
+    auto reader = db->open_reader();
+    server_context ctx{settings, *db, *reader, writes};
+
+    net::io_context io(1);
+    job_runner runner(io, ctx);
+    ctx.runner = &runner;
+    runner.recover();
+    router routes(*reader);
+    routes.set_rate_limits(rate_limits_of(settings));
+    add_all_routes(routes, ctx);
+    http_server server(io, routes, ctx);
+    std::uint16_t port = server.listen(settings.listen);
+    server.start();
+    runner.start();
+    ctx.ready = true;
+    daemon_parts parts{io, ctx, server, runner, routes, notifier, args};
+
+    net::signal_set stop_signals(io, SIGINT, SIGTERM);
+    watch_stop(stop_signals, parts);
+    net::signal_set hup(io, SIGHUP);
+    watch_reload(hup, parts);
+    if (auto interval = notifier.watchdog_interval())
+        net::co_spawn(io, watchdog(parts, *interval), net::detached);
+    if (notifier.enabled())
+        net::co_spawn(io, report_status(parts), net::detached);
+
+    double startup = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    log_event(log_level::info, "server.ready", "listening",
+              {{"listen", settings.listen}, {"port", port}, {"data_dir", settings.data_dir},
+               {"version", PROFILED_VERSION}, {"startup_seconds", startup}});
+    notifier.notify("READY=1\n" + status_text(parts, 0));
+    io.run();
+    writes.stop();
 }
 
 } // namespace
@@ -153,60 +276,14 @@ int run_serve(const server_settings& settings, const std::vector<std::string>& a
     m.set("profiled_build_info", metric_labels({{"version", PROFILED_VERSION}}), 1);
     m.set("profiled_process_start_time_seconds", {}, static_cast<double>(now_ms()) / 1000.0);
     try {
-        fs::path data_dir(settings.data_dir);
-        fs::create_directories(data_dir / "spool");
-        auto db = open_sqlite_store((data_dir / "profiled.db").string());
-        writer writes(*db);
-        writes.on_batch([](std::size_t items, double seconds) {
-            auto& m = daemon_metrics();
-            m.observe("profiled_writer_batch_rows", {}, static_cast<double>(items));
-            m.observe("profiled_writer_commit_duration_seconds", {}, seconds);
-        });
-        auto reader = db->open_reader();
-        server_context ctx{settings, *db, *reader, writes};
-
-        net::io_context io(1);
-        job_runner runner(io, ctx);
-        ctx.runner = &runner;
-        runner.recover();
-        router routes(*reader);
-        routes.set_rate_limits(rate_limits_of(settings));
-        add_all_routes(routes, ctx);
-        http_server server(io, routes, ctx);
-        std::uint16_t port = server.listen(settings.listen);
-        server.start();
-        runner.start();
-        ctx.ready = true;
-        daemon_parts parts{io, ctx, server, runner, routes, notifier, args};
-
-        net::signal_set stop_signals(io, SIGINT, SIGTERM);
-        stop_signals.async_wait([&](const boost::system::error_code& ec, int signo) {
-            if (ec)
-                return;
-            log_event(log_level::info, "server.stopping", "shutting down",
-                      {{"signal", signo == SIGTERM ? "SIGTERM" : "SIGINT"}});
-            notifier.notify("STOPPING=1");
-            ctx.stopping = true;
-            net::co_spawn(io, drain_and_stop(parts), net::detached);
-        });
-        net::signal_set hup(io, SIGHUP);
-        watch_reload(hup, parts);
-        if (auto interval = notifier.watchdog_interval())
-            net::co_spawn(io, watchdog(parts, *interval), net::detached);
-        if (notifier.enabled())
-            net::co_spawn(io, report_status(parts), net::detached);
-
-        double startup = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-        log_event(log_level::info, "server.ready", "listening",
-                  {{"listen", settings.listen}, {"port", port}, {"data_dir", settings.data_dir},
-                   {"version", PROFILED_VERSION}, {"startup_seconds", startup}});
-        notifier.notify(fmt::format("READY=1\nSTATUS=listening on port {}", port));
-        io.run();
-        writes.stop();
-        log_event(log_level::info, "server.stopped", "stopped cleanly");
+        serve_until_stopped(settings, args, notifier, started);
+        // Everything is closed by now: connections, the writer's last commit, the database.
+        log_event(log_level::info, "server.stopped", "stopped cleanly",
+                  {{"uptime_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()}});
         return 0;
     } catch (const std::exception& e) {
         log_event(log_level::error, "server.failed", e.what());
+        notifier.notify(fmt::format("STATUS=failed: {}", e.what()));
         return 1;
     }
 }

@@ -69,8 +69,17 @@ namespace {
 // The error a whole group gets when its transaction cannot commit.
 api_error infrastructure_error(const std::exception& e)
 {
-    if (auto* s = dynamic_cast<const sqlite_error*>(&e); s && s->disk_full())
+    auto* s = dynamic_cast<const sqlite_error*>(&e);
+    if (s && s->disk_full())
         return {errc::insufficient_storage, "disk_full", "the server's disk is full; retry later", {}};
+    // Another process holds the database's write lock (a backup, an operator's sqlite3 shell): temporary.
+    if (s && s->busy())
+        return {errc::unavailable, "database_busy",
+                "the database is locked by another process and the write timed out waiting; retry shortly", {}};
+    // The database file was deleted or moved under us, or is read-only: nothing can be made durable.
+    if (s && s->read_only())
+        return {errc::unavailable, "database_unwritable",
+                "the database cannot be written (deleted, moved or read-only); the server log has the details", {}};
     return internal_error();
 }
 } // namespace

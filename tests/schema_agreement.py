@@ -7,6 +7,11 @@ profiled on port 0. A valid fixture must pass the schema and get a 2xx; an inval
 and get a 4xx. Bulk row fixtures are not requests of their own: here they meet the schema only, and
 tests/unit/request_fixtures_test.cpp gives the same files to the C++ row parser.
 
+It also checks that the corpus tries every property each schema names (and each operation of
+/public/people/set) absent and as every JSON type, and that schemas/openapi.yaml describes exactly the
+routes daemon/*.cpp registers, lists the statuses each kind of route can answer with, and documents every
+error_code the sources use.
+
 Usage: schema_agreement.py PROFILED_BINARY [REPO_ROOT]
 """
 
@@ -14,6 +19,7 @@ import http.client
 import json
 import os
 import pathlib
+import re
 import shutil
 import signal
 import subprocess
@@ -47,6 +53,82 @@ DESIGN_ENDPOINTS = [
     ("get", "/v1/companies/{company_id}"), ("post", "/public/identify"), ("post", "/public/people/set"),
     ("post", "/public/alias"), ("get", "/healthz"), ("get", "/readyz"), ("get", "/metrics"),
 ]
+
+
+# How the daemon's sources register a route, and how they name an error code.
+ROUTE_REGISTRATION = re.compile(r'routes\.add(?:_upload)?\(\s*"([A-Z]+)"\s*,\s*"([^"]+)"')
+ERROR_CODE_PATTERNS = [
+    re.compile(r'errc::\w+\s*,\s*"([a-z_]+)"'),
+    re.compile(r'\b(?:bad_body|limit_exceeded|alias_conflict|type_conflict|fail)\(\s*"([a-z_]+)"'),
+    re.compile(r'\b(?:bulk_json_error|ndjson_error)\{\s*"([a-z_]+)"'),
+    re.compile(r'\b(?:missing_field|invalid_field|not_found)\('),
+]
+# Codes made by helpers rather than spelled at each use.
+HELPER_CODES = {"missing_field", "invalid_field", "not_found", "internal_error"}
+
+
+# The (method, path) of every route the daemon registers, from daemon/*.cpp.
+def registered_routes(repo):
+    routes = set()
+    for source in sorted((repo / "daemon").glob("*.cpp")):
+        for method, route in ROUTE_REGISTRATION.findall(source.read_text()):
+            routes.add((method.lower(), route))
+    return routes
+
+
+# Every error_code the daemon can answer with, from common/ and daemon/ sources.
+def error_codes(repo):
+    codes = set(HELPER_CODES)
+    for source in sorted(list((repo / "common").glob("*.cpp")) + list((repo / "daemon").glob("*.cpp"))):
+        text = source.read_text()
+        for pattern in ERROR_CODE_PATTERNS[:3]:
+            codes.update(pattern.findall(text))
+    return codes
+
+
+JSON_TYPES = ("null", "boolean", "number", "string", "array", "object")
+
+
+# The JSON type name of a parsed value.
+def json_type(value):
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    return {str: "string", list: "array", dict: "object"}[type(value)]
+
+
+# The corpus must try every property a schema names (and every property of an object property, such as
+# operations.$add) absent and as each JSON type, so the schema and the daemon are compared on every type.
+def coverage_problems(fixtures, schemas):
+    problems = []
+    for endpoint, (schema_name, _, _) in ENDPOINTS.items():
+        schema = schemas[schema_name]
+        fields = {(name,): None for name in schema.get("properties", {})}
+        for name, sub in schema.get("properties", {}).items():
+            for inner in sub.get("properties", {}) if isinstance(sub, dict) else {}:
+                fields[(name, inner)] = None
+        seen = {field: set() for field in fields}
+        for f in (fixtures / endpoint).glob("*/*.json"):
+            try:
+                body = json.loads(f.read_bytes().decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                continue
+            for field in fields:
+                node = body
+                for step in field[:-1]:
+                    node = node.get(step) if isinstance(node, dict) else None
+                if not isinstance(node, dict):
+                    continue
+                seen[field].add(json_type(node[field[-1]]) if field[-1] in node else "absent")
+        for field, types in seen.items():
+            missing = (set(JSON_TYPES) | {"absent"}) - types
+            if missing:
+                problems.append(f"fixtures/{endpoint}: no fixture has {'.'.join(field)} "
+                                f"{', '.join(sorted(missing))}")
+    return problems
 
 
 # profiled's keyword for a limit in bytes of UTF-8, which maxLength (characters) cannot state.
@@ -179,13 +261,42 @@ def check_openapi(repo):
     except ImportError:
         print("note: python3-yaml is not installed; schemas/openapi.yaml not checked")
         return []
-    doc = yaml.safe_load(path.read_text())
+    text = path.read_text()
+    doc = yaml.safe_load(text)
     problems = []
     if not str(doc.get("openapi", "")).startswith("3.1"):
         problems.append("openapi.yaml: not OpenAPI 3.1")
-    for method, route in DESIGN_ENDPOINTS:
-        if method not in doc.get("paths", {}).get(route, {}):
+    paths = doc.get("paths", {})
+    routes = registered_routes(repo)
+    for method, route in sorted(set(DESIGN_ENDPOINTS) | routes):
+        if method not in paths.get(route, {}):
             problems.append(f"openapi.yaml: {method.upper()} {route} is not described")
+    for route, item in paths.items():
+        for method, op in item.items():
+            if (method, route) not in routes:
+                problems.append(f"openapi.yaml: {method.upper()} {route} is described but the daemon has no such route")
+                continue
+            # The statuses any request to the route can get, by how it authenticates.
+            needed = {"405"}
+            if route.startswith("/v1/"):
+                needed |= {"400", "401", "403", "413", "429", "500"}
+            elif route.startswith("/public/"):
+                needed |= {"400", "401", "413", "415", "500", "503"}
+                if route != "/public/identify":
+                    needed.add("403")
+            if method == "post":
+                needed |= {"413", "415", "503", "507"}
+            missing = needed - set(str(code) for code in op.get("responses", {}))
+            if missing:
+                problems.append(f"openapi.yaml: {method.upper()} {route} does not list {', '.join(sorted(missing))}")
+            for code, response in op.get("responses", {}).items():
+                ref = response.get("$ref", "") if isinstance(response, dict) else ""
+                if ref.startswith("#/components/responses/") and \
+                        ref.rsplit("/", 1)[1] not in doc.get("components", {}).get("responses", {}):
+                    problems.append(f"openapi.yaml: {method.upper()} {route} {code}: {ref} is not defined")
+    for code in sorted(error_codes(repo)):
+        if f"`{code}`" not in text:
+            problems.append(f"openapi.yaml: error_code {code} (used by the daemon) is not documented")
 
     def walk(node):
         if isinstance(node, dict):
@@ -212,7 +323,7 @@ def main():
     fixtures = repo / "tests" / "fixtures" / "requests"
     schemas, validator_for = load_validators(repo / "schemas" / "json")
 
-    problems = check_openapi(repo)
+    problems = check_openapi(repo) + coverage_problems(fixtures, schemas)
     for name in sorted(schemas):
         if name != "common.schema.json" and name not in {v[0] for v in ENDPOINTS.values()}:
             problems.append(f"{name}: no fixtures exercise this schema")

@@ -1,12 +1,18 @@
 -- wrk script: POST /v1/identify with a realistic body and a distinct user id per request.
 local counter = 0
-local thread_tag = 0
+thread_tag = 0 -- set per thread by setup(); a global, so thread:set reaches it
 local threads = 0
 
 -- Gives each wrk thread its own tag so ids never repeat across threads.
 function setup(thread)
   threads = threads + 1
   thread:set("thread_tag", threads)
+end
+
+-- Adds the identify headers to those given with -H.
+function init(args)
+  wrk.headers["Content-Type"] = "application/json"
+  wrk.headers["X-API-Version"] = "2020-09-22"
 end
 
 -- Builds the next request.
@@ -16,8 +22,6 @@ function request()
     '{"user_id":"wrk_%d_%d","metadata":{"name":"Jane Doe","email":"jane%d@example.com","plan":"pro",' ..
     '"seats":12,"active":true,"score":87.5},"company":{"id":"acme_%d","name":"Acme","plan":"enterprise"}}',
     thread_tag, counter, counter, counter % 100)
-  return wrk.format("POST", nil, {
-    ["Content-Type"] = "application/json",
-    ["X-API-Version"] = "2020-09-22",
-  }, body)
+  -- wrk.format's default headers are wrk.headers, which hold the -H headers (the API key) too.
+  return wrk.format("POST", nil, nil, body)
 end

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include "tests/support/api_checks.hpp"
+#include "tests/support/bulk_jobs.hpp"
 #include "tests/support/test_daemon.hpp"
 
 using namespace profiled::test;
@@ -125,6 +126,60 @@ TEST_CASE("after an alias every endpoint writes to the permanent profile", "[ali
     // Whatever wrote, no separate profile appeared for the anonymous id.
     CHECK(get_user(d, "anon_456").at("user_id") == "user_123");
     CHECK(get_user(d, "user_123").at("aliases") == json::parse(R"(["anon_456"])"));
+}
+
+TEST_CASE("bulk rows addressed to an anonymous id update the permanent profile", "[alias][bulk][integration]")
+{
+    test_daemon d;
+    SECTION("both ids had profiles before the alias; NDJSON rows, one per id")
+    {
+        REQUIRE(people_identify(d, "anon_456", R"({"referrer":"ads"})").status == 200);
+        REQUIRE(people_identify(d, "user_123", R"({"plan":"pro"})").status == 200);
+        std::string permanent_id(get_user(d, "user_123").at("id").as_string());
+        REQUIRE(alias(d, "user_123", "anon_456").status == 200);
+
+        auto r = upload_ndjson(d, "users",
+                               "{\"user_id\":\"anon_456\",\"company_id\":\"acme\",\"metadata\":{\"plan\":\"team\",\"seats\":5}}\n"
+                               "{\"user_id\":\"user_123\",\"metadata\":{\"via\":\"bulk\"}}\n");
+        REQUIRE(r.status == 202);
+        auto job = wait_for_job_end(d, std::string(r.json().at("job_id").as_string()));
+        REQUIRE(string_field(job, "status") == "done");
+        CHECK(int_field(job, "processed_rows") == 2);
+        CHECK(int_field(job, "failed_rows") == 0);
+
+        auto user = get_user(d, "user_123");
+        CHECK(user.at("id") == permanent_id.c_str());
+        CHECK(user.at("company_id") == "acme");
+        CHECK(user.at("properties") == json::parse(R"({"plan":"team","referrer":"ads","seats":5,"via":"bulk"})"));
+        CHECK(user.at("aliases") == json::parse(R"(["anon_456"])"));
+        CHECK(get_user(d, "anon_456").at("user_id") == "user_123");
+    }
+    SECTION("the alias came before any profile: the row creates the permanent profile, not an anonymous one")
+    {
+        REQUIRE(alias(d, "user_123", "anon_456").status == 200);
+        auto r = d.call("POST", "/v1/users/bulk_identify", R"({"users":[{"user_id":"anon_456","metadata":{"a":1}}]})",
+                        {{"Content-Type", "application/json"}});
+        REQUIRE(r.status == 202);
+        REQUIRE(wait_for_job(d, std::string(r.json().at("job_id").as_string())) == "done");
+        auto user = get_user(d, "user_123");
+        REQUIRE_FALSE(user.empty());
+        CHECK(user.at("user_id") == "user_123");
+        CHECK(user.at("properties") == json::parse(R"({"a":1})"));
+        CHECK(get_user(d, "anon_456").at("id") == user.at("id"));
+    }
+    SECTION("a row addressed to the first id of a chain lands on the last")
+    {
+        REQUIRE(alias(d, "session", "device").status == 200);
+        REQUIRE(alias(d, "user", "session").status == 200);
+        auto r = upload_ndjson(d, "users", "{\"user_id\":\"device\",\"metadata\":{\"d\":1}}\n"
+                                           "{\"user_id\":\"session\",\"metadata\":{\"s\":2}}\n");
+        REQUIRE(r.status == 202);
+        REQUIRE(wait_for_job(d, std::string(r.json().at("job_id").as_string())) == "done");
+        auto user = get_user(d, "user");
+        CHECK(user.at("user_id") == "user");
+        CHECK(user.at("properties") == json::parse(R"({"d":1,"s":2})"));
+        CHECK(user.at("aliases") == json::parse(R"(["device","session"])"));
+    }
 }
 
 TEST_CASE("alias chains resolve every id to the last permanent one", "[alias][chains][integration]")

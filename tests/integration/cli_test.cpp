@@ -93,7 +93,7 @@ TEST_CASE("usage errors exit 2 and say what is wrong on stderr", "[cli][integrat
     CHECK(r.err.find(expected) != std::string::npos);
 }
 
-TEST_CASE("keys create prints only the new key; keys list never prints a key", "[cli][keys][integration]")
+TEST_CASE("keys create prints only the new key, and keys list never prints a key", "[cli][keys][integration]")
 {
     temp_dir dir;
     auto created = run_profiled({"keys", "create", "--data-dir", dir.path(), "--project", "acme", "--kind", "secret"});

@@ -1,6 +1,9 @@
 // The People API dialect against the real daemon: /public/identify, /public/people/set, keys and refusals.
+#include <atomic>
 #include <string>
+#include <thread>
 #include <tuple>
+#include <vector>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -133,6 +136,59 @@ TEST_CASE("a refused /public/people/set changes nothing, its $set included", "[p
     auto after = get_user(d, "u1");
     CHECK(after.at("properties") == before.at("properties"));
     CHECK(after.at("updated_at") == before.at("updated_at"));
+}
+
+TEST_CASE("$add on a stored value that is not a number is a 400 that changes nothing", "[people][operations][atomicity][integration]")
+{
+    test_daemon d;
+    REQUIRE(people_post(d, "/public/people/set",
+                        people_set_body(d, "u1", R"({"$set":{"s":"x","digits":"5","l":[1],"b":true,"o":{"k":1},"n":1}})"))
+                .status == 200);
+    auto before = get_user(d, "u1");
+    std::string property = GENERATE(as<std::string>(), "s", "digits", "l", "b", "o");
+    CAPTURE(property);
+    // Every other operation in the request would succeed on its own; none of them may be applied.
+    auto r = people_post(d, "/public/people/set",
+                         people_set_body(d, "u1", R"({"$set":{"plan":"pro"},"$set_once":{"fresh":1},"$add":{"n":1,")" +
+                                                      property + R"(":1},"$append":{"l2":1},"$unset":["s"]})"));
+    check_error(r, 400, "type_conflict", "operations.$add." + property);
+    CHECK(r.error_message().find("$add needs a number") != std::string::npos);
+    auto after = get_user(d, "u1");
+    CHECK(after.at("properties") == before.at("properties"));
+    CHECK(after.at("updated_at") == before.at("updated_at"));
+}
+
+TEST_CASE("refused and accepted /public/people/set requests racing on one user: each refused one undoes only itself",
+          "[people][operations][atomicity][integration]")
+{
+    test_daemon d;
+    REQUIRE(people_post(d, "/public/people/set", people_set_body(d, "u1", R"({"$set":{"name":"Ann"}})")).status == 200);
+    constexpr int writers = 8, rounds = 5;
+    std::atomic<int> accepted{0}, refused{0}, other{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < writers; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < rounds; ++i) {
+                std::string tag = std::to_string(t) + "_" + std::to_string(i);
+                // Odd writers send requests whose $add hits the string "name": every part of them must vanish.
+                std::string operations =
+                    t % 2 == 0 ? R"({"$add":{"count":1},"$append":{"log":")" + tag + R"("}})"
+                               : R"({"$set":{"bad_)" + tag + R"(":1},"$add":{"count":1,"name":1},"$append":{"log":"bad"}})";
+                auto r = people_post(d, "/public/people/set", people_set_body(d, "u1", operations));
+                (r.status == 200 ? accepted : r.status == 400 ? refused : other)++;
+            }
+        });
+    }
+    for (auto& th : threads)
+        th.join();
+    CHECK(accepted == writers / 2 * rounds);
+    CHECK(refused == writers / 2 * rounds);
+    CHECK(other == 0);
+    auto properties = get_user(d, "u1").at("properties").as_object();
+    CHECK(properties.at("count") == writers / 2 * rounds);
+    CHECK(properties.at("name") == "Ann");
+    CHECK(properties.at("log").as_array().size() == static_cast<std::size_t>(writers / 2 * rounds));
+    CHECK(properties.size() == 3);
 }
 
 TEST_CASE("/public/people/set creates an absent profile", "[people][operations][integration]")

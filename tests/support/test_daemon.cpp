@@ -107,7 +107,8 @@ std::string create_key(const std::string& data_dir, const std::string& project, 
     return key;
 }
 
-test_daemon::test_daemon(std::vector<std::string> extra_args) : extra_args_(std::move(extra_args))
+test_daemon::test_daemon(std::vector<std::string> extra_args, daemon_options options)
+    : extra_args_(std::move(extra_args)), options_(std::move(options))
 {
     log_path_ = dir_.path() + "/daemon.log";
     secret_key_ = create_key(dir_.path(), "default", "secret");
@@ -124,11 +125,12 @@ test_daemon::~test_daemon()
 // Starts the process on the same data directory and waits for server.ready.
 void test_daemon::start()
 {
-    std::vector<std::string> args{"serve", "--listen", "127.0.0.1:0", "--data-dir", dir_.path(), "--log-format",
-                                  "json"};
+    std::vector<std::string> args{"serve", "--listen", "127.0.0.1:0", "--data-dir", dir_.path()};
+    if (options_.json_log_flag)
+        args.insert(args.end(), {"--log-format", "json"});
     args.insert(args.end(), extra_args_.begin(), extra_args_.end());
     std::size_t lines_before = log_lines().size();
-    pid_ = spawn(args, {}, dir_.path() + "/daemon.out", log_path_);
+    pid_ = spawn(args, options_.env, dir_.path() + "/daemon.out", log_path_);
     auto deadline = std::chrono::steady_clock::now() + 20s;
     while (std::chrono::steady_clock::now() < deadline) {
         auto lines = log_lines();
@@ -174,6 +176,9 @@ std::vector<boost::json::object> test_daemon::log_lines() const
     }
     return out;
 }
+
+// The daemon's stderr so far, as written.
+std::string test_daemon::log_text() const { return read_file(log_path_); }
 
 // The first log line with this event name that appears within timeout_ms.
 boost::json::object test_daemon::wait_for_event(const std::string& event, int timeout_ms) const

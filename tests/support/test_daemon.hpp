@@ -35,10 +35,16 @@ command_result run_profiled(const std::vector<std::string>& args, const std::vec
 // Creates a key with `profiled keys create` and returns it.
 std::string create_key(const std::string& data_dir, const std::string& project, const std::string& kind);
 
+// What a test_daemon gets besides its extra command-line arguments.
+struct daemon_options {
+    std::vector<std::string> env; // NAME=value pairs added to the daemon's environment (e.g. NOTIFY_SOCKET)
+    bool json_log_flag = true;    // pass --log-format json; false leaves the format to a config file
+};
+
 class test_daemon {
 public:
     // Starts the daemon on 127.0.0.1:0 in its own temp dir with a secret and a public key for project "default".
-    explicit test_daemon(std::vector<std::string> extra_args = {});
+    explicit test_daemon(std::vector<std::string> extra_args = {}, daemon_options options = {});
     // Stops it with SIGTERM if still running.
     ~test_daemon();
     test_daemon(const test_daemon&) = delete;
@@ -56,6 +62,8 @@ public:
     int stop(int sig = 15);
     // The daemon's log so far, one parsed JSON object per line.
     std::vector<boost::json::object> log_lines() const;
+    // The daemon's stderr so far, as written (any log format).
+    std::string log_text() const;
     // The first log line with this event name that appears within timeout_ms, or an empty object.
     boost::json::object wait_for_event(const std::string& event, int timeout_ms = 10000) const;
 
@@ -68,6 +76,7 @@ public:
 private:
     temp_dir dir_;
     std::vector<std::string> extra_args_;
+    daemon_options options_;
     std::string secret_key_;
     std::string public_key_;
     std::string log_path_;

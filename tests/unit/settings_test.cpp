@@ -208,7 +208,7 @@ TEST_CASE("every setting can be given in each of the three ways", "[config]")
     }
 }
 
-TEST_CASE("--help asks for the help text, which lists every option", "[config]")
+TEST_CASE("the --help flag asks for the help text, which lists every option", "[config]")
 {
     profiled_environment env;
     auto out = load_server_settings({"--help"});

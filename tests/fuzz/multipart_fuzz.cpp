@@ -1,0 +1,16 @@
+// libFuzzer target for the multipart/form-data parser (common/multipart_parser.*); the checks live in entry_points.hpp.
+#include <cstdio>
+#include <cstdlib>
+
+#include "tests/fuzz/entry_points.hpp"
+
+// Feeds one input to the entry point and aborts on a finding so libFuzzer saves the input.
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
+{
+    auto finding = profiled::fuzz::multipart_entry({reinterpret_cast<const char*>(data), size});
+    if (finding) {
+        std::fprintf(stderr, "finding: %s\n", finding->c_str());
+        std::abort();
+    }
+    return 0;
+}
