@@ -68,7 +68,7 @@ job_record read_job(const sqlite_query& q)
 }
 
 constexpr const char* user_columns =
-    "SELECT user_id, public_id, email, phone, company_id, properties, origin, created_at, updated_at FROM users ";
+    "SELECT user_id, public_id, email, phone, company_id, properties, origin, created_at, updated_at, id FROM users ";
 
 // A users row selected with user_columns (aliases are filled in separately).
 user_profile read_user(const sqlite_query& q)
@@ -289,6 +289,7 @@ public:
         auto q = db_.query(std::string(user_columns) + "WHERE project_id = ? AND user_id = ?", project_id, user_id);
         if (!q.step())
             return std::nullopt;
+        last_loaded_ = {project_id, user_id, q.int64(9)};
         return read_user(q);
     }
 
@@ -302,13 +303,24 @@ public:
                       project_id, u.user_id, u.id, u.email, u.phone, u.company_id, properties, origin, u.created_at,
                       u.updated_at)
                 .run();
-        } else {
-            db_.query("UPDATE users SET email = ?, phone = ?, company_id = ?, properties = ?, origin = ?, "
-                      "created_at = ?, updated_at = ? WHERE project_id = ? AND user_id = ?",
-                      u.email, u.phone, u.company_id, properties, origin, u.created_at, u.updated_at, project_id,
-                      u.user_id)
-                .run();
+            return;
         }
+        // The usual load-merge-save updates the row load_user() just read by its rowid, sparing an index search.
+        // The row is checked to still be this user's, so a stale rowid (rolled back, deleted) only falls through.
+        if (last_loaded_.project_id == project_id && last_loaded_.user_id == u.user_id) {
+            db_.query("UPDATE users SET email = ?, phone = ?, company_id = ?, properties = ?, origin = ?, "
+                      "created_at = ?, updated_at = ? WHERE id = ? AND project_id = ? AND user_id = ?",
+                      u.email, u.phone, u.company_id, properties, origin, u.created_at, u.updated_at,
+                      last_loaded_.rowid, project_id, u.user_id)
+                .run();
+            if (db_.changes() == 1)
+                return;
+        }
+        db_.query("UPDATE users SET email = ?, phone = ?, company_id = ?, properties = ?, origin = ?, "
+                  "created_at = ?, updated_at = ? WHERE project_id = ? AND user_id = ?",
+                  u.email, u.phone, u.company_id, properties, origin, u.created_at, u.updated_at, project_id,
+                  u.user_id)
+            .run();
     }
 
     void delete_user(std::int64_t project_id, const std::string& user_id) override
@@ -440,8 +452,16 @@ private:
         return has;
     }
 
+    // The users row load_user() read last, so that save_user() can update it by rowid.
+    struct loaded_user {
+        std::int64_t project_id = 0;
+        std::string user_id;
+        std::int64_t rowid = 0;
+    };
+
     sqlite_connection db_;
     std::map<std::int64_t, bool> has_aliases_;
+    loaded_user last_loaded_;
 };
 
 // Applies every embedded migration the database does not have yet.

@@ -259,6 +259,22 @@ def run_wrk(url, script, headers=(), seconds=WRK_SECONDS):
     return rps, millis("50%"), millis("99%"), errors
 
 
+def fsync_probe(work):
+    """The disk's fdatasync latency (p50, p99 in ms): every acknowledged write waits for at least one."""
+    path = os.path.join(work, "fsync-probe")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT)
+    times = []
+    for i in range(200):
+        os.pwrite(fd, b"x" * 4096, (i % 16) * 4096)
+        start = time.perf_counter()
+        os.fdatasync(fd)
+        times.append((time.perf_counter() - start) * 1000)
+    os.close(fd)
+    os.unlink(path)
+    times.sort()
+    return times[100], times[198]
+
+
 def bench_identify(args, work, results, nginx_rps):
     """2: single identify with wrk against nginx answering 202."""
     daemon = Daemon(args.binary, os.path.join(work, "identify")).start()
@@ -272,7 +288,10 @@ def bench_identify(args, work, results, nginx_rps):
         stored = int(out.strip())
     finally:
         daemon.stop()
+    sync50, sync99 = fsync_probe(work)
     results["identify"] = [
+        ("disk fdatasync p50 / p99 ms (each 202 waits for one)", "%.2f / %.2f" % (sync50, sync99)),
+        ("identify ceiling at 64 connections: 64 / fdatasync p50, req/s", "%.0f" % (WRK_CONNECTIONS * 1000 / sync50)),
         ("identify req/s", "%.0f" % rps),
         ("identify p50 / p99 ms (target p99 <= 5)", "%.2f / %.2f" % (p50, p99)),
         ("identify errors (target 0)", "%d" % errors),
