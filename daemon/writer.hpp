@@ -55,6 +55,7 @@ private:
 
     std::unique_ptr<store_writer> db_;
     std::size_t max_group_;
+    std::size_t last_group_size_ = 0; // writer thread only
     batch_observer observer_;
     std::mutex mutex_;
     std::condition_variable wake_;
