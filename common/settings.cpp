@@ -1,6 +1,7 @@
 #include "common/settings.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -151,6 +152,13 @@ settings_outcome load_server_settings(const std::vector<std::string>& args)
     if (s.data_dir.empty())
         throw std::runtime_error("data-dir must not be empty");
     return out;
+}
+
+// The data directory for the offline commands (keys, jobs): PROFILED_DATA_DIR, else the service default.
+std::string default_data_dir()
+{
+    const char* env = std::getenv("PROFILED_DATA_DIR");
+    return env && *env ? env : server_settings{}.data_dir;
 }
 
 } // namespace profiled

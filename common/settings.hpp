@@ -43,4 +43,7 @@ struct settings_outcome {
 // Throws std::runtime_error with a message fit for the operator when anything is invalid.
 settings_outcome load_server_settings(const std::vector<std::string>& args);
 
+// The data directory for the offline commands (keys, jobs): PROFILED_DATA_DIR, else the service default.
+std::string default_data_dir();
+
 } // namespace profiled

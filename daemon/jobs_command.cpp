@@ -11,19 +11,13 @@
 #include <fmt/format.h>
 
 #include "common/clock.hpp"
+#include "common/settings.hpp"
 #include "common/store.hpp"
 
 namespace profiled {
 namespace po = boost::program_options;
 
 namespace {
-
-// The data directory from PROFILED_DATA_DIR, else the service default (as `keys` does).
-std::string default_data_dir()
-{
-    const char* env = std::getenv("PROFILED_DATA_DIR");
-    return env && *env ? env : "/var/lib/profiled";
-}
 
 // What `profiled jobs --help` and a missing or unknown action print.
 constexpr const char* jobs_usage =

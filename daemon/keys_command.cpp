@@ -9,19 +9,13 @@
 
 #include "common/api_keys.hpp"
 #include "common/clock.hpp"
+#include "common/settings.hpp"
 #include "common/store.hpp"
 
 namespace profiled {
 namespace po = boost::program_options;
 
 namespace {
-
-// The data directory from PROFILED_DATA_DIR, else the service default.
-std::string default_data_dir()
-{
-    const char* env = std::getenv("PROFILED_DATA_DIR");
-    return env && *env ? env : "/var/lib/profiled";
-}
 
 // Opens the database in data_dir, creating the directory and schema when new.
 std::unique_ptr<store> open_data_dir(const std::string& data_dir)
