@@ -1,6 +1,7 @@
 // The bare SQLite limit for bulk upserts, the baseline of the bulk benchmark.
 //
 //   sqlite_baseline upsert DB SCHEMA.sql ROWS.ndjson   times inserting (then updating) every row
+//                                                      (SCHEMA "-": DB already has the schema and project 1)
 //   sqlite_baseline preload DB COUNT                   fills project 1 with COUNT synthetic users
 //
 // Uses profiled's own schema and pragmas (WAL, synchronous=FULL) and one prepared upsert
@@ -133,8 +134,10 @@ int run_upsert(const std::string& db_path, const std::string& schema_path, const
 {
     std::vector<user_row> rows = read_rows(rows_path);
     sqlite3* db = open_database(db_path);
-    exec(db, read_file(schema_path));
-    exec(db, "INSERT INTO projects(id, name, created_at) VALUES (1, 'bench', 0)");
+    if (schema_path != "-") {
+        exec(db, read_file(schema_path));
+        exec(db, "INSERT INTO projects(id, name, created_at) VALUES (1, 'bench', 0)");
+    }
     std::mt19937_64 random(42);
     double insert_seconds = upsert_all(db, rows, random);
     double update_seconds = upsert_all(db, rows, random);
