@@ -264,12 +264,16 @@ upload_start start_bulk_upload(server_context& ctx, job_runner& runner, request_
         if (earlier)
             return {nullptr, json_response(200, job_to_json(*earlier))};
     }
-    if (runner.queued_jobs(job.project_id) >= ctx.settings.max_queued_jobs)
-        return {nullptr, error_response({errc::rate_limited, "too_many_queued_jobs",
-                                         fmt::format("this project already has {} queued jobs (--max-queued-jobs); "
-                                                     "wait for some to finish",
-                                                     ctx.settings.max_queued_jobs),
-                                         {}})};
+    if (runner.queued_jobs(job.project_id) >= ctx.settings.max_queued_jobs) {
+        http_response busy = error_response({errc::rate_limited, "too_many_queued_jobs",
+                                             fmt::format("this project already has {} queued jobs (--max-queued-jobs); "
+                                                         "wait for some to finish",
+                                                         ctx.settings.max_queued_jobs),
+                                             {}});
+        // A job takes a while; a minute is a fair first wait before polling the queue again.
+        busy.headers.emplace_back("Retry-After", "60");
+        return {nullptr, std::move(busy)};
+    }
     std::string job_id = job.job_id;
     try {
         return {std::make_unique<bulk_upload>(ctx, runner, std::move(job), format, std::move(boundary)), std::nullopt};

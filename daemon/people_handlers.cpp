@@ -59,6 +59,8 @@ void people_identify(server_context& ctx, request_context& rc, responder respond
     auto caller = authenticated_body(ctx, rc, "POST /public/identify", false);
     if (!caller)
         return respond(error_response(caller.error()));
+    if (auto refused = rc.throttle(caller->second))
+        return respond(std::move(*refused));
     auto update = parse_people_identify(caller->first);
     if (!update)
         return respond(error_response(update.error()));
@@ -71,6 +73,8 @@ void people_set(server_context& ctx, request_context& rc, responder respond)
     auto caller = authenticated_body(ctx, rc, "POST /public/people/set", true);
     if (!caller)
         return respond(error_response(caller.error()));
+    if (auto refused = rc.throttle(caller->second))
+        return respond(std::move(*refused));
     auto update = parse_people_set(caller->first);
     if (!update)
         return respond(error_response(update.error()));
@@ -83,6 +87,8 @@ void people_alias(server_context& ctx, request_context& rc, responder respond)
     auto caller = authenticated_body(ctx, rc, "POST /public/alias", true);
     if (!caller)
         return respond(error_response(caller.error()));
+    if (auto refused = rc.throttle(caller->second))
+        return respond(std::move(*refused));
     auto alias = parse_alias(caller->first);
     if (!alias)
         return respond(error_response(alias.error()));
@@ -99,7 +105,7 @@ void people_alias(server_context& ctx, request_context& rc, responder respond)
 // POST /public/identify, /public/people/set, /public/alias.
 void add_people_routes(router& routes, server_context& ctx)
 {
-    route_options body_key{.auth = auth_rule::body_key, .json_body = true};
+    route_options body_key{.auth = auth_rule::body_key, .rate = rate_class::write, .json_body = true};
     routes.add("POST", "/public/identify", body_key, with_context(ctx, people_identify));
     routes.add("POST", "/public/people/set", body_key, with_context(ctx, people_set));
     routes.add("POST", "/public/alias", body_key, with_context(ctx, people_alias));

@@ -118,6 +118,8 @@ std::optional<http_response> router::admit(const route& r, const http_request& r
         ctx.key = std::move(*key);
         if (auto refused = throttle(*ctx.key, r.options.rate))
             return refused;
+    } else if (r.options.auth == auth_rule::body_key) {
+        ctx.throttle = [this, rate = r.options.rate](const api_key_record& key) { return throttle(key, rate); };
     }
     if (r.options.json_body) {
         std::string_view type = request.header("content-type");

@@ -45,6 +45,9 @@ struct request_context {
     const http_request& request;
     std::vector<std::string> params;
     std::optional<api_key_record> key;
+    // For routes whose handler authenticates (apiKey in the body): the route's per-key rate limit, to call
+    // once the key is known; a 429 response when it is used up.
+    std::function<std::optional<http_response>(const api_key_record&)> throttle;
 };
 
 using route_handler = std::function<void(request_context&, responder)>;

@@ -56,11 +56,17 @@ TEST_CASE("single writes over the per-key rate get 429 and are not applied", "[o
     check_throttled(refused, 1);
     auto users_refused = d.call("POST", "/v1/users", R"({"user_id":"third"})", {{"Content-Type", "application/json"}});
     check_throttled(users_refused, 1);
+    // The People API's key is in the body; the same per-key limit applies once it is read.
+    auto people_refused = d.call("POST", "/public/people/set",
+                                 R"({"apiKey":")" + d.secret_key() + R"(","distinct_id":"fifth","operations":{"$set":{"n":5}}})",
+                                 {{"Content-Type", "application/json"}});
+    check_throttled(people_refused, 1);
 
     // Nothing of the refused requests was stored; reads have their own (unset) limit and still work.
     CHECK(get_user(d, "first").at("properties").at("n") == 1);
     CHECK(get_user(d, "second").empty());
     CHECK(get_user(d, "third").empty());
+    CHECK(get_user(d, "fifth").empty());
 
     // The limit is per key: another key of the same project still gets its write in.
     std::string other = create_key(d.data_dir(), "default", "secret");
@@ -68,7 +74,7 @@ TEST_CASE("single writes over the per-key rate get 429 and are not applied", "[o
           202);
 
     // Counted, and logged (sampled) without the key itself.
-    CHECK(metric_value(d.port(), "profiled_ratelimit_throttled_total") == 2);
+    CHECK(metric_value(d.port(), "profiled_ratelimit_throttled_total") == 3);
     auto logged = d.wait_for_event("ratelimit.throttled");
     REQUIRE_FALSE(logged.empty());
     CHECK(logged.at("level") == "warn");
@@ -113,6 +119,8 @@ TEST_CASE("a project over its cap on queued jobs gets 429", "[ops][ratelimit]")
     auto c = upload_ndjson(d, "users", user_rows(5, 50));
     INFO(c.body);
     check_error(c, 429, "too_many_queued_jobs");
+    REQUIRE(c.headers.count("retry-after") == 1);
+    CHECK(c.headers.at("retry-after") == "60");
 
     // Another project is not affected.
     std::string other = create_key(d.data_dir(), "other", "secret");
