@@ -259,6 +259,14 @@ http_server::impl::receive_sized_upload(beast::tcp_stream& stream, beast::flat_b
         }
         std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), remaining));
         auto [ec, got] = co_await stream.async_read_some(net::buffer(chunk.data(), want), use_tuple);
+        if (ec == net::error::eof) {
+            // The client half-closed before sending all it announced; it may still read the answer.
+            http_response r = error_response(bad_body(
+                "malformed_request",
+                fmt::format("malformed HTTP body: the request ended {} bytes short of its Content-Length", remaining)));
+            r.close = true;
+            co_return r;
+        }
         if (ec)
             co_return std::nullopt; // timeout, reset or close: there is no one to answer
         remaining -= got;

@@ -177,34 +177,36 @@ bool running(pid_t pid)
 }
 
 // Checks the reply against the case: the status, then the common error body or a success body.
+// CHECKs only, so one wrong answer does not hide the rest of the corpus.
 void check_reply(const bad_case& c, const raw_reply& r)
 {
     CHECK(r.status == c.status);
     boost::system::error_code ec;
     auto body = boost::json::parse(r.body, ec);
-    REQUIRE_FALSE(ec);
-    REQUIRE(body.is_object());
+    if (ec || !body.is_object()) {
+        FAIL_CHECK("the body is not a JSON object: " << r.body.substr(0, 200));
+        return;
+    }
     const auto& o = body.as_object();
     if (c.error_code == "-") {
         CHECK_FALSE(o.contains("errors"));
         return;
     }
-    CHECK(o.contains("success"));
     CHECK((o.if_contains("success") && *o.if_contains("success") == false));
     const auto* errors = o.if_contains("errors");
-    REQUIRE(errors);
-    REQUIRE(errors->is_array());
-    REQUIRE(errors->as_array().size() == 1);
-    REQUIRE(errors->as_array()[0].is_object());
+    if (!errors || !errors->is_array() || errors->as_array().size() != 1 || !errors->as_array()[0].is_object()) {
+        FAIL_CHECK("no errors array with one error object: " << r.body.substr(0, 200));
+        return;
+    }
     const auto& e = errors->as_array()[0].as_object();
-    REQUIRE(e.contains("error_code"));
-    REQUIRE(e.contains("message"));
-    REQUIRE(e.contains("details"));
-    CHECK(e.at("details").is_object());
-    CHECK(e.at("message").is_string());
-    CHECK_FALSE(e.at("message").as_string().empty());
-    if (c.error_code != "*")
-        CHECK(e.at("error_code") == c.error_code.c_str());
+    const auto* code = e.if_contains("error_code");
+    const auto* message = e.if_contains("message");
+    const auto* details = e.if_contains("details");
+    CHECK((code && code->is_string()));
+    CHECK((message && message->is_string() && !message->as_string().empty()));
+    CHECK((details && details->is_object()));
+    if (c.error_code != "*" && code)
+        CHECK(*code == c.error_code.c_str());
 }
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -216,7 +218,7 @@ constexpr long rss_limit_kb = 100 * 1024;
 
 } // namespace
 
-TEST_CASE("every hostile request gets its 4xx and the common error body; the daemon stays up and small",
+TEST_CASE("every hostile request gets its 4xx and the common error body while the daemon stays up and small",
           "[bad_input][corpus][http][integration]")
 {
     auto corpus = load_corpus(fs::path(PROFILED_SOURCE_DIR) / "tests" / "fixtures" / "bad");
