@@ -277,7 +277,10 @@ int run_serve(const server_settings& settings, const std::vector<std::string>& a
     m.set("profiled_process_start_time_seconds", {}, static_cast<double>(now_ms()) / 1000.0);
     try {
         serve_until_stopped(settings, args, notifier, started);
-        // Everything is closed by now: connections, the writer's last commit, the database.
+        // Everything is closed by now: connections, the writer's last commit, the database. A late stop
+        // signal (a supervisor repeating itself) must not turn this clean exit into a kill.
+        std::signal(SIGTERM, SIG_IGN);
+        std::signal(SIGINT, SIG_IGN);
         log_event(log_level::info, "server.stopped", "stopped cleanly",
                   {{"uptime_seconds", std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()}});
         return 0;
