@@ -215,7 +215,7 @@ TEST_CASE("a database file moved away under the daemon: writes get 503 instead o
     CHECK(d.stop() == 0);
 }
 
-TEST_CASE("spool files deleted, corrupted or cut short under queued jobs fail clearly; the daemon keeps serving",
+TEST_CASE("spool files deleted, corrupted or cut short under queued jobs fail clearly, and the daemon keeps serving",
           "[faults][spool][integration]")
 {
     // One row per second: the first job holds the queue while the others' spool files are damaged.
