@@ -23,23 +23,26 @@ writer::completion people_ok_when_durable(responder respond)
     };
 }
 
-// The body and its caller's key; secret_only refuses public keys with 403 naming the endpoint.
-result<std::pair<json::object, api_key_record>> authenticated_body(server_context& ctx, const request_context& rc,
-                                                                  std::string_view endpoint, bool secret_only)
+// The body and its caller's key, or the answer refusing the request: bad JSON, a missing or unknown key,
+// a public key where secret_only (403 naming the endpoint), or the key over its write rate (429).
+boost::system::result<std::pair<json::object, api_key_record>, http_response>
+admitted_body(server_context& ctx, const request_context& rc, std::string_view endpoint, bool secret_only)
 {
     auto body = parse_json_object(rc.request.body);
     if (!body)
-        return body.error();
+        return error_response(body.error());
     auto key_text = body_api_key(*body);
     if (!key_text)
-        return key_text.error();
+        return error_response(key_text.error());
     auto key = authenticate_key(ctx.reader, *key_text);
     if (!key)
-        return key.error();
+        return error_response(key.error());
     if (secret_only) {
         if (auto denied = require_secret(*key, endpoint))
-            return *denied;
+            return error_response(*denied);
     }
+    if (auto refused = rc.throttle(*key))
+        return std::move(*refused);
     return std::pair{std::move(*body), std::move(*key)};
 }
 
@@ -56,11 +59,9 @@ void submit_update(server_context& ctx, std::int64_t project, people_update upda
 // POST /public/identify: a public or a secret key; properties are $set.
 void people_identify(server_context& ctx, request_context& rc, responder respond)
 {
-    auto caller = authenticated_body(ctx, rc, "POST /public/identify", false);
+    auto caller = admitted_body(ctx, rc, "POST /public/identify", false);
     if (!caller)
-        return respond(error_response(caller.error()));
-    if (auto refused = rc.throttle(caller->second))
-        return respond(std::move(*refused));
+        return respond(std::move(caller.error()));
     auto update = parse_people_identify(caller->first);
     if (!update)
         return respond(error_response(update.error()));
@@ -70,11 +71,9 @@ void people_identify(server_context& ctx, request_context& rc, responder respond
 // POST /public/people/set: a secret key; the operations apply atomically or not at all.
 void people_set(server_context& ctx, request_context& rc, responder respond)
 {
-    auto caller = authenticated_body(ctx, rc, "POST /public/people/set", true);
+    auto caller = admitted_body(ctx, rc, "POST /public/people/set", true);
     if (!caller)
-        return respond(error_response(caller.error()));
-    if (auto refused = rc.throttle(caller->second))
-        return respond(std::move(*refused));
+        return respond(std::move(caller.error()));
     auto update = parse_people_set(caller->first);
     if (!update)
         return respond(error_response(update.error()));
@@ -84,11 +83,9 @@ void people_set(server_context& ctx, request_context& rc, responder respond)
 // POST /public/alias: a secret key; original_id resolves to alias_id from now on.
 void people_alias(server_context& ctx, request_context& rc, responder respond)
 {
-    auto caller = authenticated_body(ctx, rc, "POST /public/alias", true);
+    auto caller = admitted_body(ctx, rc, "POST /public/alias", true);
     if (!caller)
-        return respond(error_response(caller.error()));
-    if (auto refused = rc.throttle(caller->second))
-        return respond(std::move(*refused));
+        return respond(std::move(caller.error()));
     auto alias = parse_alias(caller->first);
     if (!alias)
         return respond(error_response(alias.error()));

@@ -15,14 +15,6 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr const char* people_ok = R"({"status":1,"error":null})";
-
-// POST a People API body to path.
-http_reply people_post(const test_daemon& d, const std::string& path, const std::string& body)
-{
-    return http_call(d.port(), "POST", path, body, {{"Content-Type", "application/json"}});
-}
-
 // POST /public/alias with the secret key.
 http_reply alias(const test_daemon& d, const std::string& alias_id, const std::string& original_id)
 {

@@ -17,14 +17,6 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr const char* people_ok = R"({"status":1,"error":null})";
-
-// POST a People API body (JSON text, apiKey included by the caller) to path.
-http_reply people_post(const test_daemon& d, const std::string& path, const std::string& body)
-{
-    return http_call(d.port(), "POST", path, body, {{"Content-Type", "application/json"}});
-}
-
 // A /public/people/set body with the secret key.
 std::string people_set_body(const test_daemon& d, const std::string& distinct_id, const std::string& operations)
 {

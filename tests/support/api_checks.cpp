@@ -57,4 +57,10 @@ header_list identify_headers(const std::string& key, const std::string& scheme)
     return {{"Authorization", scheme + " " + key}, {"X-API-Version", "2020-09-22"}};
 }
 
+// POSTs a People API body (JSON text, apiKey included by the caller) to path.
+http_reply people_post(const test_daemon& d, const std::string& path, const std::string& body)
+{
+    return http_call(d.port(), "POST", path, body, {{"Content-Type", "application/json"}});
+}
+
 } // namespace profiled::test

@@ -19,4 +19,10 @@ boost::json::object get_user(const test_daemon& daemon, const std::string& path_
 // "Authorization: Token KEY" (or "Bearer KEY") as a header list with the identify API version.
 header_list identify_headers(const std::string& key, const std::string& scheme = "Token");
 
+// The People API's success answer.
+inline constexpr const char* people_ok = R"({"status":1,"error":null})";
+
+// POSTs a People API body (JSON text, apiKey included by the caller) to path.
+http_reply people_post(const test_daemon& d, const std::string& path, const std::string& body);
+
 } // namespace profiled::test
