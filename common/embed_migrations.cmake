@@ -1,5 +1,5 @@
 # Writes a C++ file holding every schemas/sql/NNNN_name.sql migration, in order.
-set(body "// Generated from schemas/sql/ by cmake/embed_migrations.cmake. Do not edit.\n#include \"common/migrations.hpp\"\n\nnamespace profiled {\n\nconst std::vector<migration>& embedded_migrations()\n{\n    static const std::vector<migration> all = {\n")
+set(body "// Generated from schemas/sql/ by common/embed_migrations.cmake. Do not edit.\n#include \"common/migrations.hpp\"\n\nnamespace profiled {\n\nconst std::vector<migration>& embedded_migrations()\n{\n    static const std::vector<migration> all = {\n")
 foreach(path IN LISTS INPUTS)
   get_filename_component(name ${path} NAME_WE)
   string(REGEX MATCH "^[0-9]+" number ${name})

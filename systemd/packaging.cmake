@@ -41,9 +41,9 @@ set(profiled_deb_control_dir ${CMAKE_BINARY_DIR}/deb-control)
 file(WRITE ${profiled_deb_control_dir}/conffiles "/etc/profiled/profiled.conf\n")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${profiled_deb_control_dir}/conffiles
-    ${PROJECT_SOURCE_DIR}/cmake/deb/postinst
-    ${PROJECT_SOURCE_DIR}/cmake/deb/prerm
-    ${PROJECT_SOURCE_DIR}/cmake/deb/postrm)
+    ${PROJECT_SOURCE_DIR}/systemd/deb/postinst
+    ${PROJECT_SOURCE_DIR}/systemd/deb/prerm
+    ${PROJECT_SOURCE_DIR}/systemd/deb/postrm)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION TRUE)
 
 include(CPack)
