@@ -96,6 +96,13 @@ struct job_chunk {
     std::string read_problem; // set when the spool file could not be read
 };
 
+// Rows to ask for in the next chunk: at most cap, and no more than the job has left (but at least one, so
+// that a spool file shorter than announced is found out).
+double chunk_rows(double cap, std::int64_t remaining)
+{
+    return std::min<double>(cap, static_cast<double>(std::max<std::int64_t>(remaining, 1)));
+}
+
 // Reads and validates up to `take` rows from the reader's position.
 job_chunk read_chunk(spool_reader& reader, const std::string& type, std::int64_t take)
 {
@@ -348,11 +355,9 @@ struct job_runner::impl {
             chunk = std::move(*active->prefetched);
             active->prefetched.reset();
         } else {
-            std::int64_t remaining = job.total_rows - job.processed_rows;
-            double want = project.bucket.unlimited()
-                              ? unlimited_chunk_rows
-                              : std::min<double>(ctx.settings.rows_burst, unlimited_chunk_rows);
-            want = std::min<double>(want, static_cast<double>(std::max<std::int64_t>(remaining, 1)));
+            double cap = project.bucket.unlimited() ? unlimited_chunk_rows
+                                                    : std::min<double>(ctx.settings.rows_burst, unlimited_chunk_rows);
+            double want = chunk_rows(cap, job.total_rows - job.processed_rows);
             auto take = static_cast<std::int64_t>(project.bucket.take_up_to(want, steady::now()));
             if (take < 1)
                 co_return;
@@ -409,10 +414,8 @@ struct job_runner::impl {
         };
         auto pending = start_write(std::move(apply));
         if (!status && project.bucket.unlimited()) {
-            std::int64_t left = job.total_rows - next.processed_rows;
-            active->prefetched = co_await read_chunk_off_loop(*active->reader, job.type,
-                                            std::min<std::int64_t>(static_cast<std::int64_t>(unlimited_chunk_rows),
-                                                                   std::max<std::int64_t>(left, 1)));
+            auto rows = static_cast<std::int64_t>(chunk_rows(unlimited_chunk_rows, job.total_rows - next.processed_rows));
+            active->prefetched = co_await read_chunk_off_loop(*active->reader, job.type, rows);
         }
         auto outcome = co_await finish_write(pending);
         if (outcome) {
