@@ -13,9 +13,11 @@ enum class errc {
     forbidden,
     not_found,
     method_not_allowed,
+    request_timeout,
     conflict,
     payload_too_large,
     unsupported_media_type,
+    unprocessable, // well-formed, but at odds with what the server already holds (a reused Idempotency-Key)
     rate_limited,
     unavailable,
     insufficient_storage,

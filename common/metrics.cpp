@@ -156,6 +156,8 @@ metrics_registry& daemon_metrics()
         r->describe("profiled_upload_bytes_total", metric_type::counter, "Bytes of bulk uploads accepted.");
         r->describe("profiled_spool_bytes", metric_type::gauge, "Bytes in the spool directory.");
         r->describe("profiled_ratelimit_throttled_total", metric_type::counter, "Requests refused with 429 by a rate limit.");
+        r->describe("profiled_http_connections", metric_type::gauge, "HTTP connections open now.");
+        r->describe("profiled_http_connections_refused_total", metric_type::counter, "Connections answered 503 and closed because --max-connections were open.");
         r->describe("profiled_writer_batch_rows", metric_type::histogram, "Writes committed together in one writer transaction.", {1, 2, 4, 8, 16, 32, 64, 128, 256, 512});
         r->describe("profiled_writer_commit_duration_seconds", metric_type::histogram, "Duration of one writer transaction, commit and fsync included.", latency);
         r->describe("profiled_writer_queue_depth", metric_type::gauge, "Writes waiting for the writer thread.");
@@ -168,7 +170,8 @@ metrics_registry& daemon_metrics()
         static const char* const results[] = {"applied", "failed"};
         static const char* const plain[] = {"profiled_upload_bytes_total", "profiled_ratelimit_throttled_total",
                                             "profiled_spool_bytes", "profiled_writer_queue_depth",
-                                            "profiled_job_queue_depth"};
+                                            "profiled_job_queue_depth", "profiled_http_connections",
+                                            "profiled_http_connections_refused_total"};
         for (const char* status : statuses)
             r->add("profiled_jobs_total", metric_labels({{"status", status}}), 0);
         for (const char* type : types)

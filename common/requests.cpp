@@ -1,40 +1,59 @@
 #include "common/requests.hpp"
 
-#include <cmath>
-
 #include <boost/json/parser.hpp>
 #include <fmt/format.h>
+
+#include "common/json_numbers.hpp"
 
 namespace profiled {
 namespace json = boost::json;
 
 namespace {
 
-// The path (as in error details: "metadata.n", "list[2]") of the first infinite number in v, if any.
-std::optional<std::string> non_finite_number(const json::value& v, const std::string& path)
+// Whether v holds a double anywhere; integers Boost.JSON kept as int64 or uint64 were read exactly.
+bool holds_double(const json::value& v)
 {
     switch (v.kind()) {
-    case json::kind::double_:
-        if (!std::isfinite(v.get_double()))
-            return path;
-        return std::nullopt;
-    case json::kind::array: {
-        const json::array& list = v.get_array();
-        for (std::size_t i = 0; i < list.size(); ++i) {
-            if (auto where = non_finite_number(list[i], fmt::format("{}[{}]", path, i)))
-                return where;
+    case json::kind::double_: return true;
+    case json::kind::array:
+        for (const auto& item : v.get_array()) {
+            if (holds_double(item))
+                return true;
         }
-        return std::nullopt;
-    }
+        return false;
     case json::kind::object:
-        for (const auto& [key, value] : v.get_object()) {
-            std::string child = path.empty() ? std::string(key) : fmt::format("{}.{}", path, std::string_view(key));
-            if (auto where = non_finite_number(value, child))
-                return where;
+        for (const auto& member : v.get_object()) {
+            if (holds_double(member.value()))
+                return true;
         }
-        return std::nullopt;
-    default: return std::nullopt;
+        return false;
+    default: return false;
     }
+}
+
+// The refusal of a number that would be stored as another number than the one sent.
+api_error number_out_of_range(const unfit_number& number)
+{
+    constexpr std::size_t shown = 40;
+    std::string text(number.text.substr(0, shown));
+    if (number.text.size() > shown)
+        text += fmt::format("... ({} characters)", number.text.size());
+    std::string where = number.path.empty() ? std::string() : " at " + number.path;
+    const char* why = "";
+    switch (number.fit) {
+    case number_fit::integer_too_large:
+        why = "is an integer too large to store exactly: integers must lie between -9223372036854775808 and "
+              "18446744073709551615 (send larger ones as strings)";
+        break;
+    case number_fit::overflow: why = "is out of range: numbers must lie within ±1.7976931348623157e308"; break;
+    case number_fit::underflow:
+        why = "is too close to 0 to store: a number other than 0 must be at least the smallest double, about "
+              "4.9e-324, in magnitude";
+        break;
+    case number_fit::fits: break;
+    }
+    return {errc::bad_request, "number_out_of_range", fmt::format("the number {}{} {}", text, where, why),
+            number.path};
 }
 
 } // namespace
@@ -57,11 +76,12 @@ result<json::object> parse_json_object(std::string_view body)
     json::value v = parser.release();
     if (!v.is_object())
         return bad_body("invalid_json", "the body must be a JSON object");
-    // Boost.JSON reads 1e400 as infinity (and 0e400 as NaN), which have no JSON text: it could be stored but never read back.
-    if (auto where = non_finite_number(v, ""))
-        return invalid_field(*where, fmt::format("{} is a number out of range: its exponent is too large, and "
-                                                 "numbers must lie within ±1.7976931348623157e308",
-                                                 where->empty() ? std::string("a number") : *where));
+    // Boost.JSON silently reads integers beyond 64 bits as rounded doubles, 1e400 as infinity and 1e-400 as 0:
+    // such a number is refused rather than stored as another. Only a tree with a double can hold one.
+    if (holds_double(v)) {
+        if (auto unfit = find_unfit_number(body))
+            return number_out_of_range(*unfit);
+    }
     return std::move(v.as_object());
 }
 

@@ -22,7 +22,8 @@ inline constexpr std::size_t max_id_bytes = 255;
 // The deepest JSON nesting accepted in any request body.
 inline constexpr int max_json_depth = 32;
 
-// Parses a request body that must be one JSON object.
+// Parses a request body that must be one JSON object; a number it would read as another (an integer beyond
+// 64 bits, 1e400, 1e-400) is refused with number_out_of_range.
 result<boost::json::object> parse_json_object(std::string_view body);
 
 // A required id field: a non-empty string of at most max_id_bytes.

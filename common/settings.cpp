@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <fcntl.h>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <unistd.h>
 #include <utility>
 
 #include <boost/program_options.hpp>
@@ -51,7 +54,11 @@ po::options_description setting_options(server_settings& s, std::string& format,
         ("max-body-bytes", unsigned_setting(&s.max_body_bytes)->default_value(s.max_body_bytes), "largest single request body")
         ("max-upload-bytes", unsigned_setting(&s.max_upload_bytes)->default_value(s.max_upload_bytes), "largest bulk upload")
         ("max-job-rows", unsigned_setting(&s.max_job_rows)->default_value(s.max_job_rows), "most rows in one bulk job")
-        ("max-header-bytes", unsigned_setting(&s.max_header_bytes)->default_value(s.max_header_bytes), "largest request header block")
+        ("max-header-bytes", unsigned_setting(&s.max_header_bytes)->default_value(s.max_header_bytes), "largest request header block; chunk extensions and trailers count against it too (at most 65000)")
+        ("min-upload-rate", unsigned_setting(&s.min_upload_rate)->default_value(s.min_upload_rate), "slowest request body accepted, in bytes per second over the rate window; slower gets 408; 0 = off")
+        ("upload-rate-window", unsigned_setting(&s.upload_rate_window_seconds)->default_value(s.upload_rate_window_seconds), "seconds over which min-upload-rate is averaged")
+        ("max-connections", unsigned_setting(&s.max_connections)->default_value(s.max_connections), "open connections at most; more are answered 503 and closed")
+        ("max-uploads-per-key", unsigned_setting(&s.max_uploads_per_key)->default_value(s.max_uploads_per_key), "bulk uploads one key may send at once; more get 429")
         ("rows-per-minute", po::value(&s.rows_per_minute)->default_value(s.rows_per_minute), "bulk rows applied per minute per project; 0 = unlimited")
         ("rows-burst", po::value(&s.rows_burst)->default_value(s.rows_burst), "bulk rows a project may take at once")
         ("max-queued-jobs", unsigned_setting(&s.max_queued_jobs)->default_value(s.max_queued_jobs), "queued jobs per project before 429")
@@ -145,10 +152,17 @@ settings_outcome load_server_settings(const std::vector<std::string>& args)
                                {"max-job-rows", s.max_job_rows},
                                {"max-header-bytes", s.max_header_bytes},
                                {"read-timeout", s.read_timeout_seconds},
+                               {"upload-rate-window", s.upload_rate_window_seconds},
+                               {"max-connections", s.max_connections},
+                               {"max-uploads-per-key", s.max_uploads_per_key},
                                {"idle-timeout", s.idle_timeout_seconds}}) {
         if (value == 0)
             throw std::runtime_error(fmt::format("{} must be 1 or more", name));
     }
+    // Beast keeps each header field in 16-bit offsets and throws past them; a header block under 64 KB cannot
+    // hold a field that large.
+    if (s.max_header_bytes > 65000)
+        throw std::runtime_error("max-header-bytes must be 65000 or less");
     if (s.data_dir.empty())
         throw std::runtime_error("data-dir must not be empty");
     return out;
@@ -159,6 +173,59 @@ std::string default_data_dir()
 {
     const char* env = std::getenv("PROFILED_DATA_DIR");
     return env && *env ? env : server_settings{}.data_dir;
+}
+
+namespace {
+
+// Whether this process, with its effective ids, may access path as mode (R_OK, W_OK, X_OK) asks: what open() and
+// mkdir() will decide, read-only mounts and immutable files included.
+bool may_access(const std::filesystem::path& path, int mode)
+{
+    return ::faccessat(AT_FDCWD, path.c_str(), mode, AT_EACCESS) == 0;
+}
+
+} // namespace
+
+std::optional<std::string> database_problem(const std::string& data_dir, database_use use)
+{
+    namespace fs = std::filesystem;
+    fs::path dir(data_dir), db = dir / "profiled.db";
+    std::string no_database = fmt::format("no database at {} (wrong --data-dir?)", db.string());
+    std::error_code ec;
+    auto dir_status = fs::status(dir, ec);
+    if (dir_status.type() == fs::file_type::not_found)
+        return use == database_use::create ? std::nullopt : std::optional(no_database);
+    if (ec)
+        return fmt::format("cannot read data directory {}: {}", data_dir, ec.message());
+    if (!fs::is_directory(dir_status))
+        return fmt::format("data directory {} is not a directory", data_dir);
+    auto db_status = fs::status(db, ec);
+    if (ec && db_status.type() != fs::file_type::not_found)
+        return fmt::format("cannot read data directory {}: {}", data_dir, ec.message());
+    if (db_status.type() == fs::file_type::not_found && use != database_use::create)
+        return no_database;
+    // SQLite creates the database in the directory, and beside it the -wal and -shm files it takes to read or write
+    // the database (they go again when the last connection closes).
+    bool dir_writable = may_access(dir, W_OK | X_OK);
+    bool writes = use != database_use::read;
+    if (writes && !dir_writable)
+        return fmt::format("data directory {} is not writable by this user (uid {})", data_dir, ::geteuid());
+    if (db_status.type() == fs::file_type::not_found)
+        return std::nullopt;
+    if (!fs::is_regular_file(db_status))
+        return fmt::format("{} is not a database file", db.string());
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+        fs::path file = db.string() + suffix;
+        bool present = fs::exists(file, ec);
+        if (present && !may_access(file, writes ? R_OK | W_OK : R_OK))
+            return fmt::format("{} is not {} by this user (uid {})", file.string(), writes ? "writable" : "readable",
+                               ::geteuid());
+        if (!present && !dir_writable)
+            return fmt::format("{} cannot be read by this user (uid {}) while no daemon has it open: SQLite would "
+                               "create {} in data directory {}, which this user may not write",
+                               db.string(), ::geteuid(), file.string(), data_dir);
+    }
+    return std::nullopt;
 }
 
 } // namespace profiled

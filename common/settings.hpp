@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,7 +21,11 @@ struct server_settings {
     std::uint64_t max_body_bytes = 1024 * 1024;             // single (non-bulk) requests
     std::uint64_t max_upload_bytes = 50ull * 1024 * 1024;   // one bulk upload
     std::uint64_t max_job_rows = 10000;                     // rows in one bulk job
-    std::uint32_t max_header_bytes = 16 * 1024;
+    std::uint32_t max_header_bytes = 16 * 1024;             // header block; also chunk extensions and trailers
+    std::uint64_t min_upload_rate = 1024;                   // body bytes/s averaged over the window; 0 = off
+    std::uint32_t upload_rate_window_seconds = 10;
+    std::uint32_t max_connections = 512;                    // open connections; more are answered 503 and closed
+    std::uint32_t max_uploads_per_key = 4;                  // bulk uploads being received at once per key
     double rows_per_minute = 1200;                          // per project; 0 = unlimited
     double rows_burst = 100;
     std::uint32_t max_queued_jobs = 100;                    // per project
@@ -45,5 +50,17 @@ settings_outcome load_server_settings(const std::vector<std::string>& args);
 
 // The data directory for the offline commands (keys, jobs): PROFILED_DATA_DIR, else the service default.
 std::string default_data_dir();
+
+// What a command does with the database in its data directory.
+enum class database_use {
+    read,   // it must exist and be readable (keys list, jobs list)
+    write,  // it must exist and be writable (keys revoke)
+    create, // it is created when missing, so its directory must be writable (keys create, serve)
+};
+
+// Why data_dir/profiled.db cannot be used so by this process, in one line for the operator (the data directory is
+// not a directory, the database is missing or not a file, or this user may not read or write it); nullopt when it
+// can. Creates nothing.
+std::optional<std::string> database_problem(const std::string& data_dir, database_use use);
 
 } // namespace profiled

@@ -1,5 +1,6 @@
 #include "common/sha256.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cstddef>
 
@@ -54,52 +55,83 @@ void compress(std::array<std::uint32_t, 8>& state, const std::uint8_t* block)
         state[i] += mixed[i];
 }
 
-} // namespace
-
-// SHA-256 of the bytes, as 32 raw bytes.
-std::array<std::uint8_t, 32> sha256(std::string_view data)
-{
-    // FIPS 180-4 §5.3.3: the first 32 bits of the fractional parts of the square roots of the first 8 primes.
-    std::array<std::uint32_t, 8> state = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                          0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-
-    const auto* bytes = reinterpret_cast<const std::uint8_t*>(data.data());
-    const std::size_t whole_blocks = data.size() / 64;
-    for (std::size_t i = 0; i < whole_blocks; ++i)
-        compress(state, bytes + 64 * i);
-
-    // Padding (§5.1.1): the tail, a 1 bit, zeros, then the message length in bits as a
-    // big-endian 64-bit number; it spills into a second block when fewer than 9 bytes are left.
-    std::array<std::uint8_t, 128> tail{};
-    const std::size_t tail_size = data.size() % 64;
-    for (std::size_t i = 0; i < tail_size; ++i)
-        tail[i] = bytes[64 * whole_blocks + i];
-    tail[tail_size] = 0x80;
-    const std::size_t tail_blocks = tail_size < 56 ? 1 : 2;
-    const std::uint64_t bit_length = static_cast<std::uint64_t>(data.size()) * 8;
-    for (std::size_t i = 0; i < 8; ++i)
-        tail[64 * tail_blocks - 1 - i] = static_cast<std::uint8_t>(bit_length >> (8 * i));
-    for (std::size_t i = 0; i < tail_blocks; ++i)
-        compress(state, tail.data() + 64 * i);
-
-    std::array<std::uint8_t, 32> digest{};
-    for (std::size_t i = 0; i < 32; ++i)
-        digest[i] = static_cast<std::uint8_t>(state[i / 4] >> (24 - 8 * (i % 4)));
-    return digest;
-}
-
-// SHA-256 of the bytes, as 64 lowercase hex characters.
-std::string sha256_hex(std::string_view data)
+// The digest's bytes as lowercase hex.
+std::string to_hex(const std::array<std::uint8_t, 32>& digest)
 {
     static constexpr char hex_digits[] = "0123456789abcdef";
     std::string hex;
     hex.reserve(64);
-    for (std::uint8_t byte : sha256(data)) {
+    for (std::uint8_t byte : digest) {
         hex.push_back(hex_digits[byte >> 4]);
         hex.push_back(hex_digits[byte & 0x0f]);
     }
     return hex;
 }
+
+} // namespace
+
+// FIPS 180-4 §5.3.3: the first 32 bits of the fractional parts of the square roots of the first 8 primes.
+sha256_hasher::sha256_hasher()
+    : state_{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19}
+{
+}
+
+void sha256_hasher::update(std::string_view data)
+{
+    const auto* bytes = reinterpret_cast<const std::uint8_t*>(data.data());
+    std::size_t size = data.size();
+    length_ += size;
+    // Top up a block left unfinished by the previous piece first.
+    if (block_size_ > 0) {
+        std::size_t take = std::min(size, block_.size() - block_size_);
+        std::copy(bytes, bytes + take, block_.begin() + static_cast<std::ptrdiff_t>(block_size_));
+        block_size_ += take;
+        bytes += take;
+        size -= take;
+        if (block_size_ < block_.size())
+            return;
+        compress(state_, block_.data());
+        block_size_ = 0;
+    }
+    // Whole blocks straight from the caller's bytes, without copying.
+    for (; size >= 64; bytes += 64, size -= 64)
+        compress(state_, bytes);
+    std::copy(bytes, bytes + size, block_.begin());
+    block_size_ = size;
+}
+
+std::array<std::uint8_t, 32> sha256_hasher::finish()
+{
+    // Padding (§5.1.1): the tail, a 1 bit, zeros, then the message length in bits as a
+    // big-endian 64-bit number; it spills into a second block when fewer than 9 bytes are left.
+    std::array<std::uint8_t, 128> tail{};
+    std::copy(block_.begin(), block_.begin() + static_cast<std::ptrdiff_t>(block_size_), tail.begin());
+    tail[block_size_] = 0x80;
+    const std::size_t tail_blocks = block_size_ < 56 ? 1 : 2;
+    const std::uint64_t bit_length = length_ * 8;
+    for (std::size_t i = 0; i < 8; ++i)
+        tail[64 * tail_blocks - 1 - i] = static_cast<std::uint8_t>(bit_length >> (8 * i));
+    for (std::size_t i = 0; i < tail_blocks; ++i)
+        compress(state_, tail.data() + 64 * i);
+
+    std::array<std::uint8_t, 32> digest{};
+    for (std::size_t i = 0; i < 32; ++i)
+        digest[i] = static_cast<std::uint8_t>(state_[i / 4] >> (24 - 8 * (i % 4)));
+    return digest;
+}
+
+std::string sha256_hasher::finish_hex() { return to_hex(finish()); }
+
+// SHA-256 of the bytes, as 32 raw bytes.
+std::array<std::uint8_t, 32> sha256(std::string_view data)
+{
+    sha256_hasher hasher;
+    hasher.update(data);
+    return hasher.finish();
+}
+
+// SHA-256 of the bytes, as 64 lowercase hex characters.
+std::string sha256_hex(std::string_view data) { return to_hex(sha256(data)); }
 
 // Compares two strings in time that depends only on their lengths, not their contents.
 bool constant_time_equal(std::string_view a, std::string_view b)

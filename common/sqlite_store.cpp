@@ -43,7 +43,13 @@ constexpr const char* job_columns =
     "SELECT id, job_id, project_id, type, status, filename, file_size, total_rows, processed_rows, failed_rows, "
     "checkpoint_offset, checkpoint_line, error, idempotency_key, submitted_at, started_at, finished_at FROM jobs ";
 
-// A jobs row selected with job_columns.
+// job_columns and then the digest of the upload the job's idempotency key is bound to.
+constexpr const char* idempotent_job_columns =
+    "SELECT id, job_id, project_id, type, status, filename, file_size, total_rows, processed_rows, failed_rows, "
+    "checkpoint_offset, checkpoint_line, error, idempotency_key, submitted_at, started_at, finished_at, "
+    "idempotency_sha256 FROM jobs ";
+
+// A jobs row selected with job_columns (or idempotent_job_columns).
 job_record read_job(const sqlite_query& q)
 {
     job_record j;
@@ -111,15 +117,16 @@ std::optional<user_profile> find_user_in(sqlite_connection& db, std::int64_t pro
     return user;
 }
 
-// The project's job with this idempotency key, submitted at or after not_before.
-std::optional<job_record> find_job_by_key(sqlite_connection& db, std::int64_t project_id, const std::string& key,
-                                          std::int64_t not_before)
+// The project's job with this idempotency key, submitted at or after not_before, with the upload's digest.
+std::optional<idempotent_job> find_job_by_key(sqlite_connection& db, std::int64_t project_id, const std::string& key,
+                                              std::int64_t not_before)
 {
-    auto q = db.query(std::string(job_columns) + "WHERE project_id = ? AND idempotency_key = ? AND submitted_at >= ?",
+    auto q = db.query(std::string(idempotent_job_columns) +
+                          "WHERE project_id = ? AND idempotency_key = ? AND submitted_at >= ?",
                       project_id, key, not_before);
     if (!q.step())
         return std::nullopt;
-    return read_job(q);
+    return idempotent_job{read_job(q), q.optional_text(17).value_or("")};
 }
 
 // Reads through a query_only connection.
@@ -174,7 +181,10 @@ public:
     std::optional<job_record> find_job_by_idempotency_key(std::int64_t project_id, const std::string& key,
                                                           std::int64_t not_before) override
     {
-        return find_job_by_key(db_, project_id, key, not_before);
+        auto found = find_job_by_key(db_, project_id, key, not_before);
+        if (!found)
+            return std::nullopt;
+        return std::move(found->job);
     }
 
     job_page list_jobs(std::int64_t project_id, const std::optional<std::string>& status,
@@ -369,26 +379,34 @@ public:
             .run();
     }
 
-    std::int64_t insert_job(const job_record& j) override
+    std::optional<std::int64_t> insert_job(const job_record& j, const std::string& upload_sha256) override
     {
+        // Only a clash on the idempotency key is an answer; any other constraint failing is a bug and throws.
+        std::optional<std::string> digest;
+        if (j.idempotency_key)
+            digest = upload_sha256;
         db_.query("INSERT INTO jobs(job_id, project_id, type, status, filename, file_size, total_rows, "
-                  "idempotency_key, submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                  "idempotency_key, idempotency_sha256, submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                  "ON CONFLICT (project_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING",
                   j.job_id, j.project_id, j.type, j.status, j.filename, j.file_size, j.total_rows, j.idempotency_key,
-                  j.submitted_at)
+                  digest, j.submitted_at)
             .run();
+        if (db_.changes() == 0)
+            return std::nullopt;
         return db_.last_insert_rowid();
     }
 
-    std::optional<job_record> find_job_by_idempotency_key(std::int64_t project_id, const std::string& key,
-                                                          std::int64_t not_before) override
+    std::optional<idempotent_job> find_job_by_idempotency_key(std::int64_t project_id, const std::string& key,
+                                                              std::int64_t not_before) override
     {
         return find_job_by_key(db_, project_id, key, not_before);
     }
 
-    void clear_idempotency_key(std::int64_t project_id, const std::string& key) override
+    void clear_idempotency_key(std::int64_t project_id, const std::string& key, std::int64_t not_before) override
     {
-        db_.query("UPDATE jobs SET idempotency_key = NULL WHERE project_id = ? AND idempotency_key = ?", project_id,
-                  key)
+        db_.query("UPDATE jobs SET idempotency_key = NULL WHERE project_id = ? AND idempotency_key = ? "
+                  "AND submitted_at < ?",
+                  project_id, key, not_before)
             .run();
     }
 

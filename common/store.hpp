@@ -23,6 +23,12 @@ struct job_error_page {
     std::optional<std::int64_t> next_cursor;
 };
 
+// The job that holds an Idempotency-Key, with what the key was bound to when the job was submitted.
+struct idempotent_job {
+    job_record job;            // its type names the bulk route the key was used on
+    std::string upload_sha256; // SHA-256 (hex) of the upload; empty for jobs older than the binding
+};
+
 // Read-only queries; each reader belongs to one thread.
 class store_reader {
 public:
@@ -81,12 +87,14 @@ public:
     virtual void move_aliases(std::int64_t project_id, const std::string& from_user_id,
                               const std::string& to_user_id) = 0;
 
-    // Inserts a new job and returns its rowid.
-    virtual std::int64_t insert_job(const job_record& job) = 0;
-    virtual std::optional<job_record> find_job_by_idempotency_key(std::int64_t project_id, const std::string& key,
-                                                                  std::int64_t not_before) = 0;
-    // Forgets an idempotency key older than the window so it can be used again.
-    virtual void clear_idempotency_key(std::int64_t project_id, const std::string& key) = 0;
+    // Inserts a new job, its Idempotency-Key (if any) bound to upload_sha256, and returns its rowid; nothing when
+    // another job of the project holds that key. A key is unique per project, so the insert has the final word.
+    virtual std::optional<std::int64_t> insert_job(const job_record& job, const std::string& upload_sha256) = 0;
+    // The project's job holding this Idempotency-Key if it was submitted at or after not_before, with its binding.
+    virtual std::optional<idempotent_job> find_job_by_idempotency_key(std::int64_t project_id, const std::string& key,
+                                                                      std::int64_t not_before) = 0;
+    // Forgets the key on the project's jobs submitted before not_before, so that it can be used again.
+    virtual void clear_idempotency_key(std::int64_t project_id, const std::string& key, std::int64_t not_before) = 0;
     virtual std::optional<job_record> load_job(std::int64_t rowid) = 0;
     // Jobs that are queued or running, oldest first.
     virtual std::vector<job_record> unfinished_jobs() = 0;

@@ -1,6 +1,7 @@
 #include "daemon/bulk_intake.hpp"
 
 #include <filesystem>
+#include <stdexcept>
 
 #include <boost/json/object.hpp>
 #include <fmt/format.h>
@@ -13,6 +14,7 @@
 #include "common/multipart_parser.hpp"
 #include "common/ndjson_reader.hpp"
 #include "common/profile_json.hpp"
+#include "common/sha256.hpp"
 #include "common/spool_file.hpp"
 #include "daemon/job_runner.hpp"
 #include "daemon/server_context.hpp"
@@ -45,6 +47,42 @@ api_error spool_failure(const spool_error& e, const std::string& job_id)
     return internal_error();
 }
 
+// The 422 for an Idempotency-Key that an earlier job holds for the other bulk route, or (same_route) for an
+// upload with other content.
+api_error idempotency_key_reused(const std::string& key, const job_record& earlier, bool same_route)
+{
+    std::string why = same_route ? std::string("whose upload had other content")
+                                 : fmt::format("uploaded to POST /v1/{}/bulk_identify", earlier.type);
+    return {errc::unprocessable, "idempotency_key_reused",
+            fmt::format("Idempotency-Key {} already belongs to job {}, {}; a new upload needs a new key", key,
+                        earlier.job_id, why),
+            "Idempotency-Key"};
+}
+
+// The answer to an upload whose Idempotency-Key an earlier job holds: that job again (200, Idempotent-Replayed)
+// when the route and the upload are the same, else a 422.
+http_response answer_repeat(const std::string& key, const idempotent_job& earlier, const std::string& type,
+                            const std::string& upload_sha256)
+{
+    if (earlier.job.type != type)
+        return error_response(idempotency_key_reused(key, earlier.job, false));
+    if (earlier.upload_sha256 != upload_sha256)
+        return error_response(idempotency_key_reused(key, earlier.job, true));
+    http_response replay = json_response(200, job_to_json(earlier.job));
+    replay.headers.emplace_back("Idempotent-Replayed", "true");
+    return replay;
+}
+
+// A 401 when the upload's key was revoked (or removed) while its body was being received.
+std::optional<api_error> key_revoked_since(store_reader& reader, const api_key_record& key)
+{
+    auto current = reader.find_key(key.key_hash);
+    if (current && !current->revoked_at)
+        return std::nullopt;
+    return api_error{errc::unauthorized, "unauthorized",
+                     "this API key was revoked while the upload was being received; nothing was accepted", {}};
+}
+
 // The lower-case media type of a Content-Type value, without parameters.
 std::string media_type(std::string_view content_type)
 {
@@ -59,8 +97,9 @@ std::string media_type(std::string_view content_type)
 // Streams one bulk upload into spool/<job_id>.part, counting rows and enforcing the limits as bytes arrive.
 class bulk_upload final : public upload_sink {
 public:
-    bulk_upload(server_context& ctx, job_runner& runner, job_record job, body_format format, std::string boundary)
-        : ctx_(ctx), runner_(runner), job_(std::move(job)), format_(format),
+    bulk_upload(server_context& ctx, job_runner& runner, api_key_record key, job_record job, body_format format,
+                std::string boundary)
+        : ctx_(ctx), runner_(runner), key_(std::move(key)), job_(std::move(job)), format_(format),
           spool_(std::make_shared<spool_writer>(std::filesystem::path(ctx.settings.data_dir) / "spool", job_.job_id)),
           lines_([this](std::string_view line, std::uint64_t number) { add_line(line, number); })
     {
@@ -69,6 +108,7 @@ public:
         if (format_ == body_format::multipart_ndjson)
             multipart_.emplace(std::move(boundary), "file", [this](std::string_view data) {
                 file_bytes_ += data.size();
+                upload_digest_.update(data);
                 lines_.feed(data);
             });
     }
@@ -77,6 +117,10 @@ public:
     {
         try {
             received_ += chunk.size();
+            // The file part of a multipart body is hashed by itself (above): clients pick a fresh boundary for
+            // every request, so a retry of the same file differs from the first upload in its framing only.
+            if (!multipart_)
+                upload_digest_.update(chunk);
             switch (format_) {
             case body_format::json_document: document_->feed(chunk); break;
             case body_format::multipart_ndjson: multipart_->feed(chunk); break;
@@ -92,6 +136,12 @@ public:
     {
         std::optional<api_error> refused;
         try {
+            // A key revoked while the body streamed in takes nothing with it; a job it already has keeps running.
+            refused = key_revoked_since(ctx_.reader, key_);
+            if (refused) {
+                spool_->discard();
+                return respond(error_response(*refused));
+            }
             switch (format_) {
             case body_format::json_document: document_->finish(); break;
             case body_format::multipart_ndjson:
@@ -112,6 +162,10 @@ public:
             }
         } catch (const spool_error& e) {
             refused = spool_failure(e, job_.job_id);
+        } catch (const std::exception& e) {
+            // The key lookup failed (a broken database): nothing is accepted, the session goes on.
+            log_event(log_level::error, "intake.failed", e.what(), {{"job_id", job_.job_id}});
+            refused = internal_error();
         }
         if (refused) {
             spool_->discard();
@@ -126,30 +180,35 @@ public:
     }
 
 private:
-    // Records the job as queued in the writer; answers 202 once committed (or the earlier job for a repeated key).
+    // Records the job as queued in the writer; answers 202 once committed. When another job holds the
+    // Idempotency-Key (a repeat, or a twin upload that finished first), the insert says so and this upload
+    // goes: the answer is that job again or a 422.
     void queue(responder respond)
     {
         auto job = std::make_shared<job_record>(job_);
-        auto earlier = std::make_shared<std::optional<job_record>>();
+        auto earlier = std::make_shared<std::optional<idempotent_job>>();
+        auto digest = std::make_shared<const std::string>(upload_digest_.finish_hex());
         ctx_.writes.submit(
-            [job, earlier](store_writer& w) {
-                if (job->idempotency_key) {
-                    *earlier = w.find_job_by_idempotency_key(job->project_id, *job->idempotency_key,
-                                                             job->submitted_at - idempotency_window_ms);
-                    if (*earlier)
-                        return;
-                    w.clear_idempotency_key(job->project_id, *job->idempotency_key);
+            [job, earlier, digest](store_writer& w) {
+                std::int64_t not_before = job->submitted_at - idempotency_window_ms;
+                if (job->idempotency_key)
+                    w.clear_idempotency_key(job->project_id, *job->idempotency_key, not_before);
+                if (auto rowid = w.insert_job(*job, *digest)) {
+                    job->rowid = *rowid;
+                    return;
                 }
-                job->rowid = w.insert_job(*job);
+                *earlier = w.find_job_by_idempotency_key(job->project_id, *job->idempotency_key, not_before);
+                if (!*earlier)
+                    throw std::logic_error("a job holds the idempotency key but cannot be found");
             },
-            [job, earlier, spool = spool_, &runner = runner_, respond = std::move(respond)](
+            [job, earlier, digest, spool = spool_, &runner = runner_, respond = std::move(respond)](
                 std::optional<api_error> error) {
                 if (error || *earlier)
                     spool->discard();
                 if (error)
                     return respond(error_response(*error));
                 if (*earlier)
-                    return respond(json_response(200, job_to_json(**earlier)));
+                    return respond(answer_repeat(*job->idempotency_key, **earlier, job->type, *digest));
                 log_event(log_level::info, "job.queued", "bulk job queued",
                           {{"job_id", job->job_id}, {"project_id", job->project_id}, {"type", job->type},
                            {"rows", job->total_rows}, {"bytes", job->file_size}});
@@ -208,6 +267,7 @@ private:
 
     server_context& ctx_;
     job_runner& runner_;
+    api_key_record key_; // the key the upload was admitted with, checked again when the body is complete
     job_record job_;
     body_format format_;
     std::shared_ptr<spool_writer> spool_;
@@ -218,9 +278,10 @@ private:
     std::uint64_t lines_written_ = 0;
     std::uint64_t received_ = 0;
     std::uint64_t file_bytes_ = 0; // content of the multipart file part
+    sha256_hasher upload_digest_;  // of the file as the client sent it: the body, or the multipart file part
 };
 
-// Starts a bulk upload of the given type: checks headers, replays idempotent repeats, opens the spool file.
+// Starts a bulk upload of the given type: checks headers, refuses a key of the other route, opens the spool file.
 upload_start start_bulk_upload(server_context& ctx, job_runner& runner, request_context& rc, const std::string& type)
 {
     const http_request& req = rc.request;
@@ -254,17 +315,21 @@ upload_start start_bulk_upload(server_context& ctx, job_runner& runner, request_
     job.type = type;
     job.status = "queued";
     std::string_view idempotency_key = req.header("idempotency-key");
+    std::optional<job_record> earlier;
     if (!idempotency_key.empty()) {
         if (idempotency_key.size() > 255)
             return {nullptr, error_response(invalid_field("Idempotency-Key", "Idempotency-Key is longer than 255 "
                                                                              "characters"))};
         job.idempotency_key = std::string(idempotency_key);
-        auto earlier = ctx.reader.find_job_by_idempotency_key(job.project_id, *job.idempotency_key,
-                                                              now_ms() - idempotency_window_ms);
-        if (earlier)
-            return {nullptr, json_response(200, job_to_json(*earlier))};
+        // A key used on the other bulk route is refused before the body is read. For this route the body
+        // decides, so it is read in full; the job's insert has the final word.
+        earlier = ctx.reader.find_job_by_idempotency_key(job.project_id, *job.idempotency_key,
+                                                         now_ms() - idempotency_window_ms);
+        if (earlier && earlier->type != type)
+            return {nullptr, error_response(idempotency_key_reused(*job.idempotency_key, *earlier, false))};
     }
-    if (runner.queued_jobs(job.project_id) >= ctx.settings.max_queued_jobs) {
+    // A repeat of a key in use makes no job, so a full queue is no reason to refuse the client's retry.
+    if (!earlier && runner.queued_jobs(job.project_id) >= ctx.settings.max_queued_jobs) {
         http_response busy = error_response({errc::rate_limited, "too_many_queued_jobs",
                                              fmt::format("this project already has {} queued jobs (--max-queued-jobs); "
                                                          "wait for some to finish",
@@ -276,7 +341,8 @@ upload_start start_bulk_upload(server_context& ctx, job_runner& runner, request_
     }
     std::string job_id = job.job_id;
     try {
-        return {std::make_unique<bulk_upload>(ctx, runner, std::move(job), format, std::move(boundary)), std::nullopt};
+        return {std::make_unique<bulk_upload>(ctx, runner, *rc.key, std::move(job), format, std::move(boundary)),
+                std::nullopt};
     } catch (const spool_error& e) {
         // The part file could not even be created (no space or inodes left, spool dir missing).
         return {nullptr, error_response(spool_failure(e, job_id))};

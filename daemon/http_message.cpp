@@ -35,9 +35,11 @@ int http_status(errc kind)
     case errc::forbidden: return 403;
     case errc::not_found: return 404;
     case errc::method_not_allowed: return 405;
+    case errc::request_timeout: return 408;
     case errc::conflict: return 409;
     case errc::payload_too_large: return 413;
     case errc::unsupported_media_type: return 415;
+    case errc::unprocessable: return 422;
     case errc::rate_limited: return 429;
     case errc::unavailable: return 503;
     case errc::insufficient_storage: return 507;

@@ -4,11 +4,13 @@
 #include <list>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -16,6 +18,10 @@
 
 #include "common/log.hpp"
 #include "common/metrics.hpp"
+#include "daemon/body_rate_guard.hpp"
+#include "daemon/chunked_decoder.hpp"
+#include "daemon/loop_failure.hpp"
+#include "daemon/request_framing.hpp"
 #include "daemon/router.hpp"
 #include "daemon/server_context.hpp"
 #include "daemon/upload_sink.hpp"
@@ -27,11 +33,15 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = net::ip::tcp;
 using namespace std::chrono_literals;
+using namespace net::experimental::awaitable_operators;
 
 namespace {
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
-// Upload bodies are read from the socket in pieces of up to this size.
+// Upload bodies are read from the socket in pieces of up to this size; other bodies in smaller ones.
 constexpr std::size_t upload_read_bytes = 1024 * 1024;
+constexpr std::size_t body_read_bytes = 64 * 1024;
+// Connections over --max-connections that are being answered 503 at once; past this they are just closed.
+constexpr std::size_t max_turned_away = 64;
 
 // One open connection; busy while a request is being read or answered.
 struct session_state {
@@ -54,7 +64,7 @@ http_request to_request(const http::request_header<>& h, const std::string& remo
 {
     http_request req;
     req.method = std::string(h.method_string());
-    req.target = std::string(h.target());
+    req.target = origin_form(h.target());
     auto q = req.target.find('?');
     req.path = req.target.substr(0, q);
     if (q != std::string::npos)
@@ -83,6 +93,23 @@ http::response<http::string_body> to_beast(http_response&& r, unsigned version, 
     return res;
 }
 
+// How reading a request body ended: complete, refused with an answer, or the client went away.
+struct body_outcome {
+    enum class kind { complete, refused, gone } what = kind::complete;
+    http_response response; // when refused
+};
+
+// Takes each piece of a body as it is decoded; an error refuses the body.
+using body_consumer = std::function<std::optional<api_error>(std::string_view)>;
+
+// A refusal that also ends the connection (the rest of the body will not be read).
+body_outcome refuse_body(const api_error& e)
+{
+    body_outcome out{body_outcome::kind::refused, error_response(e)};
+    out.response.close = true;
+    return out;
+}
+
 } // namespace
 
 struct http_server::impl {
@@ -97,24 +124,37 @@ struct http_server::impl {
     bool accepting = true;
     std::list<session_state> sessions;
     std::size_t in_flight = 0;
+    std::size_t turned_away = 0;
 
+    // Accepts connections until stop_accepting(); over --max-connections they are answered 503 and closed.
     net::awaitable<void> accept_loop();
+    // Answers a connection over the cap with 503 and closes it.
+    net::awaitable<void> turn_away(tcp::socket socket);
+    // Reads requests off one connection and answers them, until close, error or shutdown.
     net::awaitable<void> run_session(tcp::socket socket);
+    // Reads, routes and answers one request whose header is read; false when the connection must end.
+    net::awaitable<bool> serve_request(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                       http::request_parser<http::empty_body>& parser, const std::string& remote);
+    // Runs a handler and waits for its response, which may come from the writer thread.
     net::awaitable<http_response> dispatch(const route_match& match, const http_request& request);
-    net::awaitable<std::optional<http_response>> receive_upload(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                                                http::request_parser<http::empty_body>&& header_parser,
-                                                                upload_sink& sink);
-    net::awaitable<std::optional<http_response>> receive_sized_upload(beast::tcp_stream& stream,
-                                                                      beast::flat_buffer& buffer,
-                                                                      std::uint64_t remaining, upload_sink& sink);
+    // Completes an upload: the sink makes it durable and answers, possibly from the writer thread.
     net::awaitable<http_response> finish_upload(upload_sink& sink);
+    // Reads a body framed by Content-Length or chunked encoding into consume, within limit bytes: an upload
+    // at the minimum data rate, any other body whole within the read timeout. The bytes that came with the
+    // header are taken from buffer first.
+    net::awaitable<body_outcome> read_body(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                           const body_framing& framing, std::uint64_t limit, bool upload,
+                                           const api_error& too_large, const body_consumer& consume);
+    // Answers "Expect: 100-continue" so clients such as curl send the body without waiting.
     net::awaitable<void> send_continue(beast::tcp_stream& stream, const http::request_header<>& header);
+    // Metrics, the access log line, and an http.error line for every 5xx.
     void record_request(const http_request& request, const route_match& match, const http_response& response,
                         std::chrono::steady_clock::time_point started);
-    net::awaitable<bool> write(beast::tcp_stream& stream, http_response&& r, unsigned version, bool keep_alive);
+    // Writes one response (its header only for HEAD); false when the connection broke.
+    net::awaitable<bool> write(beast::tcp_stream& stream, http_response&& r, unsigned version, bool keep_alive,
+                               bool head_only = false);
 };
 
-// Accepts connections until stop_accepting().
 net::awaitable<void> http_server::impl::accept_loop()
 {
     while (accepting) {
@@ -128,7 +168,18 @@ net::awaitable<void> http_server::impl::accept_loop()
             co_await pause.async_wait(use_tuple);
             continue;
         }
+        if (sessions.size() >= ctx.settings.max_connections) {
+            daemon_metrics().add("profiled_http_connections_refused_total");
+            if (turned_away < max_turned_away) {
+                net::co_spawn(io, turn_away(std::move(socket)), net::detached);
+            } else {
+                boost::system::error_code ignored;
+                socket.close(ignored);
+            }
+            continue;
+        }
         net::co_spawn(io, run_session(std::move(socket)), [](std::exception_ptr e) {
+            // run_session catches what a request can throw; anything else is logged and ends only this session.
             if (e) {
                 try {
                     std::rethrow_exception(e);
@@ -140,7 +191,28 @@ net::awaitable<void> http_server::impl::accept_loop()
     }
 }
 
-// Runs a handler and waits for its response, which may come from the writer thread.
+net::awaitable<void> http_server::impl::turn_away(tcp::socket socket)
+{
+    ++turned_away;
+    beast::tcp_stream stream(std::move(socket));
+    http_response refused = error_response(
+        {errc::unavailable, "too_many_connections",
+         fmt::format("the server has {} connections open (--max-connections); retry shortly",
+                     ctx.settings.max_connections),
+         {}});
+    refused.headers.emplace_back("Retry-After", "1");
+    auto res = to_beast(std::move(refused), 11, false);
+    stream.expires_after(2s);
+    co_await http::async_write(stream, res, use_tuple);
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    // A moment for the request the client already sent, so closing does not reset the connection first.
+    char sink[4096];
+    co_await stream.async_read_some(net::buffer(sink), use_tuple);
+    stream.close();
+    --turned_away;
+}
+
 net::awaitable<http_response> http_server::impl::dispatch(const route_match& match, const http_request& request)
 {
     co_return co_await net::async_initiate<const net::use_awaitable_t<>&, void(http_response)>(
@@ -154,7 +226,6 @@ net::awaitable<http_response> http_server::impl::dispatch(const route_match& mat
         net::use_awaitable);
 }
 
-// Completes an upload: the sink makes it durable and answers, possibly from the writer thread.
 net::awaitable<http_response> http_server::impl::finish_upload(upload_sink& sink)
 {
     co_return co_await net::async_initiate<const net::use_awaitable_t<>&, void(http_response)>(
@@ -168,118 +239,119 @@ net::awaitable<http_response> http_server::impl::finish_upload(upload_sink& sink
         net::use_awaitable);
 }
 
-namespace {
-
-// The answer for an upload over --max-upload-bytes.
-http_response upload_too_large(std::uint64_t limit)
-{
-    http_response r = error_response({errc::payload_too_large, "upload_too_large",
-                                      fmt::format("upload exceeds the limit of {} bytes (--max-upload-bytes)", limit),
-                                      {}});
-    r.close = true;
-    return r;
-}
-
-} // namespace
-
-// Streams an upload's body into the sink chunk by chunk; nothing when the client went away.
-net::awaitable<std::optional<http_response>>
-http_server::impl::receive_upload(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                  http::request_parser<http::empty_body>&& header_parser, upload_sink& sink)
+net::awaitable<body_outcome> http_server::impl::read_body(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                                          const body_framing& framing, std::uint64_t limit,
+                                                          bool upload, const api_error& too_large,
+                                                          const body_consumer& consume)
 {
     const auto& s = ctx.settings;
-    // The limit applies to the rows the sink keeps; the HTTP body may carry some multipart framing on top.
-    const std::uint64_t body_limit = s.max_upload_bytes + 64 * 1024;
-    if (header_parser.content_length().value_or(0) > body_limit)
-        co_return upload_too_large(s.max_upload_bytes);
-    if (!header_parser.chunked())
-        co_return co_await receive_sized_upload(stream, buffer, *header_parser.content_length(), sink);
+    if (!framing.chunked && framing.content_length > limit)
+        co_return refuse_body(too_large);
+    std::optional<chunked_decoder> chunks;
+    if (framing.chunked)
+        chunks.emplace(s.max_header_bytes, limit);
+    std::uint64_t remaining = framing.content_length;
+    bool finished = !framing.has_body();
+    std::string decoded;
 
-    http::request_parser<http::buffer_body> parser(std::move(header_parser));
-    parser.body_limit(body_limit);
-    std::vector<char> chunk(upload_read_bytes);
-    while (!parser.is_done()) {
-        parser.get().body().data = chunk.data();
-        parser.get().body().size = chunk.size();
-        // A rolling timeout: a slow but steady upload is fine, a stalled one is not.
-        stream.expires_after(std::chrono::seconds(s.read_timeout_seconds));
-        auto [ec, n] = co_await http::async_read_some(stream, buffer, parser, use_tuple);
-        if (ec == http::error::need_buffer)
-            ec = {};
-        if (ec == http::error::body_limit)
-            co_return upload_too_large(s.max_upload_bytes);
-        if (ec && is_disconnect(ec))
-            co_return std::nullopt;
-        if (ec) {
-            http_response r = error_response(bad_body("malformed_request", "malformed HTTP body: " + ec.message()));
-            r.close = true;
-            co_return r;
+    // Hands bytes to the decoder (or counts them off the Content-Length) and the body's data to consume;
+    // used says how many of them belonged to the body.
+    auto take = [&](std::string_view bytes, std::size_t& used) -> std::optional<api_error> {
+        if (!chunks) {
+            used = static_cast<std::size_t>(std::min<std::uint64_t>(bytes.size(), remaining));
+            remaining -= used;
+            finished = remaining == 0;
+            return consume(bytes.substr(0, used));
         }
-        std::size_t got = chunk.size() - parser.get().body().size;
-        if (got == 0)
-            continue;
-        if (auto refused = sink.write(std::string_view(chunk.data(), got))) {
-            http_response r = error_response(*refused);
-            r.close = true;
-            co_return r;
+        decoded.clear();
+        switch (chunks->feed(bytes, decoded, used)) {
+        case chunked_decoder::status::more: break;
+        case chunked_decoder::status::done: finished = true; break;
+        case chunked_decoder::status::bad_framing:
+            return bad_body("malformed_request", fmt::format("malformed chunked body: {}", chunks->reason()));
+        case chunked_decoder::status::framing_limit:
+            return api_error{errc::payload_too_large, "headers_too_large",
+                             fmt::format("chunk extensions and trailers exceed {} bytes (--max-header-bytes)",
+                                         s.max_header_bytes),
+                             {}};
+        case chunked_decoder::status::body_limit: return too_large;
         }
-    }
-    co_return co_await finish_upload(sink);
-}
+        return decoded.empty() ? std::nullopt : consume(decoded);
+    };
 
-// Reads a Content-Length upload straight from the socket in large reads (Beast's parser would copy
-// every byte through its own buffer 64 KB at a time); nothing when the client went away.
-net::awaitable<std::optional<http_response>>
-http_server::impl::receive_sized_upload(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                        std::uint64_t remaining, upload_sink& sink)
-{
-    const auto& s = ctx.settings;
-    // Bytes of the body that arrived together with the header.
-    if (buffer.size() > 0) {
-        std::size_t take = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), remaining));
+    if (!finished && buffer.size() > 0) {
+        std::size_t used = 0;
         auto data = buffer.data();
-        std::string_view head(static_cast<const char*>(data.data()), take);
-        if (auto refused = sink.write(head)) {
-            http_response r = error_response(*refused);
-            r.close = true;
-            co_return r;
-        }
-        buffer.consume(take);
-        remaining -= take;
+        if (auto refused = take(std::string_view(static_cast<const char*>(data.data()), data.size()), used))
+            co_return refuse_body(*refused);
+        buffer.consume(used);
     }
-    std::vector<char> chunk(upload_read_bytes);
-    // A rolling timeout, renewed at most once a second: a slow but steady upload is fine, a stalled one is not.
-    auto renewed = std::chrono::steady_clock::now();
-    stream.expires_after(std::chrono::seconds(s.read_timeout_seconds));
-    while (remaining > 0) {
+    if (finished)
+        co_return body_outcome{};
+
+    std::vector<char> piece(upload ? upload_read_bytes : body_read_bytes);
+    const auto read_timeout = std::chrono::seconds(s.read_timeout_seconds);
+    const auto window = std::chrono::seconds(s.upload_rate_window_seconds);
+    auto last_byte = std::chrono::steady_clock::now();
+    // An upload may take as long as it keeps up the minimum rate; a single request's body (at most
+    // --max-body-bytes) must arrive whole within the read timeout.
+    body_rate_guard rate(upload ? s.min_upload_rate : 0, window, last_byte);
+    auto whole_by = upload ? std::chrono::steady_clock::time_point::max() : last_byte + read_timeout;
+    net::steady_timer timer(io);
+    // The timer below decides when a body is too slow: the stream's own timeout would close the socket
+    // before the 408 could be written.
+    stream.expires_never();
+    while (!finished) {
+        auto stalled_at = std::min(last_byte + read_timeout, whole_by);
+        timer.expires_at(rate.enabled() ? std::min(stalled_at, rate.window_end()) : stalled_at);
+        std::size_t want = chunks ? piece.size()
+                                  : static_cast<std::size_t>(std::min<std::uint64_t>(piece.size(), remaining));
+        auto got = co_await (stream.socket().async_read_some(net::buffer(piece.data(), want), use_tuple) ||
+                             timer.async_wait(use_tuple));
         auto now = std::chrono::steady_clock::now();
-        if (now - renewed >= 1s) {
-            stream.expires_after(std::chrono::seconds(s.read_timeout_seconds));
-            renewed = now;
+        if (rate.too_slow(now))
+            co_return refuse_body({errc::request_timeout, "body_too_slow",
+                                   fmt::format("the request body arrived slower than {} bytes/s over {} s "
+                                               "(--min-upload-rate, --upload-rate-window)",
+                                               s.min_upload_rate, s.upload_rate_window_seconds),
+                                   {}});
+        if (got.index() == 1) {
+            if (now >= stalled_at)
+                co_return refuse_body(
+                    {errc::request_timeout, "request_timeout",
+                     upload ? fmt::format("no part of the upload arrived for {} s (--read-timeout)",
+                                          s.read_timeout_seconds)
+                            : fmt::format("the request body did not arrive within {} s (--read-timeout)",
+                                          s.read_timeout_seconds),
+                     {}});
+            continue;
         }
-        std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), remaining));
-        auto [ec, got] = co_await stream.async_read_some(net::buffer(chunk.data(), want), use_tuple);
+        auto [ec, n] = std::get<0>(got);
         if (ec == net::error::eof) {
-            // The client half-closed before sending all it announced; it may still read the answer.
-            http_response r = error_response(bad_body(
+            // The client half-closed before the body's end; it may still read the answer.
+            co_return refuse_body(bad_body(
                 "malformed_request",
-                fmt::format("malformed HTTP body: the request ended {} bytes short of its Content-Length", remaining)));
-            r.close = true;
-            co_return r;
+                chunks ? std::string("malformed HTTP body: the request ended before its last chunk")
+                       : fmt::format("malformed HTTP body: the request ended {} bytes short of its Content-Length",
+                                     remaining)));
         }
         if (ec)
-            co_return std::nullopt; // timeout, reset or close: there is no one to answer
-        remaining -= got;
-        if (auto refused = sink.write(std::string_view(chunk.data(), got))) {
-            http_response r = error_response(*refused);
-            r.close = true;
-            co_return r;
+            co_return body_outcome{body_outcome::kind::gone, {}}; // reset or closed: there is no one to answer
+        rate.received(n);
+        last_byte = now;
+        std::size_t used = 0;
+        if (auto refused = take(std::string_view(piece.data(), n), used))
+            co_return refuse_body(*refused);
+        if (used < n) {
+            // A pipelined request after a chunked body: it is read from the buffer next.
+            auto room = buffer.prepare(n - used);
+            std::memcpy(room.data(), piece.data() + used, n - used);
+            buffer.commit(n - used);
         }
     }
-    co_return co_await finish_upload(sink);
+    co_return body_outcome{};
 }
 
-// Answers "Expect: 100-continue" so clients such as curl send the body without waiting.
 net::awaitable<void> http_server::impl::send_continue(beast::tcp_stream& stream, const http::request_header<>& header)
 {
     if (!beast::iequals(header[http::field::expect], "100-continue"))
@@ -289,7 +361,6 @@ net::awaitable<void> http_server::impl::send_continue(beast::tcp_stream& stream,
     co_await http::async_write(stream, cont, use_tuple);
 }
 
-// Metrics, the access log line, and an http.error line for every 5xx.
 void http_server::impl::record_request(const http_request& request, const route_match& match,
                                        const http_response& response, std::chrono::steady_clock::time_point started)
 {
@@ -313,17 +384,95 @@ void http_server::impl::record_request(const http_request& request, const route_
     }
 }
 
-// Writes one response; false when the connection broke.
 net::awaitable<bool> http_server::impl::write(beast::tcp_stream& stream, http_response&& r, unsigned version,
-                                              bool keep_alive)
+                                              bool keep_alive, bool head_only)
 {
     auto res = to_beast(std::move(r), version, keep_alive);
     stream.expires_after(std::chrono::seconds(ctx.settings.read_timeout_seconds));
+    if (head_only) {
+        // HEAD: the header GET would send, Content-Length included, and no body (RFC 9110 9.3.2).
+        http::response_serializer<http::string_body> serializer(res);
+        auto [ec, n] = co_await http::async_write_header(stream, serializer, use_tuple);
+        co_return !ec;
+    }
     auto [ec, n] = co_await http::async_write(stream, res, use_tuple);
     co_return !ec;
 }
 
-// Reads requests off one connection and answers them, until close, error or shutdown.
+net::awaitable<bool> http_server::impl::serve_request(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                                      http::request_parser<http::empty_body>& parser,
+                                                      const std::string& remote)
+{
+    const auto& s = ctx.settings;
+    auto request_started = std::chrono::steady_clock::now();
+    const auto& header = parser.get();
+    unsigned version = header.version();
+    bool keep_alive = header.keep_alive();
+    http_request request = to_request(header, remote);
+    bool head_only = request.method == "HEAD";
+    route_match match = routes.match(request.method, request.target);
+    std::optional<std::uint64_t> content_length;
+    if (auto length = parser.content_length())
+        content_length = *length;
+    auto framing = read_body_framing(request, version, content_length);
+    http_response response;
+    // An upload's sink and its key's upload slot, released before the answer goes out, so a refused
+    // upload's spool file is gone by the time the client hears of it.
+    opened_upload upload;
+
+    if (!framing) {
+        response = error_response(framing.error());
+        response.close = true;
+    } else if (match.error) {
+        response = error_response(*match.error);
+        if (!match.allow.empty())
+            response.headers.emplace_back("Allow", match.allow);
+        // The body was not read, so the connection cannot carry another request.
+        response.close = framing->has_body();
+    } else if (match.matched->options.upload) {
+        upload = routes.open_upload(match, request);
+        if (upload.start.response) {
+            response = std::move(*upload.start.response);
+            response.close = framing->has_body();
+        } else {
+            co_await send_continue(stream, header);
+            // The limit applies to the rows the sink keeps; the HTTP body may carry some multipart framing on top.
+            api_error too_large{errc::payload_too_large, "upload_too_large",
+                                fmt::format("upload exceeds the limit of {} bytes (--max-upload-bytes)",
+                                            s.max_upload_bytes),
+                                {}};
+            upload_sink& sink = *upload.start.sink;
+            auto body = co_await read_body(stream, buffer, *framing, s.max_upload_bytes + 64 * 1024, true, too_large,
+                                           [&sink](std::string_view piece) { return sink.write(piece); });
+            if (body.what == body_outcome::kind::gone)
+                co_return false;
+            if (body.what == body_outcome::kind::refused)
+                response = std::move(body.response);
+            else
+                response = co_await finish_upload(sink);
+        }
+        upload = {};
+    } else {
+        co_await send_continue(stream, header);
+        api_error too_large{errc::payload_too_large, "body_too_large",
+                            fmt::format("request body exceeds {} bytes (--max-body-bytes)", s.max_body_bytes), {}};
+        auto body = co_await read_body(stream, buffer, *framing, s.max_body_bytes, false, too_large,
+                                       [&request](std::string_view piece) -> std::optional<api_error> {
+                                           request.body.append(piece);
+                                           return std::nullopt;
+                                       });
+        if (body.what == body_outcome::kind::gone)
+            co_return false;
+        if (body.what == body_outcome::kind::refused)
+            response = std::move(body.response);
+        else
+            response = co_await dispatch(match, request);
+    }
+    bool keep = keep_alive && !response.close && accepting;
+    record_request(request, match, response, request_started);
+    co_return co_await write(stream, std::move(response), version, keep, head_only) && keep;
+}
+
 net::awaitable<void> http_server::impl::run_session(tcp::socket socket)
 {
     std::string remote;
@@ -335,15 +484,16 @@ net::awaitable<void> http_server::impl::run_session(tcp::socket socket)
     }
     beast::tcp_stream stream(std::move(socket));
     auto state = sessions.insert(sessions.end(), session_state{&stream, false});
+    daemon_metrics().set("profiled_http_connections", {}, static_cast<double>(sessions.size()));
     beast::flat_buffer buffer;
     bool first = true;
     const auto& s = ctx.settings;
 
     while (accepting) {
         http::request_parser<http::empty_body> parser;
+        // At most 65000 (settings): Beast throws on a single field over 64 KB, so the block must stay under it.
         parser.header_limit(s.max_header_bytes);
-        // Beast checks Content-Length against the body limit as soon as the header is read; the
-        // per-route limits (max-body-bytes, max-upload-bytes) are applied once the route is known.
+        // Bodies are read by read_body, with the route's limit.
         parser.body_limit(boost::none);
         // The first request gets the read timeout; later ones the keep-alive idle timeout.
         stream.expires_after(std::chrono::seconds(first ? s.read_timeout_seconds : s.idle_timeout_seconds));
@@ -356,79 +506,36 @@ net::awaitable<void> http_server::impl::run_session(tcp::socket socket)
             http_response refused =
                 ec == http::error::header_limit
                     ? error_response({errc::payload_too_large, "headers_too_large",
-                                      fmt::format("request headers exceed {} bytes", s.max_header_bytes), {}})
+                                      fmt::format("request headers exceed {} bytes (--max-header-bytes)",
+                                                  s.max_header_bytes),
+                                      {}})
+                // Beast reports a Content-Length after a chunked Transfer-Encoding as a bad Content-Length.
+                : ec == http::error::bad_transfer_encoding ||
+                        (ec == http::error::bad_content_length && parser.get().count(http::field::transfer_encoding))
+                    ? error_response({errc::bad_request, "unsupported_transfer_encoding",
+                                      "Transfer-Encoding must be exactly \"chunked\", without a Content-Length", {}})
                     : error_response(bad_body("malformed_request", "malformed HTTP request: " + ec.message()));
             co_await write(stream, std::move(refused), 11, false);
             break;
         }
         state->busy = true;
         ++in_flight;
-        auto request_started = std::chrono::steady_clock::now();
-        const auto& header = parser.get();
-        unsigned version = header.version();
-        bool keep_alive = header.keep_alive();
-        http_request request = to_request(header, remote);
-        route_match match = routes.match(request.method, request.target);
-        http_response response;
-        bool has_body = parser.content_length().value_or(0) > 0 || parser.chunked();
-        // Beast frames a body only by chunked or Content-Length; any other Transfer-Encoding would leave
-        // its bytes to be read as the next request, which is how requests get smuggled (RFC 9112 6.1).
-        bool unframed = header.count(http::field::transfer_encoding) > 0 && !parser.chunked();
-
-        if (unframed) {
-            response = error_response(bad_body("malformed_request", "Transfer-Encoding must be chunked (alone) or "
-                                                                    "absent with a Content-Length"));
-            response.close = true;
-        } else if (match.error) {
-            response = error_response(*match.error);
-            // The body was not read, so the connection cannot carry another request.
-            response.close = has_body;
-        } else if (match.matched->options.upload) {
-            upload_start start = routes.open_upload(match, request);
-            if (start.response) {
-                response = std::move(*start.response);
-                response.close = has_body;
-            } else {
-                co_await send_continue(stream, header);
-                auto answer = co_await receive_upload(stream, buffer, std::move(parser), *start.sink);
-                if (!answer) {
-                    --in_flight;
-                    break;
-                }
-                response = std::move(*answer);
-            }
-        } else if (parser.content_length().value_or(0) > s.max_body_bytes) {
-            // Beast compares a Content-Length with the limit only while reading the header.
-            response = error_response({errc::payload_too_large, "body_too_large",
-                                       fmt::format("request body exceeds {} bytes", s.max_body_bytes), {}});
-            response.close = true;
-        } else {
-            co_await send_continue(stream, header);
-            http::request_parser<http::string_body> body_parser(std::move(parser));
-            body_parser.body_limit(s.max_body_bytes);
-            stream.expires_after(std::chrono::seconds(s.read_timeout_seconds));
-            auto [body_ec, body_n] = co_await http::async_read(stream, buffer, body_parser, use_tuple);
-            if (body_ec == http::error::body_limit) {
-                response = error_response({errc::payload_too_large, "body_too_large",
-                                           fmt::format("request body exceeds {} bytes", s.max_body_bytes), {}});
-                response.close = true;
-            } else if (body_ec && is_disconnect(body_ec)) {
-                --in_flight;
-                break;
-            } else if (body_ec) {
-                response = error_response(bad_body("malformed_request", "malformed HTTP body: " + body_ec.message()));
-                response.close = true;
-            } else {
-                request.body = std::move(body_parser.get().body());
-                response = co_await dispatch(match, request);
-            }
+        bool more = false, failed = false;
+        try {
+            more = co_await serve_request(stream, buffer, parser, remote);
+        } catch (const std::exception& e) {
+            // Nothing one request does may end more than its own connection.
+            log_event(log_level::error, "http.request_failed", e.what(), {{"remote", remote}});
+            failed = true;
         }
-        bool keep = keep_alive && !response.close && accepting;
-        record_request(request, match, response, request_started);
-        bool written = co_await write(stream, std::move(response), version, keep);
+        if (failed) {
+            // Outside the handler: a coroutine cannot co_await inside a catch block.
+            http_response answer = error_response(internal_error());
+            co_await write(stream, std::move(answer), 11, false);
+        }
         --in_flight;
         state->busy = false;
-        if (!written || !keep)
+        if (!more)
             break;
     }
     boost::system::error_code ignored;
@@ -445,6 +552,7 @@ net::awaitable<void> http_server::impl::run_session(tcp::socket socket)
     }
     stream.close();
     sessions.erase(state);
+    daemon_metrics().set("profiled_http_connections", {}, static_cast<double>(sessions.size()));
 }
 
 http_server::http_server(net::io_context& io, router& routes, server_context& ctx)
@@ -483,7 +591,7 @@ std::uint16_t http_server::listen(const std::string& host_port)
 // Starts accepting connections.
 void http_server::start()
 {
-    net::co_spawn(impl_->io, impl_->accept_loop(), net::detached);
+    net::co_spawn(impl_->io, impl_->accept_loop(), fail_loudly{"http accept loop"});
 }
 
 // Stops accepting; idle keep-alive connections are closed, in-flight requests finish.

@@ -1,4 +1,5 @@
 #include "daemon/job_runner.hpp"
+#include "daemon/loop_failure.hpp"
 
 #include <chrono>
 #include <deque>
@@ -65,7 +66,7 @@ parsed_row parse_row(const spool_row& row, const std::string& type)
     parsed_row out;
     auto body = parse_json_object(row.text);
     if (!body) {
-        out.error = job_row_error{row.line, "", "", body.error().message};
+        out.error = job_row_error{row.line, "", body.error().field, body.error().message};
         return out;
     }
     if (type == "users") {
@@ -513,15 +514,7 @@ void job_runner::recover()
 void job_runner::start()
 {
     impl_->running = true;
-    net::co_spawn(impl_->io, impl_->run(), [](std::exception_ptr e) {
-        if (e) {
-            try {
-                std::rethrow_exception(e);
-            } catch (const std::exception& ex) {
-                log_event(log_level::error, "runner.failed", ex.what());
-            }
-        }
-    });
+    net::co_spawn(impl_->io, impl_->run(), fail_loudly{"job runner"});
 }
 
 // Queues a newly accepted job; callable from any thread.

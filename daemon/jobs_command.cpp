@@ -96,11 +96,11 @@ int run_jobs_command(const std::vector<std::string>& args)
         return 2;
     }
     // A listing must not create an empty database where the operator mistyped the directory.
-    auto db_path = std::filesystem::path(data_dir) / "profiled.db";
-    if (!std::filesystem::exists(db_path)) {
-        std::cerr << "profiled jobs list: no database at " << db_path.string() << " (wrong --data-dir?)\n";
+    if (auto problem = database_problem(data_dir, database_use::read)) {
+        std::cerr << "profiled jobs list: " << *problem << "\n";
         return 1;
     }
+    auto db_path = std::filesystem::path(data_dir) / "profiled.db";
     try {
         auto reader = open_sqlite_store(db_path.string())->open_reader();
         auto projects = project_names(*reader);

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <stdexcept>
 
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
@@ -17,10 +18,21 @@ namespace po = boost::program_options;
 
 namespace {
 
+// What the action does with the database: only `create` may bring one into being (scripts bootstrap with it).
+database_use use_of(const std::string& action)
+{
+    if (action == "create")
+        return database_use::create;
+    return action == "list" ? database_use::read : database_use::write;
+}
+
 // Opens the database in data_dir, creating the directory and schema when new.
 std::unique_ptr<store> open_data_dir(const std::string& data_dir)
 {
-    std::filesystem::create_directories(data_dir);
+    std::error_code ec;
+    std::filesystem::create_directories(data_dir, ec);
+    if (ec)
+        throw std::runtime_error("cannot create data directory " + data_dir + ": " + ec.message());
     return open_sqlite_store((std::filesystem::path(data_dir) / "profiled.db").string());
 }
 
@@ -79,6 +91,11 @@ int run_keys_command(const std::vector<std::string>& args)
     if (action == "revoke" && prefix.size() < 6) {
         std::cerr << "profiled keys revoke: give the key's prefix as `profiled keys list` shows it\n";
         return 2;
+    }
+    // A listing or a revocation must not create an empty database where the operator mistyped the directory.
+    if (auto problem = database_problem(data_dir, use_of(action))) {
+        std::cerr << "profiled keys " << action << ": " << *problem << "\n";
+        return 1;
     }
     try {
         auto db = open_data_dir(data_dir);

@@ -19,9 +19,7 @@ std::optional<std::vector<std::string>> split_path(std::string_view target)
     std::vector<std::string> out;
     for (auto segment : url->segments())
         out.push_back(segment);
-    // "/v1/users/" has a trailing empty segment; treat it like "/v1/users".
-    if (!out.empty() && out.back().empty())
-        out.pop_back();
+    // "/v1/users/" keeps its trailing empty segment: like any unknown path, it is a 404.
     return out;
 }
 
@@ -68,21 +66,22 @@ route_match router::match(std::string_view method, std::string_view target) cons
         }
         if (!same)
             continue;
-        if (r.method == method) {
+        if (r.method == method || (method == "HEAD" && r.method == "GET")) {
             out.matched = &r;
             out.params = std::move(params);
             return out;
         }
         allowed.push_back(r.method);
+        if (r.method == "GET")
+            allowed.push_back("HEAD");
     }
     if (allowed.empty()) {
         out.error = api_error{errc::not_found, "route_not_found", fmt::format("no endpoint at {}", target), {}};
     } else {
-        std::string list;
         for (const auto& m : allowed)
-            list += (list.empty() ? "" : ", ") + m;
+            out.allow += (out.allow.empty() ? "" : ", ") + m;
         out.error = api_error{errc::method_not_allowed, "method_not_allowed",
-                              fmt::format("{} is not allowed here; allowed: {}", method, list), {}};
+                              fmt::format("{} is not allowed here; allowed: {}", method, out.allow), {}};
     }
     return out;
 }
@@ -123,7 +122,11 @@ std::optional<http_response> router::admit(const route& r, const http_request& r
     }
     if (r.options.json_body) {
         std::string_view type = request.header("content-type");
-        // A missing Content-Type is read as JSON; a different one is refused.
+        // An empty body is refused as such (empty_body) by the handler, whatever its type says.
+        bool has_body = !request.body.empty();
+        if (type.empty() && has_body)
+            return error_response({errc::unsupported_media_type, "unsupported_media_type",
+                                   "Content-Type: application/json is required", {}});
         if (!type.empty() && !is_json_content_type(type))
             return error_response({errc::unsupported_media_type, "unsupported_media_type",
                                    fmt::format("Content-Type must be application/json, not {}", type), {}});
@@ -218,16 +221,36 @@ void router::add_upload(std::string method, std::string pattern, route_options o
 }
 
 // Checks auth and starts an upload route.
-upload_start router::open_upload(const route_match& match, const http_request& request)
+opened_upload router::open_upload(const route_match& match, const http_request& request)
 {
     const route& r = *match.matched;
     try {
         request_context ctx{request, match.params, std::nullopt};
         if (auto refused = admit(r, request, ctx))
-            return {nullptr, std::move(refused)};
-        return r.upload(ctx);
+            return {{nullptr, std::move(refused)}, nullptr};
+        std::shared_ptr<void> slot;
+        if (ctx.key) {
+            auto& busy = (*uploads_)[ctx.key->id];
+            if (busy >= uploads_per_key_) {
+                http_response r = error_response(
+                    {errc::rate_limited, "too_many_uploads",
+                     fmt::format("this key is already sending {} uploads at once (--max-uploads-per-key); retry when "
+                                 "one has finished",
+                                 busy),
+                     {}});
+                r.headers.emplace_back("Retry-After", "1");
+                return {{nullptr, std::move(r)}, nullptr};
+            }
+            ++busy;
+            // Given back when the session lets go of the upload, however it ends.
+            slot = std::shared_ptr<void>(nullptr, [uploads = uploads_, id = ctx.key->id](void*) {
+                if (auto it = uploads->find(id); it != uploads->end() && --it->second == 0)
+                    uploads->erase(it);
+            });
+        }
+        return {r.upload(ctx), std::move(slot)};
     } catch (...) {
-        return {nullptr, response_for_exception(r, std::current_exception())};
+        return {{nullptr, response_for_exception(r, std::current_exception())}, nullptr};
     }
 }
 

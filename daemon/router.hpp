@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,11 +64,18 @@ struct route {
     upload_handler upload;
 };
 
+// An upload route's start, with the key's place among its concurrent uploads (given back when released).
+struct opened_upload {
+    upload_start start;
+    std::shared_ptr<void> slot;
+};
+
 // The route that matches a request, with its decoded path parameters, or the error to answer.
 struct route_match {
     const route* matched = nullptr;
     std::vector<std::string> params;
     std::optional<api_error> error;
+    std::string allow; // on a 405: the methods the path takes, for the Allow header
 };
 
 class router {
@@ -81,14 +89,17 @@ public:
 
     // Adds a route; {name} segments match one decoded path segment.
     void add(std::string method, std::string pattern, route_options options, route_handler handler);
-    // Finds the route for method and path: a match, or a 404 / 405 error.
+    // Finds the route for method and path: a match, or a 404 / 405 error. HEAD matches the GET routes.
     route_match match(std::string_view method, std::string_view target) const;
+    // Sets how many bulk uploads one key may send at once (more get 429).
+    void set_uploads_per_key(std::uint32_t limit) { uploads_per_key_ = limit; }
     // Adds an upload route, whose body is streamed to the sink its handler returns.
     void add_upload(std::string method, std::string pattern, route_options options, upload_handler handler);
     // Checks auth and content type, runs the handler, and turns exceptions into error responses.
     void dispatch(const route_match& match, const http_request& request, responder respond);
-    // Checks auth and starts an upload route: a sink for the body or an immediate response.
-    upload_start open_upload(const route_match& match, const http_request& request);
+    // Checks auth and the key's concurrent uploads, and starts an upload route: a sink for the body or an
+    // immediate response.
+    opened_upload open_upload(const route_match& match, const http_request& request);
 
 private:
     // Authenticates the request as the route demands and checks its content type; an error response on refusal.
@@ -100,6 +111,8 @@ private:
     std::vector<route> routes_;
     request_rate_limits limits_;
     std::map<std::pair<std::int64_t, rate_class>, token_bucket> buckets_;
+    std::uint32_t uploads_per_key_ = 4;
+    std::shared_ptr<std::map<std::int64_t, std::uint32_t>> uploads_ = std::make_shared<std::map<std::int64_t, std::uint32_t>>();
     std::chrono::steady_clock::time_point last_throttle_log_{};
 };
 

@@ -1,8 +1,10 @@
 #include "daemon/serve.hpp"
 
 #include <csignal>
+#include <fcntl.h>
 #include <filesystem>
 #include <functional>
+#include <unistd.h>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -18,7 +20,10 @@
 #include "common/metrics.hpp"
 #include "common/store.hpp"
 #include "common/systemd_notify.hpp"
+#include "daemon/data_dir_lock.hpp"
+#include "daemon/fd_limit.hpp"
 #include "daemon/http_server.hpp"
+#include "daemon/loop_failure.hpp"
 #include "daemon/job_runner.hpp"
 #include "daemon/router.hpp"
 #include "daemon/routes.hpp"
@@ -210,17 +215,33 @@ void watch_stop(net::signal_set& signals, daemon_parts& d)
         d.notifier.notify(fmt::format("STOPPING=1\nSTATUS=stopping: {} requests in flight, grace {} s",
                                       d.server.requests_in_flight(), d.ctx.settings.shutdown_grace_seconds));
         d.ctx.stopping = true;
-        net::co_spawn(d.io, drain_and_stop(d), net::detached);
+        net::co_spawn(d.io, drain_and_stop(d), fail_loudly{"shutdown"});
         watch_stop(signals, d);
     });
+}
+
+// Refuses a data directory whose database or spool this user cannot write: the daemon would only answer 503s.
+void require_writable(const fs::path& data_dir)
+{
+    if (auto problem = database_problem(data_dir.string(), database_use::create))
+        throw std::runtime_error(*problem);
+    auto spool = data_dir / "spool";
+    std::error_code ec;
+    fs::create_directories(spool, ec);
+    if (ec || ::faccessat(AT_FDCWD, spool.c_str(), W_OK | X_OK, AT_EACCESS) != 0)
+        throw std::runtime_error(fmt::format("spool directory {} cannot be created or written by this user (uid {})",
+                                             spool.string(), ::geteuid()));
 }
 
 // Opens the store, recovers, listens and runs the event loop until a stop signal; returns once all is closed.
 void serve_until_stopped(const server_settings& settings, const std::vector<std::string>& args,
                          systemd_notifier& notifier, std::chrono::steady_clock::time_point started)
 {
+    raise_fd_limit(settings.max_connections);
     fs::path data_dir(settings.data_dir);
-    fs::create_directories(data_dir / "spool");
+    // Before recovery: a second daemon on the same directory would run the same jobs.
+    data_dir_lock lock(settings.data_dir);
+    require_writable(data_dir);
     auto db = open_sqlite_store((data_dir / "profiled.db").string());
     writer writes(*db);
     writes.on_batch([](std::size_t items, double seconds) {
@@ -237,6 +258,7 @@ void serve_until_stopped(const server_settings& settings, const std::vector<std:
     runner.recover();
     router routes(*reader);
     routes.set_rate_limits(rate_limits_of(settings));
+    routes.set_uploads_per_key(settings.max_uploads_per_key);
     add_all_routes(routes, ctx);
     http_server server(io, routes, ctx);
     std::uint16_t port = server.listen(settings.listen);
@@ -250,9 +272,9 @@ void serve_until_stopped(const server_settings& settings, const std::vector<std:
     net::signal_set hup(io, SIGHUP);
     watch_reload(hup, parts);
     if (auto interval = notifier.watchdog_interval())
-        net::co_spawn(io, watchdog(parts, *interval), net::detached);
+        net::co_spawn(io, watchdog(parts, *interval), fail_loudly{"watchdog"});
     if (notifier.enabled())
-        net::co_spawn(io, report_status(parts), net::detached);
+        net::co_spawn(io, report_status(parts), fail_loudly{"status reporter"});
 
     double startup = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     log_event(log_level::info, "server.ready", "listening",

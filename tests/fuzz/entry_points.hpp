@@ -1,7 +1,7 @@
-// The fuzzed entry points: each feeds one input to a part of common/ and checks what must hold for
+// The fuzzed entry points: each feeds one input to a part of common/ (or daemon/) and checks what must hold for
 // any input. Shared by the libFuzzer targets (tests/fuzz/*_fuzz.cpp) and the regression replay
 // (tests/unit/fuzz_regressions_test.cpp), so a crashing input is replayed through the same code.
-// Header-only: the unit tests link only profiled_common.
+// Header-only; the HTTP request entry point (http_request_entry.hpp) needs daemon/chunked_decoder.cpp.
 #pragma once
 
 #include <algorithm>
@@ -25,6 +25,7 @@
 #include "common/requests.hpp"
 #include "common/users_requests.hpp"
 #include "common/utf8.hpp"
+#include "tests/fuzz/http_request_entry.hpp"
 
 namespace profiled::fuzz {
 
@@ -34,7 +35,8 @@ using finding = std::optional<std::string>;
 // The names of the entry points, as used for targets, corpora and regression file prefixes.
 inline const std::vector<std::string>& entry_point_names()
 {
-    static const std::vector<std::string> names{"multipart", "ndjson", "bulk_json", "requests", "people_operations"};
+    static const std::vector<std::string> names{"multipart", "ndjson", "bulk_json", "requests", "people_operations",
+                                                 "http_request"};
     return names;
 }
 
@@ -424,6 +426,8 @@ inline finding run_entry_point(std::string_view name, std::string_view data)
         return requests_entry(data);
     if (name == "people_operations")
         return people_operations_entry(data);
+    if (name == "http_request")
+        return http_request_entry(data);
     return "no entry point named " + std::string(name);
 }
 

@@ -1,6 +1,9 @@
-// Bulk intake: both upload formats, the 202 job object, every limit and malformed upload, idempotency.
+// Bulk intake: both upload formats, the 202 job object, every limit and malformed upload, idempotency, keys
+// revoked mid-upload, numbers that do not fit.
+#include <chrono>
 #include <cstdio>
 #include <string>
+#include <thread>
 
 #include <catch2/catch.hpp>
 
@@ -279,7 +282,8 @@ TEST_CASE("a nested metadata value fails that row only, not the upload", "[bulk]
     CHECK(list[1].at("field") == "metadata.tags");
 }
 
-TEST_CASE("a repeated Idempotency-Key returns the original job with 200", "[bulk][intake][idempotency][integration]")
+TEST_CASE("a repeated Idempotency-Key returns the original job with 200, a reused one is 422",
+          "[bulk][intake][idempotency][integration]")
 {
     test_daemon d(unlimited);
     auto first = upload_ndjson(d, "users", user_rows(3), "", {{"Idempotency-Key", "batch-2025-02-01"}});
@@ -292,6 +296,7 @@ TEST_CASE("a repeated Idempotency-Key returns the original job with 200", "[bulk
         auto again = upload_ndjson(d, "users", user_rows(3), "", {{"Idempotency-Key", "batch-2025-02-01"}});
         INFO(again.body);
         REQUIRE(again.status == 200);
+        CHECK(again.headers["idempotent-replayed"] == "true");
         CHECK(string_field(again.json().as_object(), "job_id") == job_id);
         CHECK(string_field(again.json().as_object(), "status") == "done");
         CHECK(job_count(d) == 1);
@@ -300,9 +305,7 @@ TEST_CASE("a repeated Idempotency-Key returns the original job with 200", "[bulk
     {
         auto again = upload_json(d, "users", R"({"users":[{"user_id":"someone_else"}]})", "",
                                  {{"Idempotency-Key", "batch-2025-02-01"}});
-        INFO(again.body);
-        REQUIRE(again.status == 200);
-        CHECK(string_field(again.json().as_object(), "job_id") == job_id);
+        check_error(again, 422, "idempotency_key_reused", "Idempotency-Key");
         CHECK(get_user(d, "someone_else").empty());
         CHECK(job_count(d) == 1);
     }
@@ -345,4 +348,115 @@ TEST_CASE("a chunked upload without Content-Length is streamed in like any other
     CHECK(string_field(end, "status") == "done");
     CHECK(get_user(d, "chunk1").at("properties").at("a") == 1);
     CHECK_FALSE(get_user(d, "chunk2").empty());
+}
+
+TEST_CASE("an upload whose key is revoked while its body streams in is 401 and leaves nothing behind",
+          "[bulk][intake][keys][integration]")
+{
+    test_daemon d(unlimited);
+    std::string key = create_key(d.data_dir(), "default", "secret");
+    std::string body = multipart_body(user_rows(500));
+    http_connection c(d.port());
+    c.send_raw("POST /v1/users/bulk_identify HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Token " + key +
+               "\r\nContent-Type: multipart/form-data; boundary=" + test_boundary +
+               "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body.substr(0, body.size() / 2));
+    // The upload was admitted: its part file exists, so the key was live when the headers arrived.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (spool_files(d).empty() && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    REQUIRE(spool_files(d).size() == 1);
+    CHECK(spool_files(d)[0].find(".part") != std::string::npos);
+
+    auto revoked = run_profiled({"keys", "revoke", "--data-dir", d.data_dir(), key.substr(0, 11)});
+    INFO(revoked.err);
+    REQUIRE(revoked.exit_code == 0);
+    c.send_raw(body.substr(body.size() / 2));
+    auto r = c.read_reply();
+    check_error(r, 401, "unauthorized");
+    CHECK(r.error_message().find("revoked") != std::string::npos);
+    check_nothing_left(d);
+    CHECK(get_user(d, "u0").empty());
+}
+
+TEST_CASE("a job keeps running when its key is revoked after the upload was accepted",
+          "[bulk][intake][keys][integration]")
+{
+    // 10 rows a second after a burst of 10: 30 rows take about 2 seconds.
+    test_daemon d({"--rows-per-minute", "600", "--rows-burst", "10"});
+    std::string key = create_key(d.data_dir(), "default", "secret");
+    auto job = check_accepted(upload_ndjson(d, "users", user_rows(30), key), "users", 30);
+    std::string job_id = string_field(job, "job_id");
+    REQUIRE(run_profiled({"keys", "revoke", "--data-dir", d.data_dir(), key.substr(0, 11)}).exit_code == 0);
+    CHECK(upload_ndjson(d, "users", user_rows(1), key).status == 401);
+    CHECK(string_field(fetch_job(d, job_id), "status") != "done");
+
+    auto end = wait_for_job_end(d, job_id);
+    CHECK(string_field(end, "status") == "done");
+    CHECK(int_field(end, "processed_rows") == 30);
+    CHECK(int_field(end, "failed_rows") == 0);
+    CHECK(get_user(d, "u29").at("properties").at("n") == 29);
+}
+
+TEST_CASE("a number that would be stored as another is refused: 400 for a single write, a row error in a job",
+          "[bulk][intake][numbers][integration]")
+{
+    test_daemon d(unlimited);
+    SECTION("POST /v1/identify with an integer beyond uint64 stores nothing")
+    {
+        auto r = d.identify(R"({"user_id":"too_big","metadata":{"n":18446744073709551616}})");
+        check_error(r, 400, "number_out_of_range", "metadata.n");
+        CHECK(r.error_message().find("18446744073709551616") != std::string::npos);
+        CHECK(d.call("GET", "/v1/users/too_big").status == 404);
+    }
+    SECTION("POST /v1/identify with 1e400 stores nothing")
+    {
+        auto r = d.identify(R"({"user_id":"too_far","metadata":{"x":1.5,"n":1e400}})");
+        check_error(r, 400, "number_out_of_range", "metadata.n");
+        CHECK(d.call("GET", "/v1/users/too_far").status == 404);
+    }
+    SECTION("an integer that fits uint64 reads back digit for digit")
+    {
+        auto r = d.identify(R"({"user_id":"big","metadata":{"n":12345678901234567890,"f":0.5}})");
+        INFO(r.body);
+        REQUIRE(r.status == 202);
+        auto got = d.call("GET", "/v1/users/big");
+        REQUIRE(got.status == 200);
+        CHECK(got.body.find("\"n\":12345678901234567890") != std::string::npos);
+        CHECK(got.json().at("properties").at("n").as_uint64() == 12345678901234567890ULL);
+    }
+    SECTION("a bulk row with 1e-400 is a row error; the other rows are applied")
+    {
+        std::string file = "{\"user_id\":\"fine1\",\"metadata\":{\"a\":1.25}}\n"
+                           "{\"user_id\":\"tiny\",\"metadata\":{\"a\":1e-400}}\n"
+                           "{\"user_id\":\"fine2\",\"metadata\":{\"a\":18446744073709551615}}\n";
+        auto job = check_accepted(upload_ndjson(d, "users", file), "users", 3);
+        std::string job_id = string_field(job, "job_id");
+        auto end = wait_for_job_end(d, job_id);
+        CHECK(string_field(end, "status") == "done");
+        CHECK(int_field(end, "processed_rows") == 3);
+        CHECK(int_field(end, "failed_rows") == 1);
+        CHECK(get_user(d, "fine1").at("properties").at("a") == 1.25);
+        CHECK(get_user(d, "fine2").at("properties").at("a").as_uint64() == 18446744073709551615ULL);
+        CHECK(get_user(d, "tiny").empty());
+        auto errors = d.call("GET", "/v1/background_jobs/" + job_id + "/errors");
+        REQUIRE(errors.status == 200);
+        auto list = errors.json().at("errors").as_array();
+        REQUIRE(list.size() == 1);
+        CHECK(list[0].at("line") == 2);
+        std::string message(list[0].at("message").as_string());
+        CAPTURE(message);
+        CHECK(message.find("1e-400") != std::string::npos);
+        CHECK(message.find("metadata.a") != std::string::npos);
+    }
+    SECTION("the same row in a JSON document is a row error too")
+    {
+        auto job = check_accepted(
+            upload_json(d, "users", R"({"users":[{"user_id":"j1"},{"user_id":"j2","metadata":{"a":-1E400}}]})"),
+            "users", 2);
+        auto end = wait_for_job_end(d, string_field(job, "job_id"));
+        CHECK(string_field(end, "status") == "done");
+        CHECK(int_field(end, "failed_rows") == 1);
+        CHECK_FALSE(get_user(d, "j1").empty());
+        CHECK(get_user(d, "j2").empty());
+    }
 }

@@ -526,9 +526,15 @@ void check_sql_round_trip(const test_daemon& d, const std::string& hostile)
                                     R"(,"metadata":{)" + h + ":" + h + "}}]}",
                                 "", {{"Idempotency-Key", hostile}});
     REQUIRE(json_job.status == 202);
-    auto repeat = upload_json(d, "users", R"({"users":[{"user_id":"never"}]})", "", {{"Idempotency-Key", hostile}});
+    // The hostile key is kept as sent: the same request replays the job, another one is refused.
+    auto repeat = upload_json(d, "users",
+                              R"({"users":[{"user_id":)" + with("_bulk") + R"(,"company_id":)" + h +
+                                  R"(,"metadata":{)" + h + ":" + h + "}}]}",
+                              "", {{"Idempotency-Key", hostile}});
     REQUIRE(repeat.status == 200);
     CHECK(repeat.json().at("job_id") == json_job.json().at("job_id"));
+    auto other = upload_json(d, "users", R"({"users":[{"user_id":"never"}]})", "", {{"Idempotency-Key", hostile}});
+    CHECK(other.status == 422);
     auto ndjson_job =
         upload_ndjson(d, "companies", R"({"company_id":)" + with("_bulk_c") + R"(,"metadata":{)" + h + ":" + h + "}}\n");
     REQUIRE(ndjson_job.status == 202);

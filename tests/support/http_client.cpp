@@ -1,6 +1,7 @@
 #include "tests/support/http_client.hpp"
 
 #include <arpa/inet.h>
+#include <chrono>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdexcept>
@@ -163,6 +164,24 @@ http_reply http_call(int port, const std::string& method, const std::string& tar
 {
     http_connection c(port);
     return c.request(method, target, body, headers);
+}
+
+std::optional<std::string> http_connection::read_until_closed(int timeout_ms)
+{
+    auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    std::string got;
+    std::swap(got, buffered_);
+    for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+        pollfd p{fd_, POLLIN, 0};
+        if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0)
+            return std::nullopt;
+        char piece[4096];
+        ssize_t n = ::recv(fd_, piece, sizeof piece, 0);
+        if (n <= 0)
+            return got;
+        got.append(piece, static_cast<std::size_t>(n));
+    }
 }
 
 } // namespace profiled::test

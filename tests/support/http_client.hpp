@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -42,6 +43,11 @@ public:
                        const header_list& headers = {});
     // True when the server has closed the connection (reads EOF within timeout_ms).
     bool closed_by_server(int timeout_ms = 2000);
+    // Reads whatever the server still sends until it closes the connection within timeout_ms: the bytes
+    // read (an answer such as a 408, or nothing), or nullopt when the connection is still open by then.
+    std::optional<std::string> read_until_closed(int timeout_ms);
+    // The socket, for tests that poll it themselves.
+    int fd() const { return fd_; }
 
 private:
     bool fill(int timeout_ms);

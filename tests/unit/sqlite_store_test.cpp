@@ -393,8 +393,8 @@ TEST_CASE("jobs list newest first in pages that a cursor continues", "[store]")
         p = tx.ensure_project("alpha", 1000);
         other = tx.ensure_project("beta", 1000);
         for (int i = 0; i < 5; ++i)
-            rowids.push_back(tx.insert_job(make_job(p, "job-" + std::to_string(i), 1000 + i)));
-        tx.insert_job(make_job(other, "job-other", 2000));
+            rowids.push_back(*tx.insert_job(make_job(p, "job-" + std::to_string(i), 1000 + i), ""));
+        tx.insert_job(make_job(other, "job-other", 2000), "");
     });
 
     SECTION("a new job reads back as queued with its figures")
@@ -476,7 +476,7 @@ TEST_CASE("job row errors list by line in pages", "[store]")
     std::int64_t job = 0;
     in_transaction(*w, [&](store_writer& tx) {
         std::int64_t p = tx.ensure_project("alpha", 1000);
-        job = tx.insert_job(make_job(p, "job-errors", 1000));
+        job = *tx.insert_job(make_job(p, "job-errors", 1000), "");
         for (int line : {9, 3, 5, 12, 7})
             tx.insert_job_error(job, {line, "user_" + std::to_string(line), "user_id", "user_id is required"});
     });
@@ -499,4 +499,81 @@ TEST_CASE("job row errors list by line in pages", "[store]")
     }
     CHECK(lines == std::vector<std::int64_t>{3, 5, 7, 9, 12});
     CHECK(r->list_job_errors(job, 12, 10).errors.empty());
+}
+
+TEST_CASE("an idempotency key holds one job per project, bound to its upload's digest", "[store][idempotency]")
+{
+    scratch_db dir;
+    auto db = open_sqlite_store(dir.path());
+    auto w = db->open_writer();
+    auto r = db->open_reader();
+    const std::string digest(64, 'a');
+    auto keyed = [](std::int64_t project, const std::string& job_id, std::int64_t submitted_at) {
+        job_record j = make_job(project, job_id, submitted_at);
+        j.idempotency_key = "nightly";
+        return j;
+    };
+    std::int64_t p = 0, other = 0;
+    std::optional<std::int64_t> first;
+    in_transaction(*w, [&](store_writer& tx) {
+        p = tx.ensure_project("alpha", 1000);
+        other = tx.ensure_project("beta", 1000);
+        first = tx.insert_job(keyed(p, "job-first", 1000), digest);
+    });
+    REQUIRE(first);
+
+    SECTION("the key is found with its digest, by the writer and the reader")
+    {
+        in_transaction(*w, [&](store_writer& tx) {
+            auto held = tx.find_job_by_idempotency_key(p, "nightly", 0);
+            REQUIRE(held);
+            CHECK(held->job.job_id == "job-first");
+            CHECK(held->job.rowid == *first);
+            CHECK(held->upload_sha256 == digest);
+            CHECK_FALSE(tx.find_job_by_idempotency_key(p, "nightly", 1001));
+            CHECK_FALSE(tx.find_job_by_idempotency_key(other, "nightly", 0));
+        });
+        auto seen = r->find_job_by_idempotency_key(p, "nightly", 0);
+        REQUIRE(seen);
+        CHECK(seen->job_id == "job-first");
+        CHECK(seen->idempotency_key == "nightly");
+    }
+    SECTION("a second job with the key is not inserted, whatever its digest; another project's is")
+    {
+        in_transaction(*w, [&](store_writer& tx) {
+            CHECK_FALSE(tx.insert_job(keyed(p, "job-twin", 1001), digest));
+            CHECK_FALSE(tx.insert_job(keyed(p, "job-other-body", 1002), std::string(64, 'b')));
+            CHECK(tx.insert_job(keyed(other, "job-beta", 1003), digest));
+        });
+        CHECK_FALSE(r->find_job(p, "job-twin"));
+        CHECK_FALSE(r->find_job(p, "job-other-body"));
+        CHECK(r->find_job(other, "job-beta"));
+        CHECK(r->list_all_jobs(10).size() == 2);
+    }
+    SECTION("jobs without a key never clash")
+    {
+        in_transaction(*w, [&](store_writer& tx) {
+            CHECK(tx.insert_job(make_job(p, "job-a", 1001), ""));
+            CHECK(tx.insert_job(make_job(p, "job-b", 1002), ""));
+        });
+        CHECK(r->list_all_jobs(10).size() == 3);
+    }
+    SECTION("clearing forgets the key only on jobs submitted before the window")
+    {
+        in_transaction(*w, [&](store_writer& tx) {
+            tx.clear_idempotency_key(p, "nightly", 1000);
+            CHECK_FALSE(tx.insert_job(keyed(p, "job-too-soon", 2000), digest));
+            tx.clear_idempotency_key(p, "nightly", 1001);
+            auto again = tx.insert_job(keyed(p, "job-next-day", 90'000'000), std::string(64, 'c'));
+            REQUIRE(again);
+            auto held = tx.find_job_by_idempotency_key(p, "nightly", 0);
+            REQUIRE(held);
+            CHECK(held->job.job_id == "job-next-day");
+            CHECK(held->upload_sha256 == std::string(64, 'c'));
+        });
+        // The old job stays, without its key.
+        auto old = r->find_job(p, "job-first");
+        REQUIRE(old);
+        CHECK_FALSE(old->idempotency_key);
+    }
 }
