@@ -1,6 +1,6 @@
 #include "common/api_keys.hpp"
 
-#include "common/ids.hpp"
+#include "common/profiles/ids.hpp"
 #include "common/sha256.hpp"
 
 namespace profiled {

@@ -5,8 +5,8 @@
 #include <string>
 #include <string_view>
 
-#include "common/profile.hpp"
-#include "common/store.hpp"
+#include "common/profiles/profile.hpp"
+#include "common/store/store.hpp"
 
 namespace profiled {
 

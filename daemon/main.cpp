@@ -3,11 +3,11 @@
 #include <string>
 #include <vector>
 
-#include "common/settings.hpp"
-#include "daemon/import_command.hpp"
-#include "daemon/jobs_command.hpp"
-#include "daemon/keys_command.hpp"
-#include "daemon/serve.hpp"
+#include "common/ops/settings.hpp"
+#include "daemon/cli/import_command.hpp"
+#include "daemon/cli/jobs_command.hpp"
+#include "daemon/cli/keys_command.hpp"
+#include "daemon/serve/serve.hpp"
 
 namespace {
 

@@ -9,7 +9,7 @@ tests/unit/request_fixtures_test.cpp gives the same files to the C++ row parser.
 
 It also checks that the corpus tries every property each schema names (and each operation of
 /public/people/set) absent and as every JSON type, and that schemas/openapi.yaml describes exactly the
-routes daemon/*.cpp registers, lists the statuses each kind of route can answer with, and documents every
+routes daemon/**/*.cpp registers, lists the statuses each kind of route can answer with, and documents every
 error_code the sources use.
 
 Usage: schema_agreement.py PROFILED_BINARY [REPO_ROOT]
@@ -67,19 +67,19 @@ ERROR_CODE_PATTERNS = [
 HELPER_CODES = {"missing_field", "invalid_field", "not_found", "internal_error"}
 
 
-# The (method, path) of every route the daemon registers, from daemon/*.cpp.
+# The (method, path) of every route the daemon registers, from daemon/**/*.cpp.
 def registered_routes(repo):
     routes = set()
-    for source in sorted((repo / "daemon").glob("*.cpp")):
+    for source in sorted((repo / "daemon").rglob("*.cpp")):
         for method, route in ROUTE_REGISTRATION.findall(source.read_text()):
             routes.add((method.lower(), route))
     return routes
 
 
-# Every error_code the daemon can answer with, from common/ and daemon/ sources.
+# Every error_code the daemon can answer with, from the sources under common/ and daemon/.
 def error_codes(repo):
     codes = set(HELPER_CODES)
-    for source in sorted(list((repo / "common").glob("*.cpp")) + list((repo / "daemon").glob("*.cpp"))):
+    for source in sorted(list((repo / "common").rglob("*.cpp")) + list((repo / "daemon").rglob("*.cpp"))):
         text = source.read_text()
         for pattern in ERROR_CODE_PATTERNS[:3]:
             codes.update(pattern.findall(text))

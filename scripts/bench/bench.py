@@ -1,17 +1,22 @@
 #!/usr/bin/env python3
 """profiled's benchmark suite: each figure next to a baseline measured in the same run.
 
-Called by scripts/bench/run, which installs wrk and nginx, builds profiled (Release) and the
-SQLite baseline. Usage: bench.py --binary build/bin/profiled --baseline BIN --schema SQL [--only NAME...]
+Called by scripts/bench/run, which installs wrk, nginx and PostgreSQL, builds profiled (Release) and the
+SQLite baselines. Usage: bench.py --binary build/bin/profiled --baseline BIN --identify-baseline BIN --schema SQL
+[--only NAME...]; NAME is one of %s. identify also runs identify_baseline, its baseline.
+Everything listens on 127.0.0.1 or on unix sockets in temporary directories, and every part is bounded in time.
 """
 import argparse
+import glob
 import http.client
 import json
 import os
+import pwd
 import random
 import re
 import shutil
 import signal
+import socket
 import string
 import subprocess
 import sys
@@ -20,9 +25,27 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-NGINX_PORT = 18080
 WRK_CONNECTIONS = 64
 WRK_SECONDS = 15
+PGBENCH_SECONDS = 10
+IDENTIFY_BASELINE_SECONDS = 10
+HEALTHZ_IDLE_SECONDS = 5
+HEALTHZ_RATE = 1000          # probes a second, one keep-alive connection (a load balancer's check, but busier)
+HEALTHZ_MAX_SECONDS = 300    # upper bound of the upload + job window
+BENCHMARKS = ["bulk", "identify_baseline", "identify", "postgres", "polling", "healthz", "growth"]
+__doc__ = __doc__ % " ".join(BENCHMARKS)
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 nobody listens on now (fixed ports collide with other daemons on this machine)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def key_values(out):
+    """The key=value lines of a helper's output as a dict of strings."""
+    return dict(line.split("=", 1) for line in out.split() if "=" in line)
 
 
 def log(msg):
@@ -80,21 +103,29 @@ class Daemon:
             [self.binary, "serve", "--listen", "127.0.0.1:0", "--data-dir", self.data_dir, "--log-format", "json"]
             + self.extra, stdout=subprocess.DEVNULL, stderr=self.log_file)
         deadline = time.time() + 30
-        while time.time() < deadline:
+        while time.time() < deadline and self.proc.poll() is None:
             with open(self.log_path) as f:
                 for line in f:
-                    event = json.loads(line)
+                    try:
+                        event = json.loads(line)
+                    except ValueError:
+                        break  # a line still being written
                     if event.get("event") == "server.ready":
                         self.port = int(event["port"])
                         return self
             time.sleep(0.05)
-        raise RuntimeError("profiled did not become ready")
+        self.stop()
+        raise RuntimeError("profiled did not become ready (log: %s)" % self.log_path)
 
     def stop(self):
-        """SIGTERM and wait."""
+        """SIGTERM and wait (SIGKILL after 60 s)."""
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(60)
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
         self.log_file.close()
 
     def peak_rss_mb(self):
@@ -180,7 +211,7 @@ def timed_job(daemon, rows_file, rows):
 BULK_FLAGS = ["--rows-per-minute", "0", "--max-job-rows", "2000000", "--max-upload-bytes", "200000000"]
 
 
-def bench_bulk(args, work, results):
+def bench_bulk(args, work, results, figures):
     """1 and 3: bulk processing against the bare SQLite baseline, upload acceptance, peak RSS."""
     rows = args.bulk_rows
     rows_file = os.path.join(work, "users.ndjson")
@@ -194,6 +225,8 @@ def bench_bulk(args, work, results):
         rss = daemon.peak_rss_mb()
     finally:
         daemon.stop()
+    figures.update(bulk_insert=first, bulk_insert_base=base_insert, bulk_update=second, bulk_update_base=base_update,
+                   bulk_rss=rss)
     results["bulk"] = [
         ("bulk insert pass, profiled rows/s", "%.0f" % first),
         ("bulk insert pass, bare SQLite rows/s", "%.0f" % base_insert),
@@ -207,10 +240,11 @@ def bench_bulk(args, work, results):
 
 
 def start_nginx(work):
-    """nginx with one worker answering 202 to everything; returns the process."""
+    """nginx with one worker answering 202 to everything, on a free port; returns (process, port)."""
     prefix = os.path.join(work, "nginx")
     os.makedirs(prefix, exist_ok=True)
     conf = os.path.join(prefix, "nginx.conf")
+    port = free_port()
     with open(conf, "w") as f:
         f.write("""worker_processes 1;
 daemon off;
@@ -230,33 +264,65 @@ http {
     location / { return 202 '{}'; }
   }
 }
-""" % {"p": prefix, "port": NGINX_PORT})
+""" % {"p": prefix, "port": port})
     proc = subprocess.Popen(["nginx", "-c", conf, "-p", prefix], stderr=subprocess.DEVNULL)
-    time.sleep(0.5)
-    return proc
+    # Wait until it answers: a benchmark against a port some other process holds would measure that process.
+    deadline = time.time() + 10
+    while time.time() < deadline and proc.poll() is None:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/")
+            ok = conn.getresponse().status == 202
+            conn.close()
+            if ok:
+                return proc, port
+        except OSError:
+            pass
+        time.sleep(0.05)
+    if proc.poll() is None:
+        proc.terminate()
+        proc.wait()
+    raise RuntimeError("nginx did not start (see %s/error.log)" % prefix)
 
 
-def run_wrk(url, script, headers=(), seconds=WRK_SECONDS):
-    """Runs wrk with 64 keep-alive connections; returns req/s, p50 ms, p99 ms, errors."""
-    cmd = ["wrk", "-t2", "-c%d" % WRK_CONNECTIONS, "-d%ds" % seconds, "--latency", "-s", script]
+def wrk_command(url, script, headers=(), seconds=WRK_SECONDS, connections=WRK_CONNECTIONS, threads=2):
+    """The wrk command line: keep-alive connections, latency distribution."""
+    cmd = ["wrk", "-t%d" % threads, "-c%d" % connections, "-d%ds" % seconds, "--latency", "-s", script]
     for h in headers:
         cmd += ["-H", h]
-    out = subprocess.check_output(cmd + [url], text=True)
+    return cmd + [url]
+
+
+def parse_wrk(out):
+    """wrk's summary: dict with rps, p50, p90, p99 (ms), requests (answered), non2xx, errors (socket + non-2xx)."""
 
     def millis(label):
         m = re.search(r"^\s+%s\s+([\d.]+)(us|ms|s)\s*$" % label, out, re.M)
         value = float(m.group(1))
         return value / 1000 if m.group(2) == "us" else value * 1000 if m.group(2) == "s" else value
 
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    errors = 0
+    socket_errors = 0
     m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     if m:
-        errors += sum(int(x) for x in m.groups())
+        socket_errors = sum(int(x) for x in m.groups())
     m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if m:
-        errors += int(m.group(1))
-    return rps, millis("50%"), millis("99%"), errors
+    non2xx = int(m.group(1)) if m else 0
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            "p50": millis("50%"), "p90": millis("90%"), "p99": millis("99%"),
+            "requests": int(re.search(r"(\d+) requests in", out).group(1)),
+            "non2xx": non2xx, "errors": socket_errors + non2xx}
+
+
+def run_wrk(url, script, headers=(), seconds=WRK_SECONDS):
+    """Runs wrk with 64 keep-alive connections; returns req/s, p50 ms, p99 ms, errors."""
+    w = run_wrk_full(url, script, headers, seconds)
+    return w["rps"], w["p50"], w["p99"], w["errors"]
+
+
+def run_wrk_full(url, script, headers=(), seconds=WRK_SECONDS):
+    """Runs wrk with 64 keep-alive connections; returns parse_wrk's dict."""
+    return parse_wrk(subprocess.check_output(wrk_command(url, script, headers, seconds), text=True,
+                                             timeout=seconds + 60))
 
 
 def fsync_probe(work):
@@ -275,32 +341,224 @@ def fsync_probe(work):
     return times[100], times[198]
 
 
-def bench_identify(args, work, results, nginx_rps):
-    """2: single identify with wrk against nginx answering 202."""
-    daemon = Daemon(args.binary, os.path.join(work, "identify")).start()
-    try:
-        rps, p50, p99, errors = run_wrk(
-            "http://127.0.0.1:%d/v1/identify" % daemon.port, os.path.join(HERE, "identify.lua"),
-            ["Authorization: Token " + daemon.key])
-        # Every 202 is a committed write: the users table holds as many distinct users as were answered.
-        out = subprocess.check_output(
-            ["sqlite3", os.path.join(daemon.data_dir, "profiled.db"), "SELECT count(*) FROM users"], text=True)
-        stored = int(out.strip())
-    finally:
-        daemon.stop()
-    sync50, sync99 = fsync_probe(work)
-    results["identify"] = [
-        ("disk fdatasync p50 / p99 ms (each 202 waits for one)", "%.2f / %.2f" % (sync50, sync99)),
-        ("identify ceiling at 64 connections: 64 / fdatasync p50, req/s", "%.0f" % (WRK_CONNECTIONS * 1000 / sync50)),
-        ("identify req/s", "%.0f" % rps),
-        ("identify p50 / p99 ms (target p99 <= 5)", "%.2f / %.2f" % (p50, p99)),
-        ("identify errors (target 0)", "%d" % errors),
-        ("identify users stored after the run", "%d" % stored),
-        ("identify ratio to nginx (target >= 0.6)", "%.2f" % (rps / nginx_rps)),
+def bench_identify_baseline(args, work, results, figures):
+    """The bare SQLite limit of identify: the same user + company upserts in fsynced 64-row transactions."""
+    db = os.path.join(work, "identify-baseline.db")
+    out = subprocess.check_output([args.identify_baseline, db, args.schema, str(IDENTIFY_BASELINE_SECONDS), "64"],
+                                  text=True, timeout=IDENTIFY_BASELINE_SECONDS + 120)
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(db + suffix):
+            os.unlink(db + suffix)
+    v = key_values(out)
+    figures.update(identify_base=float(v["rows_per_second"]))
+    results["identify_baseline"] = [
+        ("bare SQLite identify (user + company upsert), 64-row fsynced txns, rows/s", v["rows_per_second"]),
+        ("bare SQLite identify: COMMIT p50 / p99 ms", "%s / %s" % (v["commit_ms_p50"], v["commit_ms_p99"])),
+        ("bare SQLite identify: transaction p50 / p99 ms",
+         "%s / %s" % (v["transaction_ms_p50"], v["transaction_ms_p99"])),
+        ("bare SQLite identify: rows in %s s, users stored" % v["seconds"], "%s, %s" % (v["rows"], v["users_stored"])),
     ]
 
 
-def bench_polling(args, work, results, nginx_rps):
+def bench_identify(args, work, results, figures):
+    """2: single identify with wrk against nginx answering 202 and against bare SQLite."""
+    daemon = Daemon(args.binary, os.path.join(work, "identify")).start()
+    try:
+        w = run_wrk_full("http://127.0.0.1:%d/v1/identify" % daemon.port, os.path.join(HERE, "identify.lua"),
+                         ["Authorization: Token " + daemon.key])
+    finally:
+        daemon.stop()
+    # Every 202 is a committed write: after a clean stop the users table holds at least as many distinct users
+    # as were answered 2xx (a request still in flight when wrk stopped may be stored without being counted).
+    out = subprocess.check_output(
+        ["sqlite3", os.path.join(daemon.data_dir, "profiled.db"), "SELECT count(*) FROM users"], text=True)
+    stored = int(out.strip())
+    answered = w["requests"] - w["non2xx"]
+    sync50, sync99 = fsync_probe(work)
+    figures.update(identify_rps=w["rps"], identify_p99=w["p99"], identify_errors=w["errors"],
+                   identify_answered=answered, identify_stored=stored)
+    results["identify"] = [
+        ("disk fdatasync p50 / p99 ms (each 202 waits for one)", "%.2f / %.2f" % (sync50, sync99)),
+        ("identify ceiling at 64 connections: 64 / fdatasync p50, req/s", "%.0f" % (WRK_CONNECTIONS * 1000 / sync50)),
+        ("identify req/s", "%.0f" % w["rps"]),
+        ("identify p50 / p99 ms (target p99 <= 10)", "%.2f / %.2f" % (w["p50"], w["p99"])),
+        ("identify errors (target 0)", "%d" % w["errors"]),
+        ("identify answered 2xx / users stored after the run (stored >= answered)", "%d / %d" % (answered, stored)),
+    ]
+    if "nginx_post_rps" in figures:
+        results["identify"].append(("identify ratio to nginx", "%.2f" % (w["rps"] / figures["nginx_post_rps"])))
+    if "identify_base" in figures:
+        results["identify"].append(("identify ratio to bare SQLite identify (target >= 0.7)",
+                                    "%.2f" % (w["rps"] / figures["identify_base"])))
+
+
+def postgres_bin_dir():
+    """PostgreSQL 15's bin directory (Debian puts it off PATH), else the newest installed."""
+    for d in ["/usr/lib/postgresql/15/bin"] + sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True):
+        if os.path.exists(os.path.join(d, "initdb")):
+            return d
+    raise RuntimeError("PostgreSQL is not installed (scripts/bench/run installs postgresql)")
+
+
+POSTGRES_SCHEMA = """
+CREATE TABLE projects (id bigint PRIMARY KEY, name text NOT NULL UNIQUE, created_at bigint NOT NULL);
+CREATE TABLE users (
+    id          bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    project_id  bigint NOT NULL REFERENCES projects(id),
+    user_id     text NOT NULL,
+    public_id   text NOT NULL UNIQUE,
+    email       text,
+    phone       text,
+    company_id  text,
+    properties  jsonb NOT NULL DEFAULT '{}',
+    origin      jsonb NOT NULL DEFAULT '{}',
+    created_at  bigint NOT NULL,
+    updated_at  bigint NOT NULL
+);
+CREATE UNIQUE INDEX users_by_project_user ON users(project_id, user_id);
+CREATE TABLE companies (
+    id          bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+    project_id  bigint NOT NULL REFERENCES projects(id),
+    company_id  text NOT NULL,
+    properties  jsonb NOT NULL DEFAULT '{}',
+    created_at  bigint NOT NULL,
+    updated_at  bigint NOT NULL
+);
+CREATE UNIQUE INDEX companies_by_project_company ON companies(project_id, company_id);
+INSERT INTO projects VALUES (1, 'bench', 0);
+"""
+
+# One identify with a company, as pgbench runs it: one transaction, the user's and the company's upsert, the same
+# bodies as identify.lua (a random new user id, 6 metadata fields, one of 100 companies).
+PGBENCH_SCRIPT = r"""\set n random(1, 1000000000)
+\set c random(0, 99)
+BEGIN;
+INSERT INTO users (project_id, user_id, public_id, company_id, properties, created_at, updated_at)
+  VALUES (1, 'pg_' || :n, 'usr_' || substr(md5(random()::text), 1, 16), 'acme_' || :c,
+          ('{"name":"Jane Doe","email":"jane' || :n || '@example.com","plan":"pro","seats":12,"active":true,"score":87.5}')::jsonb,
+          (extract(epoch FROM clock_timestamp()) * 1000)::bigint, (extract(epoch FROM clock_timestamp()) * 1000)::bigint)
+  ON CONFLICT (project_id, user_id) DO UPDATE
+  SET company_id = excluded.company_id, properties = users.properties || excluded.properties, updated_at = excluded.updated_at;
+INSERT INTO companies (project_id, company_id, properties, created_at, updated_at)
+  VALUES (1, 'acme_' || :c, '{"name":"Acme","plan":"enterprise"}'::jsonb,
+          (extract(epoch FROM clock_timestamp()) * 1000)::bigint, (extract(epoch FROM clock_timestamp()) * 1000)::bigint)
+  ON CONFLICT (project_id, company_id) DO UPDATE
+  SET properties = companies.properties || excluded.properties, updated_at = excluded.updated_at;
+END;
+"""
+
+
+class Postgres:
+    """A throwaway, durable PostgreSQL server: its own temporary directory, a unix socket there, no TCP."""
+
+    def __init__(self):
+        self.bin = postgres_bin_dir()
+        # Its own directory: the benchmark's work directory is root's 0700, and the server runs as `postgres`.
+        self.dir = tempfile.mkdtemp(prefix="profiled-bench-pg-")
+        self.data = os.path.join(self.dir, "data")
+        self.port = free_port()  # only names the socket file: listen_addresses is empty
+        self.started = False
+        if os.geteuid() == 0:
+            user = pwd.getpwnam("postgres")
+            os.chown(self.dir, user.pw_uid, user.pw_gid)
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+        else:
+            self.as_user = []
+
+    def run(self, tool, *argv, timeout=120):
+        """Runs a PostgreSQL tool as the server's user in its directory; returns stdout."""
+        done = subprocess.run(self.as_user + [os.path.join(self.bin, tool)] + list(argv), cwd=self.dir, text=True,
+                              capture_output=True, timeout=timeout)
+        if done.returncode != 0:
+            raise RuntimeError("%s failed (%d): %s" % (tool, done.returncode, done.stderr.strip()[-2000:]))
+        return done.stdout
+
+    def start(self):
+        self.run("initdb", "-D", self.data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-locale")
+        options = ("-c listen_addresses='' -c unix_socket_directories='%s' -p %d -c fsync=on -c synchronous_commit=on "
+                   "-c full_page_writes=on -c max_connections=100" % (self.dir, self.port))
+        self.started = True
+        self.run("pg_ctl", "-D", self.data, "-l", os.path.join(self.dir, "server.log"), "-w", "-t", "60", "-o",
+                 options, "start", timeout=90)
+        return self
+
+    def connection(self):
+        return ["-h", self.dir, "-p", str(self.port), "-U", "postgres"]
+
+    def psql(self, sql):
+        return self.run("psql", *self.connection(), "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-Atq", "-c", sql)
+
+    def write(self, name, text):
+        """A file in the server's directory, readable by its user."""
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, 0o644)
+        return path
+
+    def stop(self):
+        """Stops the server (fast, then immediate, then SIGKILL) and removes its directory."""
+        try:
+            if self.started and os.path.exists(os.path.join(self.data, "postmaster.pid")):
+                for mode in ("fast", "immediate"):
+                    try:
+                        self.run("pg_ctl", "-D", self.data, "-m", mode, "-w", "-t", "30", "stop", timeout=60)
+                        break
+                    except (RuntimeError, subprocess.TimeoutExpired):
+                        continue
+                else:
+                    with open(os.path.join(self.data, "postmaster.pid")) as f:
+                        os.kill(int(f.readline()), signal.SIGKILL)
+        finally:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def bench_postgres(args, work, results, figures):
+    """PostgreSQL 15 doing identify's upserts under pgbench (64 clients, fsync on, synchronous_commit on)."""
+    pg = Postgres()
+    try:
+        pg.start()
+        pg.psql(POSTGRES_SCHEMA)
+        settings = pg.psql("SELECT current_setting('server_version') || ', fsync=' || current_setting('fsync') || "
+                           "', synchronous_commit=' || current_setting('synchronous_commit') || ', wal_sync_method=' || "
+                           "current_setting('wal_sync_method')").strip()
+        script = pg.write("upsert.sql", PGBENCH_SCRIPT)
+        out = pg.run("pgbench", *pg.connection(), "-n", "-c", str(WRK_CONNECTIONS), "-j", "2",
+                     "-T", str(PGBENCH_SECONDS), "-f", script, "-l", "--log-prefix", os.path.join(pg.dir, "pgbench_log"),
+                     "postgres", timeout=PGBENCH_SECONDS + 120)
+        stored = int(pg.psql("SELECT count(*) FROM users").strip())
+        latencies = []
+        for path in glob.glob(os.path.join(pg.dir, "pgbench_log.*")):
+            with open(path) as f:
+                for line in f:
+                    fields = line.split()
+                    if len(fields) >= 3 and fields[2].isdigit():
+                        latencies.append(int(fields[2]) / 1000.0)
+    finally:
+        pg.stop()
+    tps = float(re.search(r"^tps = ([\d.]+)", out, re.M).group(1))
+    processed = int(re.search(r"number of transactions actually processed: (\d+)", out).group(1))
+    m = re.search(r"number of failed transactions: (\d+)", out)
+    failed = int(m.group(1)) if m else 0
+    average = float(re.search(r"latency average = ([\d.]+) ms", out).group(1))
+    latencies.sort()
+
+    def q(x):
+        return latencies[min(len(latencies) - 1, int(x * len(latencies)))] if latencies else float("nan")
+
+    figures.update(postgres_tps=tps)
+    results["postgres"] = [
+        ("PostgreSQL server (unix socket, throwaway)", settings),
+        ("PostgreSQL identify upserts, pgbench -c 64 -j 2 -T %d, tps" % PGBENCH_SECONDS, "%.0f" % tps),
+        ("PostgreSQL latency average / p50 / p99 ms", "%.2f / %.2f / %.2f" % (average, q(0.5), q(0.99))),
+        ("PostgreSQL transactions processed / failed / users stored", "%d / %d / %d" % (processed, failed, stored)),
+    ]
+    if "identify_rps" in figures:
+        results["postgres"].append(("profiled identify req/s / PostgreSQL tps (profiled should beat it: > 1)",
+                                    "%.2f" % (figures["identify_rps"] / tps)))
+
+
+def bench_polling(args, work, results, figures):
     """4: GET /v1/background_jobs/{id} under wrk while unlimited jobs run."""
     rows_file = os.path.join(work, "users.ndjson")
     if not os.path.exists(rows_file):
@@ -317,16 +575,112 @@ def bench_polling(args, work, results, nginx_rps):
             daemon.wait_job(job_id)
     finally:
         daemon.stop()
+    figures.update(polling_rps=rps, polling_p99=p99, polling_running=still_running)
     results["polling"] = [
         ("status polling req/s during bulk jobs", "%.0f" % rps),
         ("status polling p50 / p99 ms (target p99 <= 5)", "%.2f / %.2f" % (p50, p99)),
         ("status polling errors", "%d" % errors),
         ("jobs still running when wrk ended", "yes" if still_running else "no (raise --bulk-rows)"),
-        ("status polling ratio to nginx (target >= 0.5)", "%.2f" % (rps / nginx_rps)),
+        ("status polling ratio to nginx GET (target >= 0.5)", "%.2f" % (rps / figures["nginx_get_rps"])),
     ]
 
 
-def bench_growth(args, work, results):
+def run_probe(port, seconds=None, samples=None):
+    """Starts healthz_probe.py against the port; with seconds, waits for it and returns its figures."""
+    cmd = [sys.executable, os.path.join(HERE, "healthz_probe.py"), str(port), "--rate", str(HEALTHZ_RATE),
+           "--max-seconds", str(seconds or HEALTHZ_MAX_SECONDS)]
+    if samples:
+        cmd += ["--samples", samples]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    if seconds is None:
+        return proc
+    return stop_probe(proc, wait=True)
+
+
+def stop_probe(proc, wait=False):
+    """Ends the probe (SIGINT unless waiting for its own end) and returns its key=value figures as floats."""
+    if not wait and proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=HEALTHZ_MAX_SECONDS + 60)
+    if proc.returncode != 0:
+        raise RuntimeError("healthz probe failed")
+    return {k: float(v) for k, v in key_values(out).items()}
+
+
+def probe_phase(samples, begin, end):
+    """Latency figures (ms from sent, ms from due) of the probes due in [begin, end), perf_counter times."""
+    sent, due = [], []
+    for t, from_due, from_sent, _ in samples:
+        if begin <= t < end:
+            sent.append(from_sent)
+            due.append(from_due)
+
+    def q(values, x):
+        return values[min(len(values) - 1, int(x * len(values)))] if values else float("nan")
+
+    sent.sort()
+    due.sort()
+    return {"count": len(sent), "p50": q(sent, 0.5), "p99": q(sent, 0.99), "max": sent[-1] if sent else float("nan"),
+            "due_p99": q(due, 0.99), "due_max": due[-1] if due else float("nan")}
+
+
+def bench_healthz(args, work, results, figures):
+    """/healthz latency while a ~50 MB upload is received and then its unlimited bulk job runs, against idle.
+
+    The probe (healthz_probe.py, its own process) asks 1000 times a second on one keep-alive connection. The
+    target figure is the latency from each request's send to its answer, as wrk measures the other targets;
+    "from due" also counts the probes a stall delayed (and the prober's own scheduling delays on a busy machine).
+    """
+    rows_file = os.path.join(work, "healthz.ndjson")
+    size = make_users_file(rows_file, args.healthz_rows, seed=3)
+    samples_path = os.path.join(work, "healthz-samples.txt")
+    daemon = Daemon(args.binary, os.path.join(work, "healthz"), BULK_FLAGS).start()
+    probe = None
+    try:
+        idle = run_probe(daemon.port, HEALTHZ_IDLE_SECONDS)
+        probe = run_probe(daemon.port, samples=samples_path)
+        time.sleep(0.2)  # connected and probing
+        start = time.perf_counter()
+        upload_seconds, job = daemon.upload(rows_file)
+        accepted = time.perf_counter()
+        job = daemon.wait_job(job["job_id"], timeout=HEALTHZ_MAX_SECONDS)
+        done = time.perf_counter()
+        stop_probe(probe)
+        probe = None
+    finally:
+        if probe:
+            probe.kill()
+            probe.wait()
+        daemon.stop()
+    if job["status"] != "done" or job["processed_rows"] != args.healthz_rows:
+        raise RuntimeError("healthz: job ended badly: %s" % job)
+    with open(samples_path) as f:
+        samples = [tuple(float(x) for x in line.split()) for line in f]
+    errors = sum(1 for t, _, _, ok in samples if start <= t < done and not ok)
+    upload = probe_phase(samples, start, accepted)
+    running = probe_phase(samples, accepted, done)
+    whole = probe_phase(samples, start, done)
+    figures.update(healthz_p99=whole["p99"], healthz_idle_p99=idle["send_p99_ms"], healthz_errors=errors)
+
+    def line(p):
+        return "%.2f / %.2f / %.2f (from due: p99 %.2f, max %.2f; %d probes)" % (
+            p["p50"], p["p99"], p["max"], p["due_p99"], p["due_max"], p["count"])
+
+    label = "/healthz at %d/s on 1 connection" % HEALTHZ_RATE
+    results["healthz"] = [
+        ("%s, idle daemon %d s: p50 / p99 / max ms" % (label, HEALTHZ_IDLE_SECONDS),
+         "%.2f / %.2f / %.2f (from due: p99 %.2f, max %.2f; %d probes)" % (
+             idle["send_p50_ms"], idle["send_p99_ms"], idle["send_max_ms"], idle["p99_ms"], idle["max_ms"],
+             idle["count"])),
+        ("%s, receiving the %.1f MB upload (%.2f s to 202)" % (label, size / 1e6, upload_seconds), line(upload)),
+        ("%s, while its job runs (%.2f s, %.0f rows/s)" % (label, done - accepted, args.healthz_rows / (done - accepted)),
+         line(running)),
+        ("%s, upload + job (target p99 <= 2)" % label, line(whole)),
+        ("healthz errors during upload + job", "%d" % errors),
+    ]
+
+
+def bench_growth(args, work, results, figures):
     """5: bulk rows/s with 10k, 100k and 1M users already stored."""
     rows = args.growth_rows
     rows_file = os.path.join(work, "growth.ndjson")
@@ -356,46 +710,125 @@ def bench_growth(args, work, results):
     results["growth"].append(("bare SQLite ratio 1M / 10k, same rows", "%.2f" % (base_rates[1_000_000] / base_rates[10_000])))
 
 
+def target_rows(f):
+    """Issue 11's targets for the figures this run measured: (what, profiled, baseline, ratio, target, met)."""
+    rows = []
+
+    def yes(ok):
+        return "yes" if ok else "no"
+
+    for name, label in (("insert", "bulk insert pass"), ("update", "bulk update pass")):
+        if "bulk_" + name in f:
+            r = f["bulk_" + name] / f["bulk_%s_base" % name]
+            rows.append((label + ", rows/s", "%.0f" % f["bulk_" + name],
+                         "bare SQLite %.0f" % f["bulk_%s_base" % name], "%.2f" % r, ">= 0.8", yes(r >= 0.8)))
+    if "identify_rps" in f:
+        if "identify_base" in f:
+            r = f["identify_rps"] / f["identify_base"]
+            rows.append(("identify, wrk 64 connections, req/s", "%.0f" % f["identify_rps"],
+                         "bare SQLite identify %.0f rows/s" % f["identify_base"], "%.2f" % r, ">= 0.7", yes(r >= 0.7)))
+        rows.append(("identify p99 ms", "%.2f" % f["identify_p99"], "", "", "<= 10", yes(f["identify_p99"] <= 10)))
+        rows.append(("identify errors", "%d" % f["identify_errors"], "", "", "0", yes(f["identify_errors"] == 0)))
+        rows.append(("identify: every 202 stored (stored / answered)",
+                     "%d / %d" % (f["identify_stored"], f["identify_answered"]), "", "", "stored >= answered",
+                     yes(f["identify_stored"] >= f["identify_answered"])))
+    if "postgres_tps" in f:
+        if "identify_rps" in f:
+            r = f["identify_rps"] / f["postgres_tps"]
+            rows.append(("identify vs PostgreSQL 15 pgbench upserts", "%.0f req/s" % f["identify_rps"],
+                         "PostgreSQL %.0f tps" % f["postgres_tps"], "%.2f" % r, "> 1 (beat it)", yes(r > 1)))
+        else:
+            rows.append(("PostgreSQL 15 pgbench upserts (reported)", "", "%.0f tps" % f["postgres_tps"], "", "reported",
+                         "-"))
+    if "polling_rps" in f:
+        r = f["polling_rps"] / f["nginx_get_rps"]
+        running = "" if f["polling_running"] else " (jobs ended before wrk)"
+        rows.append(("status polling while jobs run, req/s" + running, "%.0f" % f["polling_rps"],
+                     "nginx return 202 %.0f" % f["nginx_get_rps"], "%.2f" % r, ">= 0.5", yes(r >= 0.5)))
+        rows.append(("status polling p99 ms", "%.2f" % f["polling_p99"], "", "", "<= 5", yes(f["polling_p99"] <= 5)))
+    if "healthz_p99" in f:
+        rows.append(("/healthz p99 ms during 50 MB upload + bulk job", "%.2f" % f["healthz_p99"],
+                     "idle daemon %.2f" % f["healthz_idle_p99"], "", "<= 2",
+                     yes(f["healthz_p99"] <= 2 and f["healthz_errors"] == 0)))
+    if "bulk_rss" in f:
+        rows.append(("peak RSS through the bulk benchmark, MB", "%.1f" % f["bulk_rss"], "", "", "<= 64",
+                     yes(f["bulk_rss"] <= 64)))
+    return rows
+
+
+def print_table(rows):
+    """A Markdown table, as in BENCHMARKS.md."""
+    header = ("target (issue 11)", "profiled", "baseline (same run)", "ratio", "target", "met?")
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
+    for r in [header, tuple("-" * w for w in widths)] + rows:
+        print("| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |")
+
+
 def main():
-    """Runs the chosen benchmarks and prints every figure."""
+    """Runs the chosen benchmarks and prints every figure, then the targets."""
     p = argparse.ArgumentParser()
     p.add_argument("--binary", required=True)
     p.add_argument("--baseline", required=True)
+    p.add_argument("--identify-baseline")
     p.add_argument("--schema", required=True)
     p.add_argument("--bulk-rows", type=int, default=250_000)
     p.add_argument("--growth-rows", type=int, default=100_000)
-    p.add_argument("--only", nargs="*", default=["bulk", "identify", "polling", "growth"])
+    p.add_argument("--healthz-rows", type=int, default=250_000, help="rows of the healthz upload (250k: 50.5 MB)")
+    p.add_argument("--only", nargs="*", default=BENCHMARKS, choices=BENCHMARKS)
     args = p.parse_args()
+    only = set(args.only)
+    if "identify" in only:
+        only.add("identify_baseline")  # its same-run baseline
+    if "identify_baseline" in only and not args.identify_baseline:
+        p.error("identify and identify_baseline need --identify-baseline")
+    # SIGTERM runs the finally clauses too (daemons, nginx, PostgreSQL stopped, temporary directories removed).
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     work = tempfile.mkdtemp(prefix="profiled-bench-")
-    results = {}
+    # A private copy: build/bin/profiled may be rebuilt while the benchmark runs.
+    shutil.copy2(args.binary, os.path.join(work, "profiled"))
+    args.binary = os.path.join(work, "profiled")
+    results, figures = {}, {}
     nginx = None
     try:
-        nginx_rps = None
-        if "identify" in args.only or "polling" in args.only:
-            nginx = start_nginx(work)
-            nginx_rps, n50, n99, nerr = run_wrk("http://127.0.0.1:%d/v1/identify" % NGINX_PORT,
-                                                os.path.join(HERE, "identify.lua"))
-            results["nginx"] = [("nginx (1 worker, return 202) req/s", "%.0f" % nginx_rps),
-                                ("nginx p50 / p99 ms", "%.2f / %.2f" % (n50, n99))]
+        if "identify" in only or "polling" in only:
+            nginx, nginx_port = start_nginx(work)
+            results["nginx"] = []
+            if "identify" in only:
+                rps, n50, n99, nerr = run_wrk("http://127.0.0.1:%d/v1/identify" % nginx_port,
+                                              os.path.join(HERE, "identify.lua"))
+                figures["nginx_post_rps"] = rps
+                results["nginx"] += [("nginx (1 worker, return 202) identify POSTs req/s", "%.0f" % rps),
+                                     ("nginx POST p50 / p99 ms", "%.2f / %.2f" % (n50, n99))]
+            if "polling" in only:
+                # The same GETs as the polling benchmark, for the same time.
+                rps, n50, n99, nerr = run_wrk("http://127.0.0.1:%d/v1/background_jobs/x" % nginx_port,
+                                              os.path.join(HERE, "get.lua"), seconds=10)
+                figures["nginx_get_rps"] = rps
+                results["nginx"] += [("nginx (1 worker, return 202) GETs req/s", "%.0f" % rps),
+                                     ("nginx GET p50 / p99 ms", "%.2f / %.2f" % (n50, n99))]
             nginx.terminate()
             nginx.wait()
             nginx = None
-        for name, fn in (("bulk", bench_bulk), ("identify", bench_identify), ("polling", bench_polling),
-                         ("growth", bench_growth)):
-            if name in args.only:
+        for name, fn in (("bulk", bench_bulk), ("identify_baseline", bench_identify_baseline),
+                         ("identify", bench_identify), ("postgres", bench_postgres), ("polling", bench_polling),
+                         ("healthz", bench_healthz), ("growth", bench_growth)):
+            if name in only:
                 log("running %s" % name)
-                if name in ("identify", "polling"):
-                    fn(args, work, results, nginx_rps)
-                else:
-                    fn(args, work, results)
+                fn(args, work, results, figures)
     finally:
         if nginx:
             nginx.terminate()
+            nginx.wait()
         shutil.rmtree(work, ignore_errors=True)
-    width = max(len(label) for rows in results.values() for label, _ in rows)
-    for rows in results.values():
-        for label, value in rows:
-            print("%-*s  %s" % (width, label, value))
+        width = max([len(label) for rows in results.values() for label, _ in rows] + [1])
+        for rows in results.values():
+            for label, value in rows:
+                print("%-*s  %s" % (width, label, value))
+        targets = target_rows(figures)
+        if targets:
+            print()
+            print_table(targets)
+        sys.stdout.flush()
     return 0
 
 

@@ -1,4 +1,4 @@
-// libFuzzer target for the streaming bulk JSON reader (common/bulk_json_reader.*); the checks live in entry_points.hpp.
+// libFuzzer target for the streaming bulk JSON reader (common/formats/bulk_json_reader.*); the checks live in entry_points.hpp.
 #include <cstdio>
 #include <cstdlib>
 

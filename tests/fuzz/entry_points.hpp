@@ -1,7 +1,7 @@
 // The fuzzed entry points: each feeds one input to a part of common/ (or daemon/) and checks what must hold for
 // any input. Shared by the libFuzzer targets (tests/fuzz/*_fuzz.cpp) and the regression replay
 // (tests/unit/fuzz_regressions_test.cpp), so a crashing input is replayed through the same code.
-// Header-only; the HTTP request entry point (http_request_entry.hpp) needs daemon/chunked_decoder.cpp.
+// Header-only; the HTTP request entry point (http_request_entry.hpp) needs daemon/http/chunked_decoder.cpp.
 #pragma once
 
 #include <algorithm>
@@ -17,14 +17,14 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
-#include "common/bulk_json_reader.hpp"
-#include "common/multipart_parser.hpp"
-#include "common/ndjson_reader.hpp"
-#include "common/people_operations.hpp"
-#include "common/people_requests.hpp"
-#include "common/requests.hpp"
-#include "common/users_requests.hpp"
-#include "common/utf8.hpp"
+#include "common/formats/bulk_json_reader.hpp"
+#include "common/formats/multipart_parser.hpp"
+#include "common/formats/ndjson_reader.hpp"
+#include "common/formats/utf8.hpp"
+#include "common/profiles/people_operations.hpp"
+#include "common/profiles/people_requests.hpp"
+#include "common/profiles/requests.hpp"
+#include "common/profiles/users_requests.hpp"
 #include "tests/fuzz/http_request_entry.hpp"
 
 namespace profiled::fuzz {

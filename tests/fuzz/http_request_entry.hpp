@@ -1,6 +1,6 @@
 // The HTTP request entry point: the input's head goes through Beast's request parser exactly as
 // http_server reads headers, and a chunked body after it through chunked_decoder in pieces. Included by
-// entry_points.hpp; needs daemon/chunked_decoder.cpp.
+// entry_points.hpp; needs daemon/http/chunked_decoder.cpp.
 #pragma once
 
 #include <algorithm>
@@ -15,7 +15,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 
-#include "daemon/chunked_decoder.hpp"
+#include "daemon/http/chunked_decoder.hpp"
 
 namespace profiled::fuzz {
 

@@ -1,4 +1,4 @@
-// libFuzzer target for the HTTP request path: a head through Beast's parser as the daemon reads it, a chunked body through daemon/chunked_decoder.*; the checks live in http_request_entry.hpp.
+// libFuzzer target for the HTTP request path: a head through Beast's parser as the daemon reads it, a chunked body through daemon/http/chunked_decoder.*; the checks live in http_request_entry.hpp.
 #include <cstdio>
 #include <cstdlib>
 

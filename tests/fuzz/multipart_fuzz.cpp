@@ -1,4 +1,4 @@
-// libFuzzer target for the multipart/form-data parser (common/multipart_parser.*); the checks live in entry_points.hpp.
+// libFuzzer target for the multipart/form-data parser (common/formats/multipart_parser.*); the checks live in entry_points.hpp.
 #include <cstdio>
 #include <cstdlib>
 

@@ -1,4 +1,4 @@
-// libFuzzer target for the NDJSON line splitter (common/ndjson_reader.*); the checks live in entry_points.hpp.
+// libFuzzer target for the NDJSON line splitter (common/formats/ndjson_reader.*); the checks live in entry_points.hpp.
 #include <cstdio>
 #include <cstdlib>
 

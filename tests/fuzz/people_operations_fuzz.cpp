@@ -1,4 +1,4 @@
-// libFuzzer target for the People API operation engine (common/people_operations.*); the checks live in entry_points.hpp.
+// libFuzzer target for the People API operation engine (common/profiles/people_operations.*); the checks live in entry_points.hpp.
 #include <cstdio>
 #include <cstdlib>
 

@@ -1,4 +1,4 @@
-// libFuzzer target for request validation of every dialect (common/requests.*, users_requests.*, people_requests.*); the checks live in entry_points.hpp.
+// libFuzzer target for request validation of every dialect (common/profiles/requests.*, users_requests.*, people_requests.*); the checks live in entry_points.hpp.
 #include <cstdio>
 #include <cstdlib>
 

@@ -10,7 +10,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "common/sqlite.hpp"
+#include "common/store/sqlite/sqlite.hpp"
 #include "tests/support/api_checks.hpp"
 #include "tests/support/bulk_jobs.hpp"
 #include "tests/support/test_daemon.hpp"

@@ -34,7 +34,7 @@ enum class access {
     body_secret, // apiKey in the body, secret only
 };
 
-// One route of daemon/routes.cpp with a request that would succeed with the right key.
+// One route of daemon/api/routes.cpp with a request that would succeed with the right key.
 struct route_case {
     std::string method;
     std::string pattern; // as registered, e.g. /v1/users/{user_id}
@@ -73,12 +73,12 @@ std::vector<route_case> all_routes()
     };
 }
 
-// The (method, pattern) pairs registered in daemon/*.cpp with routes.add(...) or routes.add_upload(...).
+// The (method, pattern) pairs registered in daemon/**/*.cpp with routes.add(...) or routes.add_upload(...).
 std::set<std::pair<std::string, std::string>> registered_routes()
 {
     std::set<std::pair<std::string, std::string>> out;
     std::regex registration(R"re(routes\.add(?:_upload)?\(\s*"([A-Z]+)"\s*,\s*"([^"]+)")re");
-    for (const auto& entry : fs::directory_iterator(fs::path(PROFILED_SOURCE_DIR) / "daemon")) {
+    for (const auto& entry : fs::recursive_directory_iterator(fs::path(PROFILED_SOURCE_DIR) / "daemon")) {
         if (entry.path().extension() != ".cpp")
             continue;
         std::ifstream in(entry.path());

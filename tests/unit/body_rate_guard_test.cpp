@@ -1,7 +1,7 @@
 // The minimum body data rate, on a clock the test moves by hand.
 #include <catch2/catch.hpp>
 
-#include "daemon/body_rate_guard.hpp"
+#include "daemon/http/body_rate_guard.hpp"
 
 using profiled::body_rate_guard;
 using namespace std::chrono_literals;

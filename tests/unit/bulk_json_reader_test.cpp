@@ -1,4 +1,4 @@
-#include "common/bulk_json_reader.hpp"
+#include "common/formats/bulk_json_reader.hpp"
 
 #include <catch2/catch.hpp>
 

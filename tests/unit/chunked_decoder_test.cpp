@@ -1,4 +1,4 @@
-#include "daemon/chunked_decoder.hpp"
+#include "daemon/http/chunked_decoder.hpp"
 
 #include <catch2/catch.hpp>
 

@@ -4,7 +4,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "common/contact_fields.hpp"
+#include "common/profiles/contact_fields.hpp"
 
 using namespace profiled;
 

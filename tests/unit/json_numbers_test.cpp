@@ -6,8 +6,8 @@
 #include <boost/json/serialize.hpp>
 #include <catch2/catch.hpp>
 
-#include "common/json_numbers.hpp"
-#include "common/requests.hpp"
+#include "common/formats/json_numbers.hpp"
+#include "common/profiles/requests.hpp"
 
 using namespace profiled;
 

@@ -108,7 +108,7 @@ TEST_CASE("the key check compares hashes with constant_time_equal, and the daemo
     CHECK(body.find("constant_time_equal(found->key_hash, hash)") != std::string::npos);
     CHECK(body.find("key_hash ==") == std::string::npos);
     CHECK(body.find("== hash") == std::string::npos);
-    std::string auth = source_text("daemon/auth.cpp");
+    std::string auth = source_text("daemon/api/auth.cpp");
     CHECK(auth.find("find_api_key(reader, key)") != std::string::npos);
     CHECK(auth.find("find_key(") == std::string::npos);
     CHECK(auth.find("key_hash") == std::string::npos);

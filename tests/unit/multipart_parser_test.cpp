@@ -1,4 +1,4 @@
-#include "common/multipart_parser.hpp"
+#include "common/formats/multipart_parser.hpp"
 
 #include <catch2/catch.hpp>
 

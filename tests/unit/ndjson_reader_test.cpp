@@ -1,4 +1,4 @@
-#include "common/ndjson_reader.hpp"
+#include "common/formats/ndjson_reader.hpp"
 
 #include <catch2/catch.hpp>
 

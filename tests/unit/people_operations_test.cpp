@@ -6,7 +6,7 @@
 #include <boost/json/serialize.hpp>
 #include <catch2/catch.hpp>
 
-#include "common/people_operations.hpp"
+#include "common/profiles/people_operations.hpp"
 
 using namespace profiled;
 namespace json = boost::json;

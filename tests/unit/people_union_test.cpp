@@ -7,7 +7,7 @@
 #include <boost/json/serialize.hpp>
 #include <catch2/catch.hpp>
 
-#include "common/people_operations.hpp"
+#include "common/profiles/people_operations.hpp"
 
 namespace json = boost::json;
 using profiled::apply_people_operations;

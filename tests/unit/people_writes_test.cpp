@@ -6,9 +6,9 @@
 #include <boost/json/parse.hpp>
 #include <catch2/catch.hpp>
 
-#include "common/people_writes.hpp"
-#include "common/store.hpp"
-#include "common/user_writes.hpp"
+#include "common/profiles/people_writes.hpp"
+#include "common/profiles/user_writes.hpp"
+#include "common/store/store.hpp"
 #include "tests/support/scratch_dir.hpp"
 
 using namespace profiled;

@@ -5,7 +5,7 @@
 #include <boost/json/value.hpp>
 #include <catch2/catch.hpp>
 
-#include "common/profile_merge.hpp"
+#include "common/profiles/profile_merge.hpp"
 
 using namespace profiled;
 namespace json = boost::json;

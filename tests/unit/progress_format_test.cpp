@@ -1,5 +1,5 @@
 // The import command's progress display: rate over a window, ETA, durations, bar and plain lines, summary.
-#include "common/progress_format.hpp"
+#include "common/ops/progress_format.hpp"
 
 #include <string>
 #include <tuple>

@@ -10,7 +10,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "common/requests.hpp"
+#include "common/profiles/requests.hpp"
 
 using namespace profiled;
 namespace fs = std::filesystem;

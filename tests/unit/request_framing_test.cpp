@@ -1,7 +1,7 @@
 // Framing checks on a request's header: Host, Transfer-Encoding, Content-Length, Content-Encoding, target form.
 #include <catch2/catch.hpp>
 
-#include "daemon/request_framing.hpp"
+#include "daemon/http/request_framing.hpp"
 
 using namespace profiled;
 

@@ -5,7 +5,7 @@
 #include <boost/json/value.hpp>
 #include <catch2/catch.hpp>
 
-#include "common/requests.hpp"
+#include "common/profiles/requests.hpp"
 
 using namespace profiled;
 namespace json = boost::json;

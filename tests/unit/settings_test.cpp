@@ -8,7 +8,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "common/settings.hpp"
+#include "common/ops/settings.hpp"
 #include "tests/support/scratch_dir.hpp"
 
 extern char** environ;

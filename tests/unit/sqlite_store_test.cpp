@@ -8,9 +8,9 @@
 #include <boost/json/value.hpp>
 #include <catch2/catch.hpp>
 
-#include "common/migrations.hpp"
-#include "common/sqlite.hpp"
-#include "common/store.hpp"
+#include "common/store/migrations.hpp"
+#include "common/store/sqlite/sqlite.hpp"
+#include "common/store/store.hpp"
 #include "tests/support/scratch_dir.hpp"
 
 using namespace profiled;

@@ -1,4 +1,4 @@
-#include "common/token_bucket.hpp"
+#include "common/ops/token_bucket.hpp"
 
 #include <algorithm>
 #include <chrono>

@@ -4,7 +4,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "common/utf8.hpp"
+#include "common/formats/utf8.hpp"
 
 using profiled::valid_utf8;
 

@@ -1,0 +1,187 @@
+#include "common/ops/metrics.hpp"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace profiled {
+
+// A label set rendered once.
+std::string metric_labels(std::initializer_list<std::pair<std::string_view, std::string_view>> labels)
+{
+    std::string out;
+    for (const auto& [k, v] : labels) {
+        if (!out.empty())
+            out += ',';
+        out += k;
+        out += "=\"";
+        for (char c : v) {
+            if (c == '\\' || c == '"')
+                out += '\\';
+            if (c == '\n') {
+                out += "\\n";
+                continue;
+            }
+            out += c;
+        }
+        out += '"';
+    }
+    return out;
+}
+
+// Declares a family; histograms take their bucket upper bounds.
+void metrics_registry::describe(std::string name, metric_type type, std::string help, std::vector<double> buckets)
+{
+    std::lock_guard lock(mutex_);
+    family& f = families_[std::move(name)];
+    f.type = type;
+    f.help = std::move(help);
+    f.buckets = std::move(buckets);
+}
+
+// Adds to a counter (or gauge); names never declared are ignored.
+void metrics_registry::add(std::string_view name, const std::string& labels, double value)
+{
+    std::lock_guard lock(mutex_);
+    auto it = families_.find(name);
+    if (it != families_.end())
+        it->second.values[labels] += value;
+}
+
+// Sets a gauge.
+void metrics_registry::set(std::string_view name, const std::string& labels, double value)
+{
+    std::lock_guard lock(mutex_);
+    auto it = families_.find(name);
+    if (it != families_.end())
+        it->second.values[labels] = value;
+}
+
+// Records one observation in the first bucket it fits (the +Inf bucket is the count).
+void metrics_registry::observe(std::string_view name, const std::string& labels, double value)
+{
+    std::lock_guard lock(mutex_);
+    auto it = families_.find(name);
+    if (it == families_.end())
+        return;
+    family& f = it->second;
+    histogram_data& h = f.histograms[labels];
+    if (h.counts.empty())
+        h.counts.assign(f.buckets.size(), 0);
+    for (std::size_t i = 0; i < f.buckets.size(); ++i) {
+        if (value <= f.buckets[i]) {
+            ++h.counts[i];
+            break;
+        }
+    }
+    ++h.count;
+    h.sum += value;
+}
+
+// The value of a counter or gauge, 0 when never touched.
+double metrics_registry::value(std::string_view name, const std::string& labels) const
+{
+    std::lock_guard lock(mutex_);
+    auto it = families_.find(name);
+    if (it == families_.end())
+        return 0;
+    auto v = it->second.values.find(labels);
+    return v == it->second.values.end() ? 0 : v->second;
+}
+
+namespace {
+// A sample value as Prometheus expects it.
+std::string number(double v)
+{
+    if (std::isinf(v))
+        return v > 0 ? "+Inf" : "-Inf";
+    if (v == std::floor(v) && std::fabs(v) < 1e15)
+        return fmt::format("{}", static_cast<long long>(v));
+    return fmt::format("{}", v);
+}
+// name{labels} or name when there are none; extra is appended to the label set.
+std::string series(std::string_view name, const std::string& labels, const std::string& extra = {})
+{
+    std::string all = labels;
+    if (!extra.empty())
+        all += (all.empty() ? "" : ",") + extra;
+    return all.empty() ? std::string(name) : fmt::format("{}{{{}}}", name, all);
+}
+} // namespace
+
+// Every family in the Prometheus text format.
+std::string metrics_registry::render() const
+{
+    std::lock_guard lock(mutex_);
+    std::string out;
+    for (const auto& [name, f] : families_) {
+        const char* type = f.type == metric_type::counter ? "counter" : f.type == metric_type::gauge ? "gauge" : "histogram";
+        out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, f.help, name, type);
+        if (f.type != metric_type::histogram) {
+            for (const auto& [labels, v] : f.values)
+                out += fmt::format("{} {}\n", series(name, labels), number(v));
+            continue;
+        }
+        for (const auto& [labels, h] : f.histograms) {
+            std::uint64_t cumulative = 0;
+            for (std::size_t i = 0; i < f.buckets.size(); ++i) {
+                cumulative += h.counts[i];
+                out += fmt::format("{} {}\n", series(name + "_bucket", labels, fmt::format("le=\"{}\"", number(f.buckets[i]))),
+                                   cumulative);
+            }
+            out += fmt::format("{} {}\n", series(name + "_bucket", labels, "le=\"+Inf\""), h.count);
+            out += fmt::format("{} {}\n", series(name + "_sum", labels), number(h.sum));
+            out += fmt::format("{} {}\n", series(name + "_count", labels), h.count);
+        }
+    }
+    return out;
+}
+
+// The process-wide registry with every profiled metric declared.
+metrics_registry& daemon_metrics()
+{
+    static metrics_registry* registry = [] {
+        auto* r = new metrics_registry;
+        const std::vector<double> latency{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+        const std::vector<double> durations{0.1, 0.5, 1, 5, 10, 30, 60, 300, 600, 1800, 3600, 7200};
+        r->describe("profiled_build_info", metric_type::gauge, "Build information; the value is always 1.");
+        r->describe("profiled_process_start_time_seconds", metric_type::gauge, "Start time of the process since the Unix epoch in seconds.");
+        r->describe("profiled_http_requests_total", metric_type::counter, "HTTP requests answered, by route, method and status code.");
+        r->describe("profiled_http_request_duration_seconds", metric_type::histogram, "Time from a request's headers to its response, by route.", latency);
+        r->describe("profiled_jobs", metric_type::gauge, "Bulk jobs by current status.");
+        r->describe("profiled_jobs_total", metric_type::counter, "Bulk jobs that reached a status since start, by status.");
+        r->describe("profiled_job_duration_seconds", metric_type::histogram, "Time from a job's start to its end.", durations);
+        r->describe("profiled_job_queue_wait_seconds", metric_type::histogram, "Time a job waited between submission and start.", durations);
+        r->describe("profiled_rows_total", metric_type::counter, "Bulk rows processed, by type and result (applied or failed).");
+        r->describe("profiled_upload_bytes_total", metric_type::counter, "Bytes of bulk uploads accepted.");
+        r->describe("profiled_spool_bytes", metric_type::gauge, "Bytes in the spool directory.");
+        r->describe("profiled_ratelimit_throttled_total", metric_type::counter, "Requests refused with 429 by a rate limit.");
+        r->describe("profiled_http_connections", metric_type::gauge, "HTTP connections open now.");
+        r->describe("profiled_http_connections_refused_total", metric_type::counter, "Connections answered 503 and closed because --max-connections were open.");
+        r->describe("profiled_writer_batch_rows", metric_type::histogram, "Writes committed together in one writer transaction.", {1, 2, 4, 8, 16, 32, 64, 128, 256, 512});
+        r->describe("profiled_writer_commit_duration_seconds", metric_type::histogram, "Duration of one writer transaction, commit and fsync included.", latency);
+        r->describe("profiled_writer_queue_depth", metric_type::gauge, "Writes waiting for the writer thread.");
+        r->describe("profiled_job_queue_depth", metric_type::gauge, "Bulk jobs queued or running.");
+        r->describe("profiled_last_job_done_timestamp_seconds", metric_type::gauge, "When the last bulk job finished successfully, since the Unix epoch.");
+        // Series that exist from the start at 0, so that rate() and increase() see the first event too.
+        // (Named arrays, not braced lists in range-for: GCC 12 with -fsanitize=address skipped those loops.)
+        static const char* const statuses[] = {"queued", "running", "done", "failed"};
+        static const char* const types[] = {"users", "companies"};
+        static const char* const results[] = {"applied", "failed"};
+        static const char* const plain[] = {"profiled_upload_bytes_total", "profiled_ratelimit_throttled_total",
+                                            "profiled_spool_bytes", "profiled_writer_queue_depth",
+                                            "profiled_job_queue_depth", "profiled_http_connections",
+                                            "profiled_http_connections_refused_total"};
+        for (const char* status : statuses)
+            r->add("profiled_jobs_total", metric_labels({{"status", status}}), 0);
+        for (const char* type : types)
+            for (const char* result : results)
+                r->add("profiled_rows_total", metric_labels({{"type", type}, {"result", result}}), 0);
+        for (const char* name : plain)
+            r->add(name, {}, 0);
+        return r;
+    }();
+    return *registry;
+}
+
+} // namespace profiled

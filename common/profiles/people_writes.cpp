@@ -1,0 +1,44 @@
+#include "common/profiles/people_writes.hpp"
+
+#include "common/profiles/profile_merge.hpp"
+
+namespace profiled {
+namespace json = boost::json;
+
+namespace {
+
+// The contact field's new value when the property changed: the string, or nothing when null or removed.
+void follow_contact_property(std::optional<std::string>& field, const json::object& before,
+                             const json::object& after, std::string_view property)
+{
+    const json::value* old_value = before.if_contains(property);
+    const json::value* new_value = after.if_contains(property);
+    bool changed = (old_value == nullptr) != (new_value == nullptr) || (old_value && *old_value != *new_value);
+    if (!changed)
+        return;
+    if (new_value && new_value->is_string())
+        field = std::string(new_value->get_string());
+    else
+        field.reset();
+}
+
+} // namespace
+
+// Applies ops to the user distinct_id resolves to, creating the profile when new.
+void apply_people_update(store_writer& w, std::int64_t project_id, const std::string& distinct_id,
+                         const people_operations& ops, std::int64_t now)
+{
+    std::string user_id = w.resolve_user_id(project_id, distinct_id);
+    auto existing = w.load_user(project_id, user_id);
+    user_profile profile = existing ? *existing : new_user_profile(user_id, now);
+    auto properties = apply_people_operations(profile.properties, ops);
+    if (!properties)
+        throw api_exception(properties.error());
+    follow_contact_property(profile.email, profile.properties, *properties, email_property);
+    follow_contact_property(profile.phone, profile.properties, *properties, phone_property);
+    profile.properties = std::move(*properties);
+    profile.updated_at = now;
+    w.save_user(project_id, profile, !existing);
+}
+
+} // namespace profiled

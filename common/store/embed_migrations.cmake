@@ -1,0 +1,11 @@
+# Writes a C++ file holding every schemas/sql/NNNN_name.sql migration, in order.
+set(body "// Generated from schemas/sql/ by common/store/embed_migrations.cmake. Do not edit.\n#include \"common/store/migrations.hpp\"\n\nnamespace profiled {\n\nconst std::vector<migration>& embedded_migrations()\n{\n    static const std::vector<migration> all = {\n")
+foreach(path IN LISTS INPUTS)
+  get_filename_component(name ${path} NAME_WE)
+  string(REGEX MATCH "^[0-9]+" number ${name})
+  math(EXPR version "${number}")
+  file(READ ${path} sql)
+  string(APPEND body "        {${version}, \"${name}\", R\"__sql__(${sql})__sql__\"},\n")
+endforeach()
+string(APPEND body "    };\n    return all;\n}\n\n} // namespace profiled\n")
+file(WRITE ${OUTPUT} "${body}")

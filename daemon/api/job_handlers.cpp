@@ -1,0 +1,120 @@
+// Job status: one job, a project's jobs page by page, a job's row errors page by page.
+#include <charconv>
+#include <map>
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/url/parse.hpp>
+#include <fmt/format.h>
+
+#include "common/profiles/profile_json.hpp"
+#include "common/profiles/requests.hpp"
+#include "daemon/api/routes.hpp"
+
+namespace profiled {
+namespace json = boost::json;
+
+namespace {
+
+constexpr int default_page = 20;
+constexpr int max_page = 100;
+
+// The decoded query parameters of a request, last value winning.
+std::map<std::string, std::string> query_params(const http_request& req)
+{
+    std::map<std::string, std::string> out;
+    auto url = boost::urls::parse_origin_form(req.target);
+    if (!url)
+        return out;
+    for (auto param : url->params())
+        out[param.key] = param.value;
+    return out;
+}
+
+// A whole non-negative number in [min, max], or an error naming the parameter.
+result<std::int64_t> integer_param(const std::map<std::string, std::string>& params, const std::string& name,
+                                   std::int64_t fallback, std::int64_t min, std::int64_t max)
+{
+    auto it = params.find(name);
+    if (it == params.end())
+        return fallback;
+    std::int64_t value = 0;
+    const std::string& text = it->second;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max)
+        return invalid_field(name, fmt::format("{} must be a whole number from {} to {}", name, min, max));
+    return value;
+}
+
+// GET /v1/background_jobs/{job_id}.
+void get_job(server_context& ctx, request_context& rc, responder respond)
+{
+    auto job = ctx.reader.find_job(rc.key->project_id, rc.params[0]);
+    if (!job)
+        return respond(error_response(not_found("job", rc.params[0])));
+    respond(json_response(200, job_to_json(*job)));
+}
+
+// GET /v1/background_jobs?status=&limit=&cursor=.
+void list_jobs(server_context& ctx, request_context& rc, responder respond)
+{
+    auto params = query_params(rc.request);
+    std::optional<std::string> status;
+    if (auto it = params.find("status"); it != params.end() && !it->second.empty()) {
+        const std::string& s = it->second;
+        if (s != "queued" && s != "running" && s != "done" && s != "failed")
+            return respond(error_response(invalid_field("status", "status must be queued, running, done or failed")));
+        status = s;
+    }
+    auto limit = integer_param(params, "limit", default_page, 1, max_page);
+    if (!limit)
+        return respond(error_response(limit.error()));
+    auto cursor = integer_param(params, "cursor", 0, 1, INT64_MAX);
+    if (!cursor)
+        return respond(error_response(cursor.error()));
+    auto page = ctx.reader.list_jobs(rc.key->project_id, status,
+                                     params.count("cursor") ? std::optional<std::int64_t>(*cursor) : std::nullopt,
+                                     static_cast<int>(*limit));
+    json::array jobs;
+    for (const auto& j : page.jobs)
+        jobs.push_back(job_to_json(j));
+    json::value next = page.next_cursor ? json::value(std::to_string(*page.next_cursor)) : json::value(nullptr);
+    respond(json_response(200, json::object{{"jobs", std::move(jobs)}, {"next_cursor", next}}));
+}
+
+// GET /v1/background_jobs/{job_id}/errors?limit=&cursor=.
+void list_job_errors(server_context& ctx, request_context& rc, responder respond)
+{
+    auto job = ctx.reader.find_job(rc.key->project_id, rc.params[0]);
+    if (!job)
+        return respond(error_response(not_found("job", rc.params[0])));
+    auto params = query_params(rc.request);
+    auto limit = integer_param(params, "limit", default_page, 1, max_page);
+    if (!limit)
+        return respond(error_response(limit.error()));
+    auto cursor = integer_param(params, "cursor", 0, 0, INT64_MAX);
+    if (!cursor)
+        return respond(error_response(cursor.error()));
+    auto page = ctx.reader.list_job_errors(job->rowid, *cursor, static_cast<int>(*limit));
+    json::array errors;
+    for (const auto& e : page.errors)
+        errors.push_back(job_error_to_json(e));
+    json::value next = page.next_cursor ? json::value(std::to_string(*page.next_cursor)) : json::value(nullptr);
+    respond(json_response(200, json::object{{"job_id", job->job_id},
+                                            {"failed_rows", job->failed_rows},
+                                            {"errors", std::move(errors)},
+                                            {"next_cursor", next}}));
+}
+
+} // namespace
+
+// GET /v1/background_jobs, /v1/background_jobs/{job_id}, /v1/background_jobs/{job_id}/errors.
+void add_job_routes(router& routes, server_context& ctx)
+{
+    route_options read{.auth = auth_rule::secret_key, .rate = rate_class::read};
+    routes.add("GET", "/v1/background_jobs", read, with_context(ctx, list_jobs));
+    routes.add("GET", "/v1/background_jobs/{job_id}", read, with_context(ctx, get_job));
+    routes.add("GET", "/v1/background_jobs/{job_id}/errors", read, with_context(ctx, list_job_errors));
+}
+
+} // namespace profiled

@@ -1,0 +1,53 @@
+// GET /metrics: the Prometheus text exposition of every profiled metric.
+#include <filesystem>
+
+#include "common/ops/metrics.hpp"
+#include "daemon/api/routes.hpp"
+#include "daemon/jobs/job_runner.hpp"
+
+namespace profiled {
+
+namespace {
+
+// Bytes held in the spool directory right now.
+double spool_bytes(const std::string& data_dir)
+{
+    std::error_code ec;
+    double total = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(std::filesystem::path(data_dir) / "spool", ec)) {
+        std::error_code size_ec;
+        auto size = entry.file_size(size_ec);
+        if (!size_ec)
+            total += static_cast<double>(size);
+    }
+    return total;
+}
+
+// Refreshes the gauges that are read at scrape time, then renders everything.
+void get_metrics(server_context& ctx, request_context&, responder respond)
+{
+    auto& m = daemon_metrics();
+    for (const char* status : {"queued", "running", "done", "failed"})
+        m.set("profiled_jobs", metric_labels({{"status", status}}), static_cast<double>(ctx.reader.count_jobs(status)));
+    m.set("profiled_spool_bytes", {}, spool_bytes(ctx.settings.data_dir));
+    m.set("profiled_writer_queue_depth", {}, static_cast<double>(ctx.writes.queue_depth()));
+    if (ctx.runner) {
+        auto stats = ctx.runner->stats();
+        m.set("profiled_job_queue_depth", {}, static_cast<double>(stats.queued_jobs + stats.running_jobs));
+    }
+    http_response r;
+    r.status = 200;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = m.render();
+    respond(std::move(r));
+}
+
+} // namespace
+
+// GET /metrics.
+void add_metrics_routes(router& routes, server_context& ctx)
+{
+    routes.add("GET", "/metrics", route_options{.auth = auth_rule::none}, with_context(ctx, get_metrics));
+}
+
+} // namespace profiled

@@ -1,0 +1,111 @@
+// The People API dialect: POST /public/identify, /public/people/set and /public/alias, with apiKey in the body.
+#include <boost/json/object.hpp>
+
+#include "common/ops/clock.hpp"
+#include "common/profiles/people_requests.hpp"
+#include "common/profiles/people_writes.hpp"
+#include "common/profiles/user_aliases.hpp"
+#include "daemon/api/auth.hpp"
+#include "daemon/api/routes.hpp"
+
+namespace profiled {
+namespace json = boost::json;
+
+namespace {
+
+// Sends the People API's success body once the write is durable, or the common error body.
+writer::completion people_ok_when_durable(responder respond)
+{
+    return [respond = std::move(respond)](std::optional<api_error> error) {
+        if (error)
+            return respond(error_response(*error));
+        respond(json_response(200, json::object{{"status", 1}, {"error", nullptr}}));
+    };
+}
+
+// The body and its caller's key, or the answer refusing the request: bad JSON, a missing or unknown key,
+// a public key where secret_only (403 naming the endpoint), or the key over its write rate (429).
+boost::system::result<std::pair<json::object, api_key_record>, http_response>
+admitted_body(server_context& ctx, const request_context& rc, std::string_view endpoint, bool secret_only)
+{
+    auto body = parse_json_object(rc.request.body);
+    if (!body)
+        return error_response(body.error());
+    auto key_text = body_api_key(*body);
+    if (!key_text)
+        return error_response(key_text.error());
+    auto key = authenticate_key(ctx.reader, *key_text);
+    if (!key)
+        return error_response(key.error());
+    if (secret_only) {
+        if (auto denied = require_secret(*key, endpoint))
+            return error_response(*denied);
+    }
+    if (auto refused = rc.throttle(*key))
+        return std::move(*refused);
+    return std::pair{std::move(*body), std::move(*key)};
+}
+
+// Queues a People API update of one profile and answers when it is durable.
+void submit_update(server_context& ctx, std::int64_t project, people_update update, responder respond)
+{
+    ctx.writes.submit(
+        [project, update = std::move(update)](store_writer& w) {
+            apply_people_update(w, project, update.distinct_id, update.operations, now_ms());
+        },
+        people_ok_when_durable(std::move(respond)));
+}
+
+// POST /public/identify: a public or a secret key; properties are $set.
+void people_identify(server_context& ctx, request_context& rc, responder respond)
+{
+    auto caller = admitted_body(ctx, rc, "POST /public/identify", false);
+    if (!caller)
+        return respond(std::move(caller.error()));
+    auto update = parse_people_identify(caller->first);
+    if (!update)
+        return respond(error_response(update.error()));
+    submit_update(ctx, caller->second.project_id, std::move(*update), std::move(respond));
+}
+
+// POST /public/people/set: a secret key; the operations apply atomically or not at all.
+void people_set(server_context& ctx, request_context& rc, responder respond)
+{
+    auto caller = admitted_body(ctx, rc, "POST /public/people/set", true);
+    if (!caller)
+        return respond(std::move(caller.error()));
+    auto update = parse_people_set(caller->first);
+    if (!update)
+        return respond(error_response(update.error()));
+    submit_update(ctx, caller->second.project_id, std::move(*update), std::move(respond));
+}
+
+// POST /public/alias: a secret key; original_id resolves to alias_id from now on.
+void people_alias(server_context& ctx, request_context& rc, responder respond)
+{
+    auto caller = admitted_body(ctx, rc, "POST /public/alias", true);
+    if (!caller)
+        return respond(std::move(caller.error()));
+    auto alias = parse_alias(caller->first);
+    if (!alias)
+        return respond(error_response(alias.error()));
+    std::int64_t project = caller->second.project_id;
+    ctx.writes.submit(
+        [project, alias = std::move(*alias)](store_writer& w) {
+            alias_user(w, project, alias.alias_id, alias.original_id, now_ms());
+        },
+        people_ok_when_durable(std::move(respond)));
+}
+
+} // namespace
+
+// POST /public/identify, /public/people/set, /public/alias.
+void add_people_routes(router& routes, server_context& ctx)
+{
+    route_options body_key{.auth = auth_rule::body_key, .rate = rate_class::write, .json_body = true};
+    routes.add("POST", "/public/identify", body_key, with_context(ctx, people_identify));
+    routes.add("POST", "/public/people/set", body_key, with_context(ctx, people_set));
+    routes.add("POST", "/public/alias", body_key, with_context(ctx, people_alias));
+}
+
+} // namespace profiled

@@ -1,0 +1,31 @@
+// Registration of every endpoint group into the routing table.
+#pragma once
+
+#include "daemon/http/router.hpp"
+#include "daemon/serve/server_context.hpp"
+
+namespace profiled {
+
+// A route handler that calls handler(ctx, request_context, responder).
+template <typename Handler>
+route_handler with_context(server_context& ctx, Handler handler)
+{
+    return [&ctx, handler](request_context& rc, responder respond) { handler(ctx, rc, std::move(respond)); };
+}
+
+// GET /healthz, GET /readyz.
+void add_health_routes(router& routes, server_context& ctx);
+// POST /v1/identify, POST /v1/companies/identify, GET /v1/users/{id}, GET /v1/companies/{id}.
+void add_identify_routes(router& routes, server_context& ctx);
+// GET /v1/background_jobs, /v1/background_jobs/{job_id}, /v1/background_jobs/{job_id}/errors.
+void add_job_routes(router& routes, server_context& ctx);
+// POST /public/identify, /public/people/set, /public/alias (the People API dialect).
+void add_people_routes(router& routes, server_context& ctx);
+// POST /v1/users (the Users API dialect).
+void add_users_routes(router& routes, server_context& ctx);
+// GET /metrics.
+void add_metrics_routes(router& routes, server_context& ctx);
+// Every route profiled serves.
+void add_all_routes(router& routes, server_context& ctx);
+
+} // namespace profiled

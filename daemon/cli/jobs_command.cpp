@@ -1,0 +1,128 @@
+#include "daemon/cli/jobs_command.hpp"
+
+#include <algorithm>
+#include <climits>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <map>
+
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+
+#include "common/ops/clock.hpp"
+#include "common/ops/settings.hpp"
+#include "common/store/store.hpp"
+
+namespace profiled {
+namespace po = boost::program_options;
+
+namespace {
+
+// What `profiled jobs --help` and a missing or unknown action print.
+constexpr const char* jobs_usage =
+    "Usage: profiled jobs list [--data-dir DIR] [--status STATUS] [--limit N]\n\n"
+    "  list   shows the newest bulk jobs of every project, newest first, read from DIR/profiled.db\n"
+    "         (default DIR: $PROFILED_DATA_DIR or /var/lib/profiled); safe while the daemon runs\n\n"
+    "More: profiled jobs list --help\n";
+
+// One table row; job ids are UUIDs, 36 characters.
+std::string table_line(const std::string& job_id, const std::string& project, const std::string& type,
+                       const std::string& status, const std::string& rows, const std::string& failed,
+                       const std::string& submitted)
+{
+    return fmt::format("{:<36}  {:<12}  {:<9}  {:<7}  {:>13}  {:>6}  {}\n", job_id, project, type, status, rows,
+                       failed, submitted);
+}
+
+// Project names by id, from the keys table (every job was submitted with a key of its project).
+std::map<std::int64_t, std::string> project_names(store_reader& reader)
+{
+    std::map<std::int64_t, std::string> names;
+    for (const auto& key : reader.list_keys())
+        names[key.project_id] = key.project;
+    return names;
+}
+
+} // namespace
+
+// Runs a jobs subcommand.
+int run_jobs_command(const std::vector<std::string>& args)
+{
+    std::string action = args.empty() ? "" : args[0];
+    std::vector<std::string> rest(args.begin() + (args.empty() ? 0 : 1), args.end());
+    std::string data_dir = default_data_dir(), status;
+    int limit = 50;
+
+    if (action != "list") {
+        // Asked-for help goes to stdout and succeeds; a missing or unknown action is a usage error.
+        bool asked = action == "--help" || action == "-h" || action == "help";
+        if (!asked)
+            std::cerr << (action.empty() ? "profiled jobs: give an action\n"
+                                         : "profiled jobs: unknown action '" + action + "'\n");
+        (asked ? std::cout : std::cerr) << jobs_usage;
+        return asked ? 0 : 2;
+    }
+    po::options_description opts(
+        "Usage: profiled jobs list [--data-dir DIR] [--status STATUS] [--limit N]\n\n"
+        "Shows the newest bulk jobs of every project, newest first, one line each: the job id, the\n"
+        "project, users or companies, the status, rows processed of the upload's total, rows that\n"
+        "failed validation, and when it was submitted. Reads DIR/profiled.db directly, so it works\n"
+        "whether or not the daemon is running. A job's failed rows: GET /v1/background_jobs/ID/errors.\n\n"
+        "Options");
+    opts.add_options()("help,h", "show this help")(
+        "data-dir", po::value(&data_dir)->value_name("DIR")->default_value(data_dir),
+        "the daemon's data directory, holding profiled.db ($PROFILED_DATA_DIR when set)")(
+        "status", po::value(&status)->value_name("STATUS"), "only jobs in this status: queued, running, done or failed")(
+        "limit", po::value(&limit)->value_name("N")->default_value(limit), "show at most N jobs");
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(rest).options(opts).run(), vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        std::cerr << "profiled jobs list: " << e.what() << "\n";
+        return 2;
+    }
+    if (vm.count("help")) {
+        std::cout << opts;
+        return 0;
+    }
+    if (!status.empty() && status != "queued" && status != "running" && status != "done" && status != "failed") {
+        std::cerr << "profiled jobs list: --status must be queued, running, done or failed\n";
+        return 2;
+    }
+    if (limit < 1) {
+        std::cerr << "profiled jobs list: --limit must be at least 1\n";
+        return 2;
+    }
+    // A listing must not create an empty database where the operator mistyped the directory.
+    if (auto problem = database_problem(data_dir, database_use::read)) {
+        std::cerr << "profiled jobs list: " << *problem << "\n";
+        return 1;
+    }
+    auto db_path = std::filesystem::path(data_dir) / "profiled.db";
+    try {
+        auto reader = open_sqlite_store(db_path.string())->open_reader();
+        auto projects = project_names(*reader);
+        // The store filters by status only per project, so with --status every job is read and filtered here.
+        auto jobs = reader->list_all_jobs(status.empty() ? limit : INT_MAX);
+        if (!status.empty())
+            std::erase_if(jobs, [&](const job_record& j) { return j.status != status; });
+        if (jobs.size() > static_cast<std::size_t>(limit))
+            jobs.resize(static_cast<std::size_t>(limit));
+        std::cout << table_line("JOB_ID", "PROJECT", "TYPE", "STATUS", "PROCESSED", "FAILED", "SUBMITTED");
+        for (const auto& j : jobs) {
+            auto name = projects.find(j.project_id);
+            std::cout << table_line(j.job_id, name != projects.end() ? name->second : std::to_string(j.project_id),
+                                    j.type, j.status,
+                                    fmt::format("{}/{}", j.processed_rows, j.total_rows), std::to_string(j.failed_rows),
+                                    format_rfc3339(j.submitted_at));
+        }
+        return 0;
+    } catch (const std::exception& e) {
+        std::cerr << "profiled jobs list: " << e.what() << "\n";
+        return 1;
+    }
+}
+
+} // namespace profiled

@@ -1,0 +1,144 @@
+#include "daemon/cli/keys_command.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <stdexcept>
+
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+
+#include "common/api_keys.hpp"
+#include "common/ops/clock.hpp"
+#include "common/ops/settings.hpp"
+#include "common/store/store.hpp"
+
+namespace profiled {
+namespace po = boost::program_options;
+
+namespace {
+
+// What the action does with the database: only `create` may bring one into being (scripts bootstrap with it).
+database_use use_of(const std::string& action)
+{
+    if (action == "create")
+        return database_use::create;
+    return action == "list" ? database_use::read : database_use::write;
+}
+
+// Opens the database in data_dir, creating the directory and schema when new.
+std::unique_ptr<store> open_data_dir(const std::string& data_dir)
+{
+    std::error_code ec;
+    std::filesystem::create_directories(data_dir, ec);
+    if (ec)
+        throw std::runtime_error("cannot create data directory " + data_dir + ": " + ec.message());
+    return open_sqlite_store((std::filesystem::path(data_dir) / "profiled.db").string());
+}
+
+} // namespace
+
+// Runs a keys subcommand.
+int run_keys_command(const std::vector<std::string>& args)
+{
+    std::string action = args.empty() ? "" : args[0];
+    std::vector<std::string> rest(args.begin() + (args.empty() ? 0 : 1), args.end());
+    std::string data_dir = default_data_dir(), project = "default", kind_name = "secret", prefix;
+
+    po::options_description opts(fmt::format("Usage: profiled keys {} [options]", action.empty() ? "create|list|revoke" : action));
+    opts.add_options()("help,h", "show this help")("data-dir", po::value(&data_dir)->default_value(data_dir),
+                                                   "directory holding profiled.db");
+    if (action == "create")
+        opts.add_options()("project", po::value(&project)->default_value(project), "project the key belongs to")(
+            "kind", po::value(&kind_name)->default_value(kind_name), "secret or public");
+    po::positional_options_description positional;
+    if (action == "revoke") {
+        opts.add_options()("prefix", po::value(&prefix), "the key's prefix as `keys list` shows it (or the whole key)");
+        positional.add("prefix", 1);
+    }
+    if (action != "create" && action != "list" && action != "revoke") {
+        // Asked-for help goes to stdout and succeeds; a missing or unknown action is a usage error.
+        bool asked = action == "--help" || action == "-h" || action == "help";
+        (asked ? std::cout : std::cerr)
+            << "Usage: profiled keys create|list|revoke [options]\n"
+               "  create --project NAME --kind secret|public   prints the new key\n"
+               "  list                                         shows every key's prefix, project, kind, state\n"
+               "  revoke KEY_PREFIX                            revokes the live keys with that prefix\n"
+               "Each takes --data-dir DIR (default $PROFILED_DATA_DIR or /var/lib/profiled) and --help.\n";
+        return asked ? 0 : 2;
+    }
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(rest).options(opts).positional(positional).run(), vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        std::cerr << "profiled keys " << action << ": " << e.what() << "\n";
+        return 2;
+    }
+    if (vm.count("help")) {
+        std::cout << opts;
+        return 0;
+    }
+    // Usage errors are refused before the data directory is touched.
+    if (action == "create" && kind_name != "secret" && kind_name != "public") {
+        std::cerr << "profiled keys create: --kind must be secret or public\n";
+        return 2;
+    }
+    if (action == "create" && project.empty()) {
+        std::cerr << "profiled keys create: --project must not be empty\n";
+        return 2;
+    }
+    if (action == "revoke" && prefix.size() < 6) {
+        std::cerr << "profiled keys revoke: give the key's prefix as `profiled keys list` shows it\n";
+        return 2;
+    }
+    // A listing or a revocation must not create an empty database where the operator mistyped the directory.
+    if (auto problem = database_problem(data_dir, use_of(action))) {
+        std::cerr << "profiled keys " << action << ": " << *problem << "\n";
+        return 1;
+    }
+    try {
+        auto db = open_data_dir(data_dir);
+        if (action == "create") {
+            key_kind kind = kind_name == "public" ? key_kind::public_key : key_kind::secret;
+            generated_key key = generate_api_key(kind);
+            auto w = db->open_writer();
+            w->begin();
+            std::int64_t now = now_ms();
+            api_key_record record;
+            record.project_id = w->ensure_project(project, now);
+            record.kind = kind;
+            record.prefix = key.prefix;
+            record.key_hash = key.key_hash;
+            record.created_at = now;
+            w->insert_key(record);
+            w->commit();
+            std::cout << key.key << "\n";
+            return 0;
+        }
+        if (action == "list") {
+            auto r = db->open_reader();
+            std::cout << fmt::format("{:<14} {:<20} {:<7} {:<24} {}\n", "PREFIX", "PROJECT", "KIND", "CREATED", "STATE");
+            for (const auto& k : r->list_keys())
+                std::cout << fmt::format("{:<14} {:<20} {:<7} {:<24} {}\n", k.prefix, k.project, key_kind_name(k.kind),
+                                         format_rfc3339(k.created_at), k.revoked_at ? "revoked" : "active");
+            return 0;
+        }
+        // revoke
+        auto w = db->open_writer();
+        w->begin();
+        int n = w->revoke_keys(api_key_prefix(prefix), now_ms());
+        w->commit();
+        if (n == 0) {
+            std::cerr << "profiled keys revoke: no active key has prefix " << prefix << "\n";
+            return 1;
+        }
+        std::cout << fmt::format("revoked {} key{}\n", n, n == 1 ? "" : "s");
+        return 0;
+    } catch (const std::exception& e) {
+        std::cerr << "profiled keys " << action << ": " << e.what() << "\n";
+        return 1;
+    }
+}
+
+} // namespace profiled

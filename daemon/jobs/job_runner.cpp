@@ -1,0 +1,562 @@
+#include "daemon/jobs/job_runner.hpp"
+#include "daemon/serve/loop_failure.hpp"
+
+#include <chrono>
+#include <deque>
+#include <filesystem>
+#include <future>
+#include <map>
+#include <set>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json/parser.hpp>
+#include <fmt/format.h>
+
+#include "common/formats/spool_file.hpp"
+#include "common/ops/clock.hpp"
+#include "common/ops/log.hpp"
+#include "common/ops/metrics.hpp"
+#include "common/ops/token_bucket.hpp"
+#include "common/profiles/requests.hpp"
+#include "common/profiles/user_writes.hpp"
+#include "daemon/serve/server_context.hpp"
+
+namespace profiled {
+
+namespace net = boost::asio;
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+using steady = std::chrono::steady_clock;
+
+namespace {
+
+// Rows in one transaction when the rate is unlimited: large enough to amortise the commit, small enough
+// that single writes queued behind it wait only milliseconds.
+constexpr double unlimited_chunk_rows = 5000;
+constexpr auto progress_log_interval = 10s;
+constexpr auto retry_after_failure = 1s;
+
+// A row parsed and validated, ready to apply, or the reason it cannot be.
+struct parsed_row {
+    std::optional<user_change> user;
+    std::optional<company_change> company;
+    std::optional<job_row_error> error;
+};
+
+// The id a row names, for its error entry, when it has one.
+std::string row_id_of(const json::object& row, const std::string& type)
+{
+    const char* field = type == "users" ? "user_id" : "company_id";
+    if (auto* v = row.if_contains(field); v && v->is_string())
+        return std::string(v->get_string().subview(0, std::min<std::size_t>(v->get_string().size(), max_id_bytes)));
+    return {};
+}
+
+// Parses and validates one spool row of a job of the given type.
+parsed_row parse_row(const spool_row& row, const std::string& type)
+{
+    parsed_row out;
+    auto body = parse_json_object(row.text);
+    if (!body) {
+        out.error = job_row_error{row.line, "", body.error().field, body.error().message};
+        return out;
+    }
+    if (type == "users") {
+        auto change = parse_bulk_user_row(*body);
+        if (change)
+            out.user = std::move(*change);
+        else
+            out.error = job_row_error{row.line, row_id_of(*body, type), change.error().field, change.error().message};
+    } else {
+        auto change = parse_bulk_company_row(*body);
+        if (change)
+            out.company = std::move(*change);
+        else
+            out.error = job_row_error{row.line, row_id_of(*body, type), change.error().field, change.error().message};
+    }
+    return out;
+}
+
+// Rows read from a job's spool file and validated, ready for one writer transaction.
+struct job_chunk {
+    std::shared_ptr<std::vector<user_change>> users = std::make_shared<std::vector<user_change>>();
+    std::shared_ptr<std::vector<company_change>> companies = std::make_shared<std::vector<company_change>>();
+    std::shared_ptr<std::vector<job_row_error>> errors = std::make_shared<std::vector<job_row_error>>();
+    std::int64_t rows = 0;
+    std::int64_t wanted = 0;
+    std::uint64_t end_offset = 0; // the spool position after the chunk's last row
+    std::int64_t end_line = 0;
+    std::string read_problem; // set when the spool file could not be read
+};
+
+// Rows to ask for in the next chunk: at most cap, and no more than the job has left (but at least one, so
+// that a spool file shorter than announced is found out).
+double chunk_rows(double cap, std::int64_t remaining)
+{
+    return std::min<double>(cap, static_cast<double>(std::max<std::int64_t>(remaining, 1)));
+}
+
+// Reads and validates up to `take` rows from the reader's position.
+job_chunk read_chunk(spool_reader& reader, const std::string& type, std::int64_t take)
+{
+    job_chunk chunk;
+    chunk.wanted = take;
+    try {
+        while (chunk.rows < take) {
+            auto row = reader.next();
+            if (!row)
+                break;
+            ++chunk.rows;
+            parsed_row parsed = parse_row(*row, type);
+            if (parsed.error)
+                chunk.errors->push_back(std::move(*parsed.error));
+            else if (parsed.user)
+                chunk.users->push_back(std::move(*parsed.user));
+            else
+                chunk.companies->push_back(std::move(*parsed.company));
+        }
+    } catch (const std::exception& e) {
+        // Spool read errors, and anything else: this runs on the parser thread, where nothing else would catch it.
+        chunk.read_problem = e.what();
+    }
+    chunk.end_offset = reader.offset();
+    chunk.end_line = reader.line();
+    return chunk;
+}
+
+// A writer transaction under way, awaited after other work was done meanwhile.
+struct pending_write {
+    explicit pending_write(net::io_context& io) : done(io, steady::time_point::max()) {}
+    net::steady_timer done;
+    std::optional<std::optional<api_error>> outcome;
+};
+
+// A job being worked on, with its open spool file.
+struct active_job {
+    job_record job;
+    std::unique_ptr<spool_reader> reader;
+    // With an unlimited rate the next chunk is read while the writer applies the current one.
+    std::optional<job_chunk> prefetched;
+    steady::time_point started_at = steady::now();
+    steady::time_point last_progress_log = steady::now();
+    std::int64_t processed_at_start = 0;
+};
+
+// One project's jobs, oldest first, and its row rate.
+struct project_queue {
+    std::deque<std::shared_ptr<active_job>> jobs;
+    token_bucket bucket;
+};
+
+} // namespace
+
+struct job_runner::impl {
+    impl(net::io_context& io_, server_context& ctx_) : io(io_), ctx(ctx_), wake(io_) {}
+
+    net::io_context& io;
+    server_context& ctx;
+    net::steady_timer wake;
+    std::map<std::int64_t, project_queue> projects;
+    std::int64_t last_project = -1;
+    bool stopping = false;
+    bool running = false;
+    runner_stats stats;
+    // Parses spool rows off the io thread. Last member: joined first, before anything it uses goes away.
+    net::thread_pool parser{1};
+
+    fs::path spool_dir() const { return fs::path(ctx.settings.data_dir) / "spool"; }
+
+    // The bucket config for the current settings.
+    token_bucket_config bucket_config() const
+    {
+        return {ctx.settings.rows_per_minute / 60.0, ctx.settings.rows_burst};
+    }
+
+    // Adds a job to its project's queue (io thread).
+    void enqueue(job_record job)
+    {
+        auto [it, fresh] = projects.try_emplace(job.project_id, project_queue{{}, token_bucket(bucket_config(), steady::now())});
+        auto active = std::make_shared<active_job>();
+        active->processed_at_start = job.processed_rows;
+        active->job = std::move(job);
+        it->second.jobs.push_back(std::move(active));
+        wake.cancel();
+    }
+
+    // Runs work in the writer and waits for its outcome. Not a coroutine itself: the work is moved into the
+    // initiation, which sidesteps GCC 12's mishandling of temporaries inside co_await expressions.
+    net::awaitable<std::optional<api_error>> write(writer::work w)
+    {
+        return net::async_initiate<const net::use_awaitable_t<>&, void(std::optional<api_error>)>(
+            [this, w = std::move(w)](auto handler) mutable {
+                auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+                ctx.writes.submit(std::move(w), [shared](std::optional<api_error> outcome) {
+                    auto ex = net::get_associated_executor(*shared);
+                    net::post(ex, [shared, outcome = std::move(outcome)]() mutable { (*shared)(std::move(outcome)); });
+                });
+            },
+            net::use_awaitable);
+    }
+
+    // Reads and validates a chunk on the parser thread, so the io thread keeps answering requests meanwhile.
+    // Not a coroutine itself, for the same reason as write().
+    net::awaitable<job_chunk> read_chunk_off_loop(spool_reader& reader, const std::string& type, std::int64_t take)
+    {
+        return net::async_initiate<const net::use_awaitable_t<>&, void(job_chunk)>(
+            [this, &reader, type, take](auto handler) {
+                auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+                net::post(parser, [shared, &reader, type, take]() {
+                    job_chunk chunk = read_chunk(reader, type, take);
+                    auto ex = net::get_associated_executor(*shared);
+                    net::post(ex, [shared, chunk = std::move(chunk)]() mutable { (*shared)(std::move(chunk)); });
+                });
+            },
+            net::use_awaitable);
+    }
+
+    // Hands work to the writer without waiting for it; finish_write() waits.
+    std::shared_ptr<pending_write> start_write(writer::work w)
+    {
+        auto pending = std::make_shared<pending_write>(io);
+        ctx.writes.submit(std::move(w), [this, pending](std::optional<api_error> outcome) {
+            net::post(io, [pending, outcome = std::move(outcome)]() mutable {
+                pending->outcome = std::move(outcome);
+                pending->done.cancel();
+            });
+        });
+        return pending;
+    }
+
+    // The outcome of a write started with start_write().
+    net::awaitable<std::optional<api_error>> finish_write(const std::shared_ptr<pending_write>& pending)
+    {
+        while (!pending->outcome)
+            co_await pending->done.async_wait(net::as_tuple(net::use_awaitable));
+        co_return std::move(*pending->outcome);
+    }
+
+    // The next project, round-robin after the last one served, that has a job and a token; else how long to wait.
+    std::pair<project_queue*, steady::duration> pick(steady::time_point now)
+    {
+        steady::duration shortest = steady::duration::max();
+        auto visit = [&](auto begin, auto end) -> project_queue* {
+            for (auto it = begin; it != end; ++it) {
+                if (it->second.jobs.empty())
+                    continue;
+                if (it->second.bucket.unlimited() || it->second.bucket.available(now) >= 1) {
+                    last_project = it->first;
+                    return &it->second;
+                }
+                shortest = std::min<steady::duration>(shortest, it->second.bucket.wait_for(1, now));
+            }
+            return nullptr;
+        };
+        auto after = projects.upper_bound(last_project);
+        if (auto* p = visit(after, projects.end()))
+            return {p, {}};
+        if (auto* p = visit(projects.begin(), after))
+            return {p, {}};
+        return {nullptr, shortest};
+    }
+
+    // The runner's loop: one chunk at a time until stopped.
+    net::awaitable<void> run()
+    {
+        while (!stopping) {
+            auto [project, wait] = pick(steady::now());
+            if (!project) {
+                wake.expires_after(wait == steady::duration::max() ? steady::duration(24h) : wait);
+                co_await wake.async_wait(net::as_tuple(net::use_awaitable));
+                continue;
+            }
+            co_await run_chunk(*project);
+        }
+    }
+
+    // Marks a job failed because it cannot be processed at all.
+    net::awaitable<void> fail_job(project_queue& project, std::shared_ptr<active_job> active, std::string reason)
+    {
+        auto rowid = active->job.rowid;
+        writer::work fail = [rowid, reason](store_writer& w) { w.finish_job(rowid, "failed", reason, now_ms()); };
+        auto outcome = co_await write(std::move(fail));
+        if (outcome) {
+            co_await pause(retry_after_failure);
+            co_return;
+        }
+        finished(project, active, "failed", reason);
+    }
+
+    // Waits on the runner's timer (woken early by new jobs, which is harmless here).
+    net::awaitable<void> pause(steady::duration d)
+    {
+        net::steady_timer t(io, d);
+        co_await t.async_wait(net::as_tuple(net::use_awaitable));
+    }
+
+    // Bookkeeping once a job's final state is committed: spool removed, logged, dequeued.
+    void finished(project_queue& project, const std::shared_ptr<active_job>& active, const std::string& status,
+                  const std::optional<std::string>& reason)
+    {
+        active->reader.reset();
+        std::error_code ec;
+        fs::remove(spool_path(spool_dir(), active->job.job_id), ec);
+        double seconds = std::chrono::duration<double>(steady::now() - active->started_at).count();
+        const job_record& j = active->job;
+        double rate = seconds > 0 ? (j.processed_rows - active->processed_at_start) / seconds : 0;
+        if (status == "done")
+            log_event(log_level::info, "job.done", "bulk job done",
+                      {{"job_id", j.job_id}, {"project_id", j.project_id}, {"type", j.type},
+                       {"total_rows", j.total_rows}, {"processed_rows", j.processed_rows},
+                       {"failed_rows", j.failed_rows}, {"rows_per_second", rate}, {"duration_seconds", seconds}});
+        else
+            log_event(log_level::warn, "job.failed", reason.value_or("failed"),
+                      {{"job_id", j.job_id}, {"project_id", j.project_id}, {"type", j.type},
+                       {"total_rows", j.total_rows}, {"processed_rows", j.processed_rows},
+                       {"failed_rows", j.failed_rows}, {"duration_seconds", seconds}});
+        auto& m = daemon_metrics();
+        m.add("profiled_jobs_total", metric_labels({{"status", status}}));
+        m.observe("profiled_job_duration_seconds", {}, seconds);
+        if (status == "done")
+            m.set("profiled_last_job_done_timestamp_seconds", {}, static_cast<double>(now_ms()) / 1000.0);
+        auto& jobs = project.jobs;
+        jobs.erase(std::remove(jobs.begin(), jobs.end(), active), jobs.end());
+    }
+
+    // Reads, validates and applies the next chunk of the project's oldest job in one writer transaction.
+    net::awaitable<void> run_chunk(project_queue& project)
+    {
+        auto active = project.jobs.front();
+        job_record& job = active->job;
+        if (!active->reader) {
+            std::string problem;
+            try {
+                active->reader = std::make_unique<spool_reader>(spool_path(spool_dir(), job.job_id),
+                                                                job.checkpoint_offset, job.checkpoint_line);
+            } catch (const spool_error& e) {
+                problem = e.what();
+            }
+            // (co_await is not allowed inside a catch block.)
+            if (!problem.empty()) {
+                co_await fail_job(project, active, "the job's spool file is missing or unreadable: " + problem);
+                co_return;
+            }
+        }
+
+        job_chunk chunk;
+        if (active->prefetched) {
+            // Its rows were taken from the (unlimited) bucket when it was read.
+            chunk = std::move(*active->prefetched);
+            active->prefetched.reset();
+        } else {
+            double cap = project.bucket.unlimited() ? unlimited_chunk_rows
+                                                    : std::min<double>(ctx.settings.rows_burst, unlimited_chunk_rows);
+            double want = chunk_rows(cap, job.total_rows - job.processed_rows);
+            auto take = static_cast<std::int64_t>(project.bucket.take_up_to(want, steady::now()));
+            if (take < 1)
+                co_return;
+            chunk = co_await read_chunk_off_loop(*active->reader, job.type, take);
+        }
+        if (!chunk.read_problem.empty()) {
+            co_await fail_job(project, active, "the job's spool file cannot be read: " + chunk.read_problem);
+            co_return;
+        }
+        auto users = chunk.users;
+        auto companies = chunk.companies;
+        auto errors = chunk.errors;
+        std::int64_t rows = chunk.rows;
+        std::int64_t take = chunk.wanted;
+
+        job_record next = job;
+        next.processed_rows += rows;
+        next.failed_rows += static_cast<std::int64_t>(errors->size());
+        next.checkpoint_offset = chunk.end_offset;
+        next.checkpoint_line = chunk.end_line;
+        bool end_of_job = next.processed_rows >= job.total_rows || rows < take;
+        std::optional<std::string> status, reason;
+        if (end_of_job) {
+            if (next.processed_rows < job.total_rows) {
+                status = "failed";
+                reason = fmt::format("the spool file ended after {} of {} rows", next.processed_rows, job.total_rows);
+            } else if (next.failed_rows == job.total_rows) {
+                status = "failed";
+                reason = "every row failed validation; see the job's errors";
+            } else {
+                status = "done";
+            }
+        }
+        bool first_chunk = job.status == "queued";
+        if (first_chunk)
+            log_event(log_level::info, "job.started", "bulk job started",
+                      {{"job_id", job.job_id}, {"project_id", job.project_id}, {"type", job.type},
+                       {"total_rows", job.total_rows}, {"resumed_at_row", job.processed_rows}});
+
+        writer::work apply = [next, users, companies, errors, first_chunk, status, reason](store_writer& w) {
+            std::int64_t now = now_ms();
+            if (first_chunk)
+                w.mark_job_running(next.rowid, now);
+            for (const auto& change : *users)
+                upsert_user(w, next.project_id, change, now);
+            for (const auto& change : *companies)
+                upsert_company(w, next.project_id, change, now);
+            for (const auto& error : *errors)
+                w.insert_job_error(next.rowid, error);
+            w.advance_job(next.rowid, next.checkpoint_offset, next.checkpoint_line, next.processed_rows,
+                          next.failed_rows);
+            if (status)
+                w.finish_job(next.rowid, *status, reason, now);
+        };
+        auto pending = start_write(std::move(apply));
+        if (!status && project.bucket.unlimited()) {
+            auto rows = static_cast<std::int64_t>(chunk_rows(unlimited_chunk_rows, job.total_rows - next.processed_rows));
+            active->prefetched = co_await read_chunk_off_loop(*active->reader, job.type, rows);
+        }
+        auto outcome = co_await finish_write(pending);
+        if (outcome) {
+            // Nothing of the chunk was applied: read it again from the checkpoint after a pause.
+            log_event(log_level::error, "job.chunk_failed", outcome->message, {{"job_id", job.job_id}});
+            active->reader.reset();
+            active->prefetched.reset();
+            co_await pause(retry_after_failure);
+            co_return;
+        }
+        stats.rows_applied += users->size() + companies->size();
+        stats.rows_failed += errors->size();
+        auto& m = daemon_metrics();
+        m.add("profiled_rows_total", metric_labels({{"type", job.type}, {"result", "applied"}}),
+              static_cast<double>(users->size() + companies->size()));
+        if (!errors->empty())
+            m.add("profiled_rows_total", metric_labels({{"type", job.type}, {"result", "failed"}}),
+                  static_cast<double>(errors->size()));
+        if (first_chunk) {
+            m.add("profiled_jobs_total", metric_labels({{"status", "running"}}));
+            m.observe("profiled_job_queue_wait_seconds", {},
+                      std::max<double>(0, static_cast<double>(now_ms() - job.submitted_at) / 1000.0));
+        }
+        if (first_chunk) {
+            next.status = "running";
+            next.started_at = now_ms();
+        }
+        job = next;
+        if (status) {
+            job.status = *status;
+            finished(project, active, *status, reason);
+            co_return;
+        }
+        if (steady::now() - active->last_progress_log >= progress_log_interval) {
+            active->last_progress_log = steady::now();
+            double seconds = std::chrono::duration<double>(steady::now() - active->started_at).count();
+            log_event(log_level::info, "job.progress", "bulk job progress",
+                      {{"job_id", job.job_id}, {"project_id", job.project_id}, {"processed_rows", job.processed_rows},
+                       {"failed_rows", job.failed_rows}, {"total_rows", job.total_rows},
+                       {"rows_per_second", seconds > 0 ? (job.processed_rows - active->processed_at_start) / seconds : 0.0}});
+        }
+    }
+};
+
+job_runner::job_runner(net::io_context& io, server_context& ctx) : impl_(std::make_unique<impl>(io, ctx)) {}
+job_runner::~job_runner() = default;
+
+// Start-up recovery, before listening.
+void job_runner::recover()
+{
+    auto unfinished = std::make_shared<std::vector<job_record>>();
+    auto read = std::make_shared<std::promise<std::optional<api_error>>>();
+    impl_->ctx.writes.submit([unfinished](store_writer& w) { *unfinished = w.unfinished_jobs(); },
+                             [read](std::optional<api_error> e) { read->set_value(std::move(e)); });
+    if (auto e = read->get_future().get())
+        throw std::runtime_error("cannot read unfinished jobs: " + e->message);
+
+    fs::path dir = impl_->spool_dir();
+    std::set<std::string> wanted;
+    for (const auto& j : *unfinished)
+        wanted.insert(j.job_id + ".ndjson");
+    int removed = 0;
+    for (const auto& entry : fs::directory_iterator(dir)) {
+        std::string name = entry.path().filename().string();
+        if (!wanted.count(name)) {
+            // Half-received uploads (.part) and spool files of jobs that ended or were never recorded.
+            std::error_code ec;
+            fs::remove(entry.path(), ec);
+            ++removed;
+        }
+    }
+    int resumed = 0, lost = 0;
+    for (auto& j : *unfinished) {
+        if (fs::exists(spool_path(dir, j.job_id))) {
+            impl_->enqueue(std::move(j));
+            ++resumed;
+            continue;
+        }
+        ++lost;
+        auto done = std::make_shared<std::promise<std::optional<api_error>>>();
+        std::int64_t rowid = j.rowid;
+        impl_->ctx.writes.submit(
+            [rowid](store_writer& w) {
+                w.finish_job(rowid, "failed", "the job's spool file was lost before the job finished", now_ms());
+            },
+            [done](std::optional<api_error> e) { done->set_value(std::move(e)); });
+        done->get_future().get();
+        log_event(log_level::error, "job.failed", "spool file lost", {{"job_id", j.job_id}, {"project_id", j.project_id}});
+    }
+    log_event(log_level::info, "jobs.recovered", "recovered unfinished jobs",
+              {{"resumed", resumed}, {"lost", lost}, {"spool_files_removed", removed}});
+}
+
+// Starts working.
+void job_runner::start()
+{
+    impl_->running = true;
+    net::co_spawn(impl_->io, impl_->run(), fail_loudly{"job runner"});
+}
+
+// Queues a newly accepted job; callable from any thread.
+void job_runner::add_job(job_record job)
+{
+    net::post(impl_->io, [this, job = std::move(job)]() mutable { impl_->enqueue(std::move(job)); });
+}
+
+// Takes no new chunk.
+void job_runner::stop()
+{
+    impl_->stopping = true;
+    impl_->wake.cancel();
+}
+
+// Applies new row rate settings to every project's bucket.
+void job_runner::set_rate(double rows_per_minute, double burst)
+{
+    auto now = steady::now();
+    for (auto& [id, project] : impl_->projects)
+        project.bucket.reconfigure({rows_per_minute / 60.0, burst}, now);
+}
+
+// Jobs not finished for this project.
+std::uint64_t job_runner::queued_jobs(std::int64_t project_id) const
+{
+    auto it = impl_->projects.find(project_id);
+    return it == impl_->projects.end() ? 0 : it->second.jobs.size();
+}
+
+runner_stats job_runner::stats() const
+{
+    runner_stats s = impl_->stats;
+    for (const auto& [id, project] : impl_->projects) {
+        for (const auto& j : project.jobs) {
+            if (j->job.status == "running")
+                ++s.running_jobs;
+            else
+                ++s.queued_jobs;
+        }
+    }
+    return s;
+}
+
+} // namespace profiled

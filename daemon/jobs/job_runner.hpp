@@ -1,0 +1,52 @@
+// The job runner: works through queued bulk jobs chunk by chunk, fair across projects, at each project's row rate.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "common/profiles/profile.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace profiled {
+
+struct server_context;
+
+// Figures the runner keeps for STATUS= and /metrics.
+struct runner_stats {
+    std::uint64_t queued_jobs = 0;
+    std::uint64_t running_jobs = 0;
+    std::uint64_t rows_applied = 0;
+    std::uint64_t rows_failed = 0;
+};
+
+class job_runner {
+public:
+    job_runner(boost::asio::io_context& io, server_context& ctx);
+    ~job_runner();
+    job_runner(const job_runner&) = delete;
+    job_runner& operator=(const job_runner&) = delete;
+
+    // Start-up recovery, before listening: removes .part and orphan spool files, fails jobs whose spool is lost,
+    // and queues every unfinished job to resume from its checkpoint. Needs the writer running.
+    void recover();
+    // Starts working (a coroutine on the io thread).
+    void start();
+    // Queues a newly accepted job; callable from any thread.
+    void add_job(job_record job);
+    // Takes no new chunk; the chunk in progress is committed by the writer or not at all.
+    void stop();
+    // Applies new row rate settings to every project's bucket (SIGHUP).
+    void set_rate(double rows_per_minute, double burst);
+    // Jobs not finished for this project (io thread).
+    std::uint64_t queued_jobs(std::int64_t project_id) const;
+    runner_stats stats() const;
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+} // namespace profiled

@@ -1,0 +1,67 @@
+// The writer: one thread that owns the only write connection and commits pending writes in groups.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "common/api_error.hpp"
+#include "common/store/store.hpp"
+
+namespace profiled {
+
+// Figures the writer keeps for /metrics and STATUS=.
+struct writer_stats {
+    std::uint64_t batches = 0;
+    std::uint64_t items = 0;
+    std::uint64_t failed_commits = 0;
+};
+
+class writer {
+public:
+    // Changes made through the store_writer inside the group's transaction; throw api_exception to refuse.
+    using work = std::function<void(store_writer&)>;
+    // Called on the writer thread once the group committed (nullopt) or the work was refused or failed.
+    using completion = std::function<void(std::optional<api_error>)>;
+    // Called on the writer thread after each group commit: items in the group and commit seconds.
+    using batch_observer = std::function<void(std::size_t items, double commit_seconds)>;
+
+    explicit writer(store& db, std::size_t max_group = 512);
+    ~writer();
+    writer(const writer&) = delete;
+    writer& operator=(const writer&) = delete;
+
+    // Queues work; done is called once it is durable or has failed.
+    void submit(work w, completion done);
+    // Commits what is queued, then stops the thread. Later submits fail with 503.
+    void stop();
+    // Registers the observer for batch figures (before any submit).
+    void on_batch(batch_observer observer) { observer_ = std::move(observer); }
+    // Pending items not yet taken into a group.
+    std::size_t queue_depth();
+
+private:
+    struct item {
+        work w;
+        completion done;
+    };
+    void run();
+    void commit_group(std::deque<item>& group);
+
+    std::unique_ptr<store_writer> db_;
+    std::size_t max_group_;
+    std::size_t last_group_size_ = 0; // writer thread only
+    batch_observer observer_;
+    std::mutex mutex_;
+    std::condition_variable wake_;
+    std::deque<item> pending_;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
+} // namespace profiled
