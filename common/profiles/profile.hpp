@@ -65,6 +65,34 @@ struct company_change {
     boost::json::object properties;
 };
 
+// A user change as the store binds it: properties and origin already JSON text, so the change is serialized
+// once, where it was parsed, and merged into the stored profile inside the database.
+struct user_upsert {
+    std::string user_id; // as the client sent it; the store follows an alias
+    std::optional<std::string> email;
+    std::optional<std::string> phone;
+    std::optional<std::string> company_id;
+    std::string properties = "{}";
+    std::string origin = "{}";
+};
+
+// A company change as the store binds it.
+struct company_upsert {
+    std::string company_id;
+    std::string properties = "{}";
+};
+
+// What one user upsert did, for the Users API's "created" vs "updated" answer.
+struct upsert_outcome {
+    bool created = false;
+    std::string public_id;
+};
+
+// The change in the form the store binds.
+user_upsert to_upsert(const user_change& change);
+// The change in the form the store binds.
+company_upsert to_upsert(const company_change& change);
+
 // A bulk job as stored.
 struct job_record {
     std::int64_t rowid = 0;

@@ -8,12 +8,6 @@
 
 namespace profiled {
 
-// What an upsert did, for the Users API's "created" vs "updated" answer.
-struct upsert_outcome {
-    bool created = false;
-    std::string public_id;
-};
-
 // Merges change into the user it resolves to (following aliases), creating the user when new.
 upsert_outcome upsert_user(store_writer& w, std::int64_t project_id, const user_change& change, std::int64_t now);
 // Merges change into the company, creating it when new.

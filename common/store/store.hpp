@@ -51,6 +51,9 @@ public:
     virtual std::vector<job_record> list_all_jobs(int limit) = 0;
     // How many jobs are in the given status, all projects together.
     virtual std::int64_t count_jobs(const std::string& status) = 0;
+    // A number that changes whenever an API key is created, revoked or removed, by this process or another;
+    // cheap enough to ask on every request.
+    virtual std::uint64_t key_version() = 0;
 };
 
 // Writes; used only inside a transaction opened with begin(), by one thread.
@@ -71,6 +74,14 @@ public:
     virtual void insert_key(const api_key_record& key) = 0;
     // Revokes every live key whose prefix starts with the given text; returns how many.
     virtual int revoke_keys(const std::string& prefix, std::int64_t now) = 0;
+
+    // Merges each change into the user it names (following an alias), creating the users that are new: one
+    // statement per row, the merge done inside the database. Outcomes come in the rows' order.
+    virtual std::vector<upsert_outcome> upsert_users(std::int64_t project_id, const std::vector<user_upsert>& rows,
+                                                     std::int64_t now) = 0;
+    // Merges each change into its company, creating the companies that are new.
+    virtual void upsert_companies(std::int64_t project_id, const std::vector<company_upsert>& rows,
+                                  std::int64_t now) = 0;
 
     // The id that user_id resolves to (itself unless it is an alias).
     virtual std::string resolve_user_id(std::int64_t project_id, const std::string& user_id) = 0;
@@ -114,8 +125,5 @@ public:
     virtual std::unique_ptr<store_reader> open_reader() = 0;
     virtual std::unique_ptr<store_writer> open_writer() = 0;
 };
-
-// Opens (creating and migrating) the SQLite database at path.
-std::unique_ptr<store> open_sqlite_store(const std::string& path);
 
 } // namespace profiled

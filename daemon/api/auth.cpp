@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <memory>
 
 #include <fmt/format.h>
 
@@ -13,12 +14,46 @@ namespace {
 api_error unauthorized(std::string message) { return {errc::unauthorized, "unauthorized", std::move(message), {}}; }
 } // namespace
 
+std::optional<api_key_record> key_cache::find(std::string_view key)
+{
+    check_for_changes();
+    // Found by the key's hash, as in the store: the lookup's timing says nothing about the key.
+    std::string hash = hash_api_key(key);
+    if (auto known = by_hash_.find(hash); known != by_hash_.end())
+        return known->second;
+    // Read after the version it is held against, so never older than the last look for changes.
+    auto found = find_api_key(reader_, key);
+    if (found) {
+        if (by_hash_.size() >= max_keys)
+            by_hash_.clear();
+        by_hash_.emplace(std::move(hash), *found);
+    }
+    return found;
+}
+
+void key_cache::check_for_changes()
+{
+    std::uint64_t version = reader_.key_version();
+    if (seen_version_ != version)
+        by_hash_.clear();
+    seen_version_ = version;
+}
+
+key_cache& key_cache_of(store_reader& reader)
+{
+    // Each reader belongs to one thread, so each thread keeps the cache of the reader it authenticates with.
+    thread_local std::unique_ptr<key_cache> cache;
+    if (!cache || &cache->reader() != &reader)
+        cache = std::make_unique<key_cache>(reader);
+    return *cache;
+}
+
 // The live key given as text.
 result<api_key_record> authenticate_key(store_reader& reader, std::string_view key)
 {
     if (key.empty())
         return unauthorized("an API key is required");
-    auto found = find_api_key(reader, key);
+    auto found = key_cache_of(reader).find(key);
     if (!found)
         return unauthorized("unknown API key");
     if (found->revoked_at)

@@ -1,16 +1,49 @@
 // Who is calling: API keys from the Authorization header or the JSON body.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "common/profiles/requests.hpp"
 #include "common/store/store.hpp"
 
 namespace profiled {
 
-// The live key named by an "Authorization: Token KEY" or "Bearer KEY" header.
+// Keys found recently, by their hash, so that most requests authenticate without a key lookup. All are
+// forgotten once the store's key version moves (asked on every request, and cheap), so a key revoked or created
+// by another process (profiled keys ...) counts on the very next request. A key with no row is never remembered,
+// and at most max_keys are. Used on its reader's thread.
+class key_cache {
+public:
+    static constexpr std::size_t max_keys = 10000;
+
+    explicit key_cache(store_reader& reader) : reader_(reader) {}
+    // The stored record of key, revoked or not (as find_api_key gives it), from memory when it can be.
+    std::optional<api_key_record> find(std::string_view key);
+    // The reader the keys are looked up in.
+    store_reader& reader() const { return reader_; }
+    // How many keys are remembered.
+    std::size_t size() const { return by_hash_.size(); }
+
+private:
+    // Forgets every key if any key changed since the last look.
+    void check_for_changes();
+
+    store_reader& reader_;
+    std::unordered_map<std::string, api_key_record> by_hash_;
+    std::optional<std::uint64_t> seen_version_;
+};
+
+// The key cache this thread keeps for reader (made on first use; the daemon authenticates through one reader).
+key_cache& key_cache_of(store_reader& reader);
+
+// The live key named by an "Authorization: Token KEY" or "Bearer KEY" header, through the reader's key cache.
 result<api_key_record> authenticate_header(store_reader& reader, std::string_view authorization);
-// The live key given as text (the People API's apiKey field).
+// The live key given as text (the People API's apiKey field), through the reader's key cache.
 result<api_key_record> authenticate_key(store_reader& reader, std::string_view key);
 // A 403 unless the key is a secret key.
 std::optional<api_error> require_secret(const api_key_record& key, std::string_view endpoint);

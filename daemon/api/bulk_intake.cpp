@@ -16,6 +16,8 @@
 #include "common/profiles/ids.hpp"
 #include "common/profiles/profile_json.hpp"
 #include "common/sha256.hpp"
+#include "common/store/store_error.hpp"
+#include "daemon/api/store_failures.hpp"
 #include "daemon/jobs/job_runner.hpp"
 #include "daemon/serve/server_context.hpp"
 
@@ -132,16 +134,27 @@ public:
         }
     }
 
+    std::optional<api_error> recheck() override
+    {
+        try {
+            // A key revoked while the body streamed in takes nothing with it; a job it already has keeps running.
+            return key_revoked_since(ctx_.reader, key_);
+        } catch (const store_error& e) {
+            // The key lookup failed: nothing is accepted, and the client hears what any request would.
+            log_event(log_level::error, "intake.failed", e.what(),
+                      {{"job_id", job_.job_id}, {"failure", failure_name(e.kind())}});
+            return api_error_for(e);
+        } catch (const std::exception& e) {
+            // The key lookup failed (a bug): nothing is accepted, the session goes on.
+            log_event(log_level::error, "intake.failed", e.what(), {{"job_id", job_.job_id}});
+            return internal_error();
+        }
+    }
+
     void finish(responder respond) override
     {
         std::optional<api_error> refused;
         try {
-            // A key revoked while the body streamed in takes nothing with it; a job it already has keeps running.
-            refused = key_revoked_since(ctx_.reader, key_);
-            if (refused) {
-                spool_->discard();
-                return respond(error_response(*refused));
-            }
             switch (format_) {
             case body_format::json_document: document_->finish(); break;
             case body_format::multipart_ndjson:
@@ -163,7 +176,7 @@ public:
         } catch (const spool_error& e) {
             refused = spool_failure(e, job_.job_id);
         } catch (const std::exception& e) {
-            // The key lookup failed (a broken database): nothing is accepted, the session goes on.
+            // Anything else that broke: nothing is accepted, the session goes on.
             log_event(log_level::error, "intake.failed", e.what(), {{"job_id", job_.job_id}});
             refused = internal_error();
         }

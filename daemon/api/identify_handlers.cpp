@@ -41,14 +41,19 @@ void identify(server_context& ctx, request_context& rc, responder respond)
     if (!req)
         return respond(error_response(req.error()));
     std::int64_t project = rc.key->project_id;
+    // Serialized here, so the writer thread only binds and steps.
+    std::vector<user_upsert> user{to_upsert(req->user)};
+    std::vector<company_upsert> company;
+    if (req->company)
+        company.push_back(to_upsert(*req->company));
     ctx.writes.submit(
-        [project, req = std::move(*req)](store_writer& w) {
+        [project, user = std::move(user), company = std::move(company)](store_writer& w) {
             std::int64_t now = now_ms();
-            if (req.company)
-                upsert_company(w, project, *req.company, now);
-            upsert_user(w, project, req.user, now);
+            if (!company.empty())
+                w.upsert_companies(project, company, now);
+            w.upsert_users(project, user, now);
         },
-        accepted_when_durable(std::move(respond)));
+        accepted_when_durable(std::move(respond)), writer::write_kind::plain);
 }
 
 // POST /v1/companies/identify.
@@ -61,9 +66,9 @@ void identify_company(server_context& ctx, request_context& rc, responder respon
     if (!change)
         return respond(error_response(change.error()));
     std::int64_t project = rc.key->project_id;
-    ctx.writes.submit([project, change = std::move(*change)](
-                          store_writer& w) { upsert_company(w, project, change, now_ms()); },
-                      accepted_when_durable(std::move(respond)));
+    ctx.writes.submit([project, company = std::vector<company_upsert>{to_upsert(*change)}](
+                          store_writer& w) { w.upsert_companies(project, company, now_ms()); },
+                      accepted_when_durable(std::move(respond)), writer::write_kind::plain);
 }
 
 // GET /v1/users/{user_id}.

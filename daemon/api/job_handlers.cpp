@@ -10,6 +10,7 @@
 #include "common/profiles/profile_json.hpp"
 #include "common/profiles/requests.hpp"
 #include "daemon/api/routes.hpp"
+#include "daemon/jobs/job_runner.hpp"
 
 namespace profiled {
 namespace json = boost::json;
@@ -49,7 +50,12 @@ result<std::int64_t> integer_param(const std::map<std::string, std::string>& par
 // GET /v1/background_jobs/{job_id}.
 void get_job(server_context& ctx, request_context& rc, responder respond)
 {
-    auto job = ctx.reader.find_job(rc.key->project_id, rc.params[0]);
+    // A job the runner holds is answered from its memory, which is what the store has; ended jobs from the store.
+    std::optional<job_record> job;
+    if (ctx.runner)
+        job = ctx.runner->find_active(rc.key->project_id, rc.params[0]);
+    if (!job)
+        job = ctx.reader.find_job(rc.key->project_id, rc.params[0]);
     if (!job)
         return respond(error_response(not_found("job", rc.params[0])));
     respond(json_response(200, job_to_json(*job)));

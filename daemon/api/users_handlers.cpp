@@ -27,8 +27,8 @@ void create_or_update_user(server_context& ctx, request_context& rc, responder r
     // Filled on the writer thread by the work, read there by the completion after the commit.
     auto outcome = std::make_shared<upsert_outcome>();
     ctx.writes.submit(
-        [project, change = std::move(*change), outcome](store_writer& w) {
-            *outcome = upsert_user(w, project, change, now_ms());
+        [project, user = std::vector<user_upsert>{to_upsert(*change)}, outcome](store_writer& w) {
+            *outcome = w.upsert_users(project, user, now_ms()).front();
         },
         [respond = std::move(respond), outcome, external_id](std::optional<api_error> error) {
             if (error)
@@ -40,7 +40,8 @@ void create_or_update_user(server_context& ctx, request_context& rc, responder r
                                            {"message", outcome->created ? "User created successfully"
                                                                         : "User updated successfully"},
                                        }));
-        });
+        },
+        writer::write_kind::plain);
 }
 
 } // namespace

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <climits>
 #include <cstdlib>
-#include <filesystem>
 #include <iostream>
 #include <map>
 
@@ -12,7 +11,7 @@
 
 #include "common/ops/clock.hpp"
 #include "common/ops/settings.hpp"
-#include "common/store/store.hpp"
+#include "common/store/open_store.hpp"
 
 namespace profiled {
 namespace po = boost::program_options;
@@ -100,9 +99,8 @@ int run_jobs_command(const std::vector<std::string>& args)
         std::cerr << "profiled jobs list: " << *problem << "\n";
         return 1;
     }
-    auto db_path = std::filesystem::path(data_dir) / "profiled.db";
     try {
-        auto reader = open_sqlite_store(db_path.string())->open_reader();
+        auto reader = open_store(data_dir)->open_reader();
         auto projects = project_names(*reader);
         // The store filters by status only per project, so with --status every job is read and filtered here.
         auto jobs = reader->list_all_jobs(status.empty() ? limit : INT_MAX);

@@ -11,7 +11,7 @@
 #include "common/api_keys.hpp"
 #include "common/ops/clock.hpp"
 #include "common/ops/settings.hpp"
-#include "common/store/store.hpp"
+#include "common/store/open_store.hpp"
 
 namespace profiled {
 namespace po = boost::program_options;
@@ -33,7 +33,7 @@ std::unique_ptr<store> open_data_dir(const std::string& data_dir)
     std::filesystem::create_directories(data_dir, ec);
     if (ec)
         throw std::runtime_error("cannot create data directory " + data_dir + ": " + ec.message());
-    return open_sqlite_store((std::filesystem::path(data_dir) / "profiled.db").string());
+    return open_store(data_dir);
 }
 
 } // namespace

@@ -1,7 +1,9 @@
 #include "daemon/http/http_server.hpp"
 
 #include <chrono>
+#include <exception>
 #include <list>
+#include <type_traits>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -25,6 +27,7 @@
 #include "daemon/http/upload_sink.hpp"
 #include "daemon/serve/loop_failure.hpp"
 #include "daemon/serve/server_context.hpp"
+#include "daemon/serve/spool_thread.hpp"
 
 namespace profiled {
 
@@ -99,8 +102,9 @@ struct body_outcome {
     http_response response; // when refused
 };
 
-// Takes each piece of a body as it is decoded; an error refuses the body.
-using body_consumer = std::function<std::optional<api_error>(std::string_view)>;
+// Takes each piece of a body as it is decoded, and is done with it when the awaitable completes; an error refuses
+// the body.
+using body_consumer = std::function<net::awaitable<std::optional<api_error>>(std::string_view)>;
 
 // A refusal that also ends the connection (the rest of the body will not be read).
 body_outcome refuse_body(const api_error& e)
@@ -108,6 +112,73 @@ body_outcome refuse_body(const api_error& e)
     body_outcome out{body_outcome::kind::refused, error_response(e)};
     out.response.close = true;
     return out;
+}
+
+// Resumes a coroutine waiting in await_completion, from any thread and exactly once: with a value, or with the
+// exception it rethrows.
+template <typename T>
+struct resumption {
+    std::function<void(std::exception_ptr, T)> resume;
+    void operator()(T value) const { resume(nullptr, std::move(value)); }
+    void fail(std::exception_ptr e) const { resume(std::move(e), T{}); }
+};
+
+// The one bridge back to the io thread: start hands a resumption to whatever does the work (a handler, the writer,
+// the spool thread), and the coroutine goes on, on its own executor, once that calls it.
+template <typename T, typename Start>
+net::awaitable<T> await_completion(Start start)
+{
+    co_return co_await net::async_initiate<const net::use_awaitable_t<>&, void(std::exception_ptr, T)>(
+        [&start](auto handler) {
+            auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+            start(resumption<T>{[shared](std::exception_ptr e, T value) {
+                auto ex = net::get_associated_executor(*shared);
+                net::post(ex, [shared, e = std::move(e), value = std::move(value)]() mutable {
+                    (*shared)(std::move(e), std::move(value));
+                });
+            }});
+        },
+        net::use_awaitable);
+}
+
+// Runs work on the spool thread; the coroutine goes on, on the io thread, with what it returned or rethrowing what
+// it threw.
+template <typename Work>
+net::awaitable<std::invoke_result_t<Work&>> on_spool_thread(spool_thread& spooler, Work work)
+{
+    using result = std::invoke_result_t<Work&>;
+    co_return co_await await_completion<result>([&spooler, &work](resumption<result> resume) {
+        spooler.post([&work, resume] {
+            std::optional<result> value;
+            try {
+                value.emplace(work());
+            } catch (...) {
+                return resume.fail(std::current_exception());
+            }
+            resume(std::move(*value));
+        });
+    });
+}
+
+// Takes an upload's sink so that it is destroyed on the spool thread however the request ends: its destructor may
+// remove a .part file.
+std::shared_ptr<upload_sink> owned_by_spool_thread(std::unique_ptr<upload_sink> sink, spool_thread& spooler)
+{
+    return {sink.release(), [&spooler](upload_sink* s) {
+                try {
+                    spooler.post([s] { delete s; });
+                } catch (...) {
+                    delete s; // no memory to queue it: here rather than leaked
+                }
+            }};
+}
+
+// Lets go of an upload's sink and waits until the spool thread has destroyed it, so no .part file of it is left.
+net::awaitable<void> close_sink(std::shared_ptr<upload_sink>& sink, spool_thread& spooler)
+{
+    sink.reset();
+    // The spool thread runs its jobs in order: once this one has run, so has the sink's destruction.
+    co_await on_spool_thread(spooler, [] { return true; });
 }
 
 } // namespace
@@ -137,7 +208,8 @@ struct http_server::impl {
                                        http::request_parser<http::empty_body>& parser, const std::string& remote);
     // Runs a handler and waits for its response, which may come from the writer thread.
     net::awaitable<http_response> dispatch(const route_match& match, const http_request& request);
-    // Completes an upload: the sink makes it durable and answers, possibly from the writer thread.
+    // Completes an upload: rechecked on the io thread, made durable on the spool thread, answered once the
+    // writer has recorded the job.
     net::awaitable<http_response> finish_upload(upload_sink& sink);
     // Reads a body framed by Content-Length or chunked encoding into consume, within limit bytes: an upload
     // at the minimum data rate, any other body whole within the read timeout. The bytes that came with the
@@ -215,28 +287,24 @@ net::awaitable<void> http_server::impl::turn_away(tcp::socket socket)
 
 net::awaitable<http_response> http_server::impl::dispatch(const route_match& match, const http_request& request)
 {
-    co_return co_await net::async_initiate<const net::use_awaitable_t<>&, void(http_response)>(
-        [this, &match, &request](auto handler) {
-            auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-            routes.dispatch(match, request, [shared](http_response r) {
-                auto ex = net::get_associated_executor(*shared);
-                net::post(ex, [shared, r = std::move(r)]() mutable { (*shared)(std::move(r)); });
-            });
-        },
-        net::use_awaitable);
+    co_return co_await await_completion<http_response>([this, &match, &request](resumption<http_response> respond) {
+        routes.dispatch(match, request, respond);
+    });
 }
 
 net::awaitable<http_response> http_server::impl::finish_upload(upload_sink& sink)
 {
-    co_return co_await net::async_initiate<const net::use_awaitable_t<>&, void(http_response)>(
-        [&sink](auto handler) {
-            auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-            sink.finish([shared](http_response r) {
-                auto ex = net::get_associated_executor(*shared);
-                net::post(ex, [shared, r = std::move(r)]() mutable { (*shared)(std::move(r)); });
-            });
-        },
-        net::use_awaitable);
+    if (auto refused = sink.recheck())
+        co_return error_response(*refused);
+    co_return co_await await_completion<http_response>([this, &sink](resumption<http_response> respond) {
+        ctx.spooler.post([&sink, respond] {
+            try {
+                sink.finish(respond);
+            } catch (...) {
+                respond.fail(std::current_exception());
+            }
+        });
+    });
 }
 
 net::awaitable<body_outcome> http_server::impl::read_body(beast::tcp_stream& stream, beast::flat_buffer& buffer,
@@ -256,33 +324,36 @@ net::awaitable<body_outcome> http_server::impl::read_body(beast::tcp_stream& str
 
     // Hands bytes to the decoder (or counts them off the Content-Length) and the body's data to consume;
     // used says how many of them belonged to the body.
-    auto take = [&](std::string_view bytes, std::size_t& used) -> std::optional<api_error> {
+    auto take = [&](std::string_view bytes, std::size_t& used) -> net::awaitable<std::optional<api_error>> {
         if (!chunks) {
             used = static_cast<std::size_t>(std::min<std::uint64_t>(bytes.size(), remaining));
             remaining -= used;
             finished = remaining == 0;
-            return consume(bytes.substr(0, used));
+            co_return co_await consume(bytes.substr(0, used));
         }
         decoded.clear();
         switch (chunks->feed(bytes, decoded, used)) {
         case chunked_decoder::status::more: break;
         case chunked_decoder::status::done: finished = true; break;
         case chunked_decoder::status::bad_framing:
-            return bad_body("malformed_request", fmt::format("malformed chunked body: {}", chunks->reason()));
+            co_return bad_body("malformed_request", fmt::format("malformed chunked body: {}", chunks->reason()));
         case chunked_decoder::status::framing_limit:
-            return api_error{errc::payload_too_large, "headers_too_large",
-                             fmt::format("chunk extensions and trailers exceed {} bytes (--max-header-bytes)",
-                                         s.max_header_bytes),
-                             {}};
-        case chunked_decoder::status::body_limit: return too_large;
+            co_return api_error{errc::payload_too_large, "headers_too_large",
+                                fmt::format("chunk extensions and trailers exceed {} bytes (--max-header-bytes)",
+                                            s.max_header_bytes),
+                                {}};
+        case chunked_decoder::status::body_limit: co_return too_large;
         }
-        return decoded.empty() ? std::nullopt : consume(decoded);
+        if (decoded.empty())
+            co_return std::nullopt;
+        co_return co_await consume(decoded);
     };
 
     if (!finished && buffer.size() > 0) {
         std::size_t used = 0;
         auto data = buffer.data();
-        if (auto refused = take(std::string_view(static_cast<const char*>(data.data()), data.size()), used))
+        auto refused = co_await take(std::string_view(static_cast<const char*>(data.data()), data.size()), used);
+        if (refused)
             co_return refuse_body(*refused);
         buffer.consume(used);
     }
@@ -340,7 +411,8 @@ net::awaitable<body_outcome> http_server::impl::read_body(beast::tcp_stream& str
         rate.received(n);
         last_byte = now;
         std::size_t used = 0;
-        if (auto refused = take(std::string_view(piece.data(), n), used))
+        auto refused = co_await take(std::string_view(piece.data(), n), used);
+        if (refused)
             co_return refuse_body(*refused);
         if (used < n) {
             // A pipelined request after a chunked body: it is read from the buffer next.
@@ -441,26 +513,32 @@ net::awaitable<bool> http_server::impl::serve_request(beast::tcp_stream& stream,
                                 fmt::format("upload exceeds the limit of {} bytes (--max-upload-bytes)",
                                             s.max_upload_bytes),
                                 {}};
-            upload_sink& sink = *upload.start.sink;
+            auto sink = owned_by_spool_thread(std::move(upload.start.sink), ctx.spooler);
+            // Each piece is parsed, hashed and appended on the spool thread while this session waits for it: one
+            // piece in flight per upload, and the io thread serves the other connections meanwhile.
+            body_consumer to_spool = [this, &to = *sink](std::string_view piece) {
+                return on_spool_thread(ctx.spooler, [&to, piece] { return to.write(piece); });
+            };
             auto body = co_await read_body(stream, buffer, *framing, s.max_upload_bytes + 64 * 1024, true, too_large,
-                                           [&sink](std::string_view piece) { return sink.write(piece); });
+                                           to_spool);
             if (body.what == body_outcome::kind::gone)
                 co_return false;
             if (body.what == body_outcome::kind::refused)
                 response = std::move(body.response);
             else
-                response = co_await finish_upload(sink);
+                response = co_await finish_upload(*sink);
+            co_await close_sink(sink, ctx.spooler);
         }
         upload = {};
     } else {
         co_await send_continue(stream, header);
         api_error too_large{errc::payload_too_large, "body_too_large",
                             fmt::format("request body exceeds {} bytes (--max-body-bytes)", s.max_body_bytes), {}};
-        auto body = co_await read_body(stream, buffer, *framing, s.max_body_bytes, false, too_large,
-                                       [&request](std::string_view piece) -> std::optional<api_error> {
-                                           request.body.append(piece);
-                                           return std::nullopt;
-                                       });
+        body_consumer to_request = [&request](std::string_view piece) -> net::awaitable<std::optional<api_error>> {
+            request.body.append(piece);
+            co_return std::nullopt;
+        };
+        auto body = co_await read_body(stream, buffer, *framing, s.max_body_bytes, false, too_large, to_request);
         if (body.what == body_outcome::kind::gone)
             co_return false;
         if (body.what == body_outcome::kind::refused)

@@ -5,8 +5,9 @@
 
 #include "common/ops/log.hpp"
 #include "common/ops/metrics.hpp"
-#include "common/store/sqlite/sqlite.hpp"
+#include "common/store/store_error.hpp"
 #include "daemon/api/auth.hpp"
+#include "daemon/api/store_failures.hpp"
 
 namespace profiled {
 
@@ -181,14 +182,10 @@ http_response router::response_for_exception(const route& r, std::exception_ptr 
         std::rethrow_exception(e);
     } catch (const api_exception& e) {
         return error_response(e.error());
-    } catch (const sqlite_error& e) {
-        log_event(log_level::error, "handler.exception", e.what(), {{"route", r.pattern}, {"method", r.method}});
-        if (e.disk_full())
-            return error_response({errc::insufficient_storage, "disk_full", "the server's disk is full; retry later", {}});
-        if (e.busy())
-            return error_response({errc::unavailable, "database_busy",
-                                   "the database is locked by another process; retry shortly", {}});
-        return error_response(internal_error());
+    } catch (const store_error& e) {
+        log_event(log_level::error, "handler.exception", e.what(),
+                  {{"route", r.pattern}, {"method", r.method}, {"failure", failure_name(e.kind())}});
+        return store_failure_response(e);
     } catch (const std::exception& e) {
         log_event(log_level::error, "handler.exception", e.what(), {{"route", r.pattern}, {"method", r.method}});
         return error_response(internal_error());

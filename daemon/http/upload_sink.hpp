@@ -10,12 +10,17 @@
 
 namespace profiled {
 
+// The session calls write, finish and the destructor on the spool thread, one call at a time and never on the io
+// thread, so they may block on the disk; only recheck runs on the io thread.
 class upload_sink {
 public:
+    // Removes what an unfinished upload left behind (its .part file).
     virtual ~upload_sink() = default;
     // Consumes the next piece of the body; an error ends the upload and the sink cleans up after itself.
     virtual std::optional<api_error> write(std::string_view chunk) = 0;
-    // The body is complete: make it durable and answer through respond (possibly from another thread).
+    // The body is complete: a refusal that only the io thread's state can decide (the key revoked meanwhile).
+    virtual std::optional<api_error> recheck() = 0;
+    // The body is complete and rechecked: make it durable and answer through respond (possibly from another thread).
     virtual void finish(responder respond) = 0;
 };
 

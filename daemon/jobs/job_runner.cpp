@@ -7,6 +7,7 @@
 #include <future>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -87,8 +88,9 @@ parsed_row parse_row(const spool_row& row, const std::string& type)
 
 // Rows read from a job's spool file and validated, ready for one writer transaction.
 struct job_chunk {
-    std::shared_ptr<std::vector<user_change>> users = std::make_shared<std::vector<user_change>>();
-    std::shared_ptr<std::vector<company_change>> companies = std::make_shared<std::vector<company_change>>();
+    // Serialized here, on the parser thread, in the form the store binds.
+    std::shared_ptr<std::vector<user_upsert>> users = std::make_shared<std::vector<user_upsert>>();
+    std::shared_ptr<std::vector<company_upsert>> companies = std::make_shared<std::vector<company_upsert>>();
     std::shared_ptr<std::vector<job_row_error>> errors = std::make_shared<std::vector<job_row_error>>();
     std::int64_t rows = 0;
     std::int64_t wanted = 0;
@@ -119,9 +121,9 @@ job_chunk read_chunk(spool_reader& reader, const std::string& type, std::int64_t
             if (parsed.error)
                 chunk.errors->push_back(std::move(*parsed.error));
             else if (parsed.user)
-                chunk.users->push_back(std::move(*parsed.user));
+                chunk.users->push_back(to_upsert(*parsed.user));
             else
-                chunk.companies->push_back(std::move(*parsed.company));
+                chunk.companies->push_back(to_upsert(*parsed.company));
         }
     } catch (const std::exception& e) {
         // Spool read errors, and anything else: this runs on the parser thread, where nothing else would catch it.
@@ -169,6 +171,8 @@ struct job_runner::impl {
     bool stopping = false;
     bool running = false;
     runner_stats stats;
+    // Each job the runner holds as the store has it since the last commit, by job id: status polls read this.
+    std::unordered_map<std::string, job_record> committed;
     // Parses spool rows off the io thread. Last member: joined first, before anything it uses goes away.
     net::thread_pool parser{1};
 
@@ -186,6 +190,7 @@ struct job_runner::impl {
         auto [it, fresh] = projects.try_emplace(job.project_id, project_queue{{}, token_bucket(bucket_config(), steady::now())});
         auto active = std::make_shared<active_job>();
         active->processed_at_start = job.processed_rows;
+        committed.insert_or_assign(job.job_id, job);
         active->job = std::move(job);
         it->second.jobs.push_back(std::move(active));
         wake.cancel();
@@ -223,15 +228,18 @@ struct job_runner::impl {
     }
 
     // Hands work to the writer without waiting for it; finish_write() waits.
-    std::shared_ptr<pending_write> start_write(writer::work w)
+    std::shared_ptr<pending_write> start_write(writer::work w, writer::write_kind kind)
     {
         auto pending = std::make_shared<pending_write>(io);
-        ctx.writes.submit(std::move(w), [this, pending](std::optional<api_error> outcome) {
-            net::post(io, [pending, outcome = std::move(outcome)]() mutable {
-                pending->outcome = std::move(outcome);
-                pending->done.cancel();
-            });
-        });
+        ctx.writes.submit(
+            std::move(w),
+            [this, pending](std::optional<api_error> outcome) {
+                net::post(io, [pending, outcome = std::move(outcome)]() mutable {
+                    pending->outcome = std::move(outcome);
+                    pending->done.cancel();
+                });
+            },
+            kind);
         return pending;
     }
 
@@ -306,6 +314,7 @@ struct job_runner::impl {
                   const std::optional<std::string>& reason)
     {
         active->reader.reset();
+        committed.erase(active->job.job_id);
         std::error_code ec;
         fs::remove(spool_path(spool_dir(), active->job.job_id), ec);
         double seconds = std::chrono::duration<double>(steady::now() - active->started_at).count();
@@ -397,15 +406,18 @@ struct job_runner::impl {
             log_event(log_level::info, "job.started", "bulk job started",
                       {{"job_id", job.job_id}, {"project_id", job.project_id}, {"type", job.type},
                        {"total_rows", job.total_rows}, {"resumed_at_row", job.processed_rows}});
+        // Chosen here rather than in the writer, so that the runner's copy of the job agrees with the store.
+        if (first_chunk)
+            next.started_at = now_ms();
 
         writer::work apply = [next, users, companies, errors, first_chunk, status, reason](store_writer& w) {
             std::int64_t now = now_ms();
             if (first_chunk)
-                w.mark_job_running(next.rowid, now);
-            for (const auto& change : *users)
-                upsert_user(w, next.project_id, change, now);
-            for (const auto& change : *companies)
-                upsert_company(w, next.project_id, change, now);
+                w.mark_job_running(next.rowid, *next.started_at);
+            if (!users->empty())
+                w.upsert_users(next.project_id, *users, now);
+            if (!companies->empty())
+                w.upsert_companies(next.project_id, *companies, now);
             for (const auto& error : *errors)
                 w.insert_job_error(next.rowid, error);
             w.advance_job(next.rowid, next.checkpoint_offset, next.checkpoint_line, next.processed_rows,
@@ -413,7 +425,8 @@ struct job_runner::impl {
             if (status)
                 w.finish_job(next.rowid, *status, reason, now);
         };
-        auto pending = start_write(std::move(apply));
+        // A chunk is never refused as a whole: it is applied, or its transaction fails and it is read again.
+        auto pending = start_write(std::move(apply), writer::write_kind::plain);
         if (!status && project.bucket.unlimited()) {
             auto rows = static_cast<std::int64_t>(chunk_rows(unlimited_chunk_rows, job.total_rows - next.processed_rows));
             active->prefetched = co_await read_chunk_off_loop(*active->reader, job.type, rows);
@@ -440,11 +453,10 @@ struct job_runner::impl {
             m.observe("profiled_job_queue_wait_seconds", {},
                       std::max<double>(0, static_cast<double>(now_ms() - job.submitted_at) / 1000.0));
         }
-        if (first_chunk) {
+        if (first_chunk)
             next.status = "running";
-            next.started_at = now_ms();
-        }
         job = next;
+        committed.insert_or_assign(job.job_id, job);
         if (status) {
             job.status = *status;
             finished(project, active, *status, reason);
@@ -543,6 +555,14 @@ std::uint64_t job_runner::queued_jobs(std::int64_t project_id) const
 {
     auto it = impl_->projects.find(project_id);
     return it == impl_->projects.end() ? 0 : it->second.jobs.size();
+}
+
+std::optional<job_record> job_runner::find_active(std::int64_t project_id, const std::string& job_id) const
+{
+    auto it = impl_->committed.find(job_id);
+    if (it == impl_->committed.end() || it->second.project_id != project_id)
+        return std::nullopt;
+    return it->second;
 }
 
 runner_stats job_runner::stats() const

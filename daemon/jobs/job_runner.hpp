@@ -3,6 +3,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "common/profiles/profile.hpp"
 
@@ -42,6 +44,9 @@ public:
     void set_rate(double rows_per_minute, double burst);
     // Jobs not finished for this project (io thread).
     std::uint64_t queued_jobs(std::int64_t project_id) const;
+    // The project's job as last committed, while the runner holds it (queued or running); nothing once it ended
+    // or when the runner does not have it (io thread).
+    std::optional<job_record> find_active(std::int64_t project_id, const std::string& job_id) const;
     runner_stats stats() const;
 
 private:

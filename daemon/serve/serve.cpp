@@ -19,7 +19,7 @@
 #include "common/ops/log.hpp"
 #include "common/ops/metrics.hpp"
 #include "common/ops/systemd_notify.hpp"
-#include "common/store/store.hpp"
+#include "common/store/open_store.hpp"
 #include "daemon/api/routes.hpp"
 #include "daemon/http/http_server.hpp"
 #include "daemon/http/router.hpp"
@@ -28,6 +28,7 @@
 #include "daemon/serve/fd_limit.hpp"
 #include "daemon/serve/loop_failure.hpp"
 #include "daemon/serve/server_context.hpp"
+#include "daemon/serve/spool_thread.hpp"
 #include "daemon/serve/writer.hpp"
 
 namespace profiled {
@@ -242,7 +243,7 @@ void serve_until_stopped(const server_settings& settings, const std::vector<std:
     // Before recovery: a second daemon on the same directory would run the same jobs.
     data_dir_lock lock(settings.data_dir);
     require_writable(data_dir);
-    auto db = open_sqlite_store((data_dir / "profiled.db").string());
+    auto db = open_store(settings.data_dir);
     writer writes(*db);
     writes.on_batch([](std::size_t items, double seconds) {
         auto& m = daemon_metrics();
@@ -250,7 +251,9 @@ void serve_until_stopped(const server_settings& settings, const std::vector<std:
         m.observe("profiled_writer_commit_duration_seconds", {}, seconds);
     });
     auto reader = db->open_reader();
-    server_context ctx{settings, *db, *reader, writes};
+    // Declared before the io context: sessions it still holds when destroyed hand their sinks to it.
+    spool_thread spooler;
+    server_context ctx{settings, *db, *reader, writes, spooler};
 
     net::io_context io(1);
     job_runner runner(io, ctx);
@@ -282,6 +285,8 @@ void serve_until_stopped(const server_settings& settings, const std::vector<std:
                {"version", PROFILED_VERSION}, {"startup_seconds", startup}});
     notifier.notify("READY=1\n" + status_text(parts, 0));
     io.run();
+    // Before the io context goes: a session suspended on the spool thread still owns the piece being written.
+    spooler.stop();
     writes.stop();
 }
 

@@ -1,9 +1,11 @@
 #include "daemon/serve/writer.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "common/ops/log.hpp"
-#include "common/store/sqlite/sqlite.hpp"
+#include "common/store/store_error.hpp"
+#include "daemon/api/store_failures.hpp"
 
 namespace profiled {
 
@@ -20,12 +22,12 @@ writer::writer(store& db, std::size_t max_group) : db_(db.open_writer()), max_gr
 writer::~writer() { stop(); }
 
 // Queues work; done is called once it is durable or has failed.
-void writer::submit(work w, completion done)
+void writer::submit(work w, completion done, write_kind kind)
 {
     {
         std::lock_guard lock(mutex_);
         if (!stopping_) {
-            pending_.push_back({std::move(w), std::move(done)});
+            pending_.push_back({std::move(w), std::move(done), kind});
             wake_.notify_one();
             return;
         }
@@ -76,54 +78,55 @@ void writer::run()
     }
 }
 
-namespace {
-// The error a whole group gets when its transaction cannot commit.
-api_error infrastructure_error(const std::exception& e)
+bool writer::run_items(std::deque<item>& group, std::vector<std::optional<api_error>>& outcome, bool savepoint_all)
 {
-    auto* s = dynamic_cast<const sqlite_error*>(&e);
-    if (s && s->disk_full())
-        return {errc::insufficient_storage, "disk_full", "the server's disk is full; retry later", {}};
-    // Another process holds the database's write lock (a backup, an operator's sqlite3 shell): temporary.
-    if (s && s->busy())
-        return {errc::unavailable, "database_busy",
-                "the database is locked by another process and the write timed out waiting; retry shortly", {}};
-    // The database file was deleted or moved under us, or is read-only: nothing can be made durable.
-    if (s && s->read_only())
-        return {errc::unavailable, "database_unwritable",
-                "the database cannot be written (deleted, moved or read-only); the server log has the details", {}};
-    return internal_error();
+    for (std::size_t i = 0; i < group.size(); ++i) {
+        bool own_savepoint = savepoint_all || group[i].kind == write_kind::refusable;
+        if (own_savepoint)
+            db_->savepoint();
+        try {
+            group[i].w(*db_);
+            if (own_savepoint)
+                db_->release_savepoint();
+        } catch (const store_error&) {
+            // A failed statement may have ended the whole transaction (disk full, I/O error): give up the group.
+            throw;
+        } catch (const std::exception& e) {
+            if (!own_savepoint)
+                return false; // its half-done changes cannot be undone alone
+            db_->rollback_savepoint();
+            if (auto* refused = dynamic_cast<const api_exception*>(&e)) {
+                outcome[i] = refused->error();
+            } else {
+                log_event(log_level::error, "writer.error", e.what());
+                outcome[i] = internal_error();
+            }
+        }
+    }
+    return true;
 }
-} // namespace
 
-// One transaction for the group: each item in its own savepoint so a refused item does not undo the others.
+// One transaction for the group. Plain items run without savepoints (two statements fewer each); should one
+// of them fail, the group runs again with every item in its own savepoint, so a failed item undoes only itself.
 void writer::commit_group(std::deque<item>& group)
 {
     std::vector<std::optional<api_error>> outcome(group.size());
     auto started = std::chrono::steady_clock::now();
     try {
         db_->begin();
-        for (std::size_t i = 0; i < group.size(); ++i) {
-            db_->savepoint();
-            try {
-                group[i].w(*db_);
-                db_->release_savepoint();
-            } catch (const api_exception& e) {
-                db_->rollback_savepoint();
-                outcome[i] = e.error();
-            } catch (const sqlite_error& e) {
-                // A failed statement may have ended the whole transaction (disk full, I/O error): give up the group.
-                throw;
-            } catch (const std::exception& e) {
-                log_event(log_level::error, "writer.error", e.what());
-                db_->rollback_savepoint();
-                outcome[i] = internal_error();
-            }
+        if (!run_items(group, outcome, false)) {
+            db_->rollback();
+            std::fill(outcome.begin(), outcome.end(), std::nullopt);
+            db_->begin();
+            run_items(group, outcome, true);
         }
         db_->commit();
     } catch (const std::exception& e) {
-        log_event(log_level::error, "writer.commit_failed", e.what(), {{"items", group.size()}});
+        auto* store_failed = dynamic_cast<const store_error*>(&e);
+        std::string_view kind = failure_name(store_failed ? store_failed->kind() : store_failure::other);
+        log_event(log_level::error, "writer.commit_failed", e.what(), {{"items", group.size()}, {"failure", kind}});
         db_->rollback();
-        api_error failure = infrastructure_error(e);
+        api_error failure = store_failed ? api_error_for(*store_failed) : internal_error();
         for (auto& o : outcome)
             o = failure;
     }

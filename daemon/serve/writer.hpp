@@ -36,8 +36,12 @@ public:
     writer(const writer&) = delete;
     writer& operator=(const writer&) = delete;
 
+    // How an item can end: a plain write (upserts) is never refused, so it needs no savepoint of its own; a
+    // refusable one (people operations, alias, job insert) may throw api_exception and is undone alone.
+    enum class write_kind { plain, refusable };
+
     // Queues work; done is called once it is durable or has failed.
-    void submit(work w, completion done);
+    void submit(work w, completion done, write_kind kind = write_kind::refusable);
     // Commits what is queued, then stops the thread. Later submits fail with 503.
     void stop();
     // Registers the observer for batch figures (before any submit).
@@ -49,9 +53,16 @@ private:
     struct item {
         work w;
         completion done;
+        write_kind kind = write_kind::refusable;
     };
+    // The writer thread's loop: takes what is pending and commits it in groups.
     void run();
+    // Commits one group in one transaction and answers each item.
     void commit_group(std::deque<item>& group);
+    // Runs the group's items inside the open transaction, each refusable item (or every item, when
+    // savepoint_all) in its own savepoint; false when a plain item failed, which leaves the transaction to
+    // roll back and the group to be run again with savepoint_all.
+    bool run_items(std::deque<item>& group, std::vector<std::optional<api_error>>& outcome, bool savepoint_all);
 
     std::unique_ptr<store_writer> db_;
     std::size_t max_group_;

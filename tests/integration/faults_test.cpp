@@ -1,10 +1,14 @@
-// Broken infrastructure under the real daemon: a full spool disk, a locked database, spool files deleted,
-// corrupted or cut short under queued jobs. Each fails the request or the job clearly; the daemon keeps serving.
+// Broken infrastructure under the real daemon: a full spool disk, a locked, moved or deleted database, spool
+// files deleted, corrupted or cut short under queued jobs. Each fails the request or the job clearly; the daemon
+// keeps serving.
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <string>
+#include <string_view>
 #include <sys/mount.h>
 #include <thread>
 
@@ -88,6 +92,26 @@ void check_single_writes_and_reads(const test_daemon& d, const std::string& user
     REQUIRE_FALSE(u.empty());
     CHECK(u.at("properties").at("still") == "serving");
     CHECK(http_call(d.port(), "GET", "/healthz").status == 200);
+}
+
+// The first log line with one of these event names that appears within timeout_ms, or an empty object.
+boost::json::object wait_for_any_event(const test_daemon& d, std::initializer_list<std::string_view> events,
+                                       int timeout_ms = 10000)
+{
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+        for (auto& line : d.log_lines()) {
+            auto it = line.find("event");
+            if (it == line.end() || !it->value().is_string())
+                continue;
+            std::string_view name = it->value().as_string();
+            if (std::find(events.begin(), events.end(), name) != events.end())
+                return line;
+        }
+        if (std::chrono::steady_clock::now() >= deadline)
+            return {};
+        std::this_thread::sleep_for(50ms);
+    }
 }
 
 // The job id in a 202 answer to an upload.
@@ -202,7 +226,12 @@ TEST_CASE("a database file moved away under the daemon: writes get 503 instead o
     check_error(up, 503, "database_unwritable");
     CHECK(daemon_spool_files(d).empty());
     CHECK(http_call(d.port(), "GET", "/healthz").status == 200);
-    CHECK(d.wait_for_event("writer.commit_failed").at("msg").as_string().find("renamed") != std::string::npos);
+    // Logged where the fault was met: in the writer, or already at the key check when the key cache looked at the
+    // database again.
+    auto logged = wait_for_any_event(d, {"writer.commit_failed", "handler.exception"});
+    REQUIRE_FALSE(logged.empty());
+    CHECK(logged.at("msg").as_string().find("renamed") != std::string::npos);
+    CHECK(logged.at("failure") == "unwritable");
 
     // The file is back: writes work again, and nothing was acknowledged into the moved file.
     fs::rename(aside, db);
@@ -212,6 +241,53 @@ TEST_CASE("a database file moved away under the daemon: writes get 503 instead o
     CHECK(get_user(d, "before-move").at("properties").at("v") == 1);
     CHECK(get_user(d, "after-move").at("properties").at("v") == 3);
     CHECK(get_user(d, "while-moved").empty());
+    CHECK(d.stop() == 0);
+}
+
+TEST_CASE("a database file deleted under the daemon: reads answer 503 like writes, until the file is back",
+          "[faults][database][integration]")
+{
+    // One bulk row per second, so the job is still running when the file goes.
+    test_daemon d({"--rows-per-minute", "60", "--rows-burst", "1"});
+    REQUIRE(d.identify(R"({"user_id":"before-delete","metadata":{"v":1}})").status == 202);
+    auto up = upload_ndjson(d, "users", user_rows(4, 0, "kept"));
+    REQUIRE(up.status == 202);
+    fs::path db = fs::path(d.data_dir()) / "profiled.db";
+    fs::path kept = fs::path(d.data_dir()) / "profiled.db.kept";
+    // A second name keeps the file to put back; the name the daemon opened is gone.
+    fs::create_hard_link(db, kept);
+    fs::remove(db);
+
+    // Reads would come from a file nobody writes any more: they fail as writes do, with the same answer.
+    auto user = d.call("GET", "/v1/users/before-delete");
+    check_error(user, 503, "database_unwritable");
+    check_error(d.call("GET", "/v1/background_jobs"), 503, "database_unwritable");
+    check_error(d.identify(R"({"user_id":"while-deleted","metadata":{"v":2}})"), 503, "database_unwritable");
+    check_error(upload_ndjson(d, "users", user_rows(2, 100, "refused")), 503, "database_unwritable");
+    CHECK(http_call(d.port(), "GET", "/healthz").status == 200);
+    // The cause is in the log with its kind, and not in the answer.
+    CHECK(user.error_message().find("profiled.db") == std::string::npos);
+    auto logged = d.wait_for_event("handler.exception");
+    CHECK(logged.at("msg").as_string().find("deleted or renamed") != std::string::npos);
+    CHECK(logged.at("failure") == "unwritable");
+    // The job's chunk commits meet the same fault in the writer; the runner keeps its checkpoint and retries.
+    auto commit = d.wait_for_event("writer.commit_failed", 15000);
+    REQUIRE_FALSE(commit.empty());
+    CHECK(commit.at("failure") == "unwritable");
+    CHECK_FALSE(d.wait_for_event("job.chunk_failed", 15000).empty());
+
+    // The file is back under its name: reads and writes work again, and the job ends with every row once.
+    fs::rename(kept, db);
+    CHECK(get_user(d, "before-delete").at("properties").at("v") == 1);
+    CHECK(d.identify(R"({"user_id":"after-delete","metadata":{"v":3}})").status == 202);
+    auto job = wait_for_job_end(d, job_id_of(up), 30000);
+    CHECK(string_field(job, "status") == "done");
+    CHECK(int_field(job, "processed_rows") == 4);
+    CHECK(int_field(job, "failed_rows") == 0);
+    CHECK(get_user(d, "u3").at("properties").at("tag") == "kept");
+    CHECK(get_user(d, "while-deleted").empty());
+    CHECK(get_user(d, "u100").empty());
+    CHECK(daemon_spool_files(d).empty());
     CHECK(d.stop() == 0);
 }
 

@@ -27,6 +27,8 @@ public:
     scratch_dir(const scratch_dir&) = delete;
     scratch_dir& operator=(const scratch_dir&) = delete;
 
+    // The directory itself.
+    std::string path() const { return path_.string(); }
     // The path of name inside the directory.
     std::string file(const std::string& name) const { return (path_ / name).string(); }
 

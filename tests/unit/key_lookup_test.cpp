@@ -39,6 +39,7 @@ public:
     job_error_page list_job_errors(std::int64_t, std::int64_t, int) override { return {}; }
     std::vector<job_record> list_all_jobs(int) override { return {}; }
     std::int64_t count_jobs(const std::string&) override { return 0; }
+    std::uint64_t key_version() override { return 0; }
 };
 
 // A stored row for a key with the given hash.
@@ -109,7 +110,7 @@ TEST_CASE("the key check compares hashes with constant_time_equal, and the daemo
     CHECK(body.find("key_hash ==") == std::string::npos);
     CHECK(body.find("== hash") == std::string::npos);
     std::string auth = source_text("daemon/api/auth.cpp");
-    CHECK(auth.find("find_api_key(reader, key)") != std::string::npos);
+    CHECK(auth.find("find_api_key(reader_, key)") != std::string::npos);
     CHECK(auth.find("find_key(") == std::string::npos);
     CHECK(auth.find("key_hash") == std::string::npos);
 }

@@ -8,6 +8,7 @@
 
 #include "common/profiles/people_writes.hpp"
 #include "common/profiles/user_writes.hpp"
+#include "common/store/sqlite/sqlite_store.hpp"
 #include "common/store/store.hpp"
 #include "tests/support/scratch_dir.hpp"
 

@@ -1,42 +1,89 @@
-// How identify changes merge into stored users and companies.
+// How identify changes merge into stored users and companies: the rules as the store engine applies them
+// inside the database (one upsert per row), checked by reading the profile back.
 #include <optional>
 #include <string>
 
 #include <boost/json/value.hpp>
 #include <catch2/catch.hpp>
 
-#include "common/profiles/profile_merge.hpp"
+#include "common/profiles/user_writes.hpp"
+#include "common/store/open_store.hpp"
+#include "tests/support/scratch_dir.hpp"
 
 using namespace profiled;
 namespace json = boost::json;
 
 namespace {
 
-// A stored user as an earlier identify left it.
-user_profile stored_user()
+// A store in a scratch directory with one project, written through its writer and read back through a reader.
+class merge_engine {
+public:
+    merge_engine() : db_(open_store(dir_.path())), writer_(db_->open_writer()), reader_(db_->open_reader())
+    {
+        write([this](store_writer& w) { project_ = w.ensure_project("default", 1); });
+    }
+
+    // Runs f in one committed transaction.
+    template <typename F>
+    void write(F f)
+    {
+        writer_->begin();
+        f(*writer_);
+        writer_->commit();
+    }
+    // Applies a user change at time now.
+    upsert_outcome user(const user_change& change, std::int64_t now)
+    {
+        upsert_outcome out;
+        write([&](store_writer& w) { out = upsert_user(w, project_, change, now); });
+        return out;
+    }
+    // Applies a company change at time now.
+    void company(const company_change& change, std::int64_t now)
+    {
+        write([&](store_writer& w) { upsert_company(w, project_, change, now); });
+    }
+    // The project every change goes to.
+    std::int64_t project() const { return project_; }
+    // The stored user.
+    user_profile read_user(const std::string& id) { return reader_->find_user(project_, id).value(); }
+    // The stored company.
+    company_profile read_company(const std::string& id) { return reader_->find_company(project_, id).value(); }
+
+private:
+    test::scratch_dir dir_;
+    std::unique_ptr<store> db_;
+    std::unique_ptr<store_writer> writer_;
+    std::unique_ptr<store_reader> reader_;
+    std::int64_t project_ = 0;
+};
+
+// The change that makes the stored user an earlier identify left.
+user_change first_change()
 {
-    user_profile u;
-    u.user_id = "user_001";
-    u.id = "usr_AAAAAAAAAAAAAAAA";
-    u.email = "jane@example.com";
-    u.company_id = "company_001";
-    u.properties = {{"name", "Jane Doe"}, {"plan", "free"}, {"logins", 3}};
-    u.origin = {{"channel", "ios-app"}};
-    u.created_at = 1000;
-    u.updated_at = 2000;
-    return u;
+    user_change c;
+    c.user_id = "user_001";
+    c.email = "jane@example.com";
+    c.company_id = "company_001";
+    c.properties = {{"name", "Jane Doe"}, {"plan", "free"}, {"logins", 3}};
+    c.origin = {{"channel", "ios-app"}};
+    return c;
 }
 
 } // namespace
 
 TEST_CASE("a first change creates the user with a fresh internal id", "[merge]")
 {
+    merge_engine engine;
     user_change change;
     change.user_id = "user_001";
     change.properties = {{"name", "Jane Doe"}, {"vip", nullptr}};
-    user_profile u = apply_user_change(std::nullopt, change, 5000);
+    upsert_outcome outcome = engine.user(change, 5000);
+    CHECK(outcome.created);
+    user_profile u = engine.read_user("user_001");
 
     CHECK(u.user_id == "user_001");
+    CHECK(u.id == outcome.public_id);
     REQUIRE(u.id.size() == 20);
     CHECK(u.id.rfind("usr_", 0) == 0);
     CHECK(u.id.find_first_not_of("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", 4) ==
@@ -50,26 +97,37 @@ TEST_CASE("a first change creates the user with a fresh internal id", "[merge]")
 
     SECTION("two new users never share an internal id")
     {
-        CHECK(apply_user_change(std::nullopt, change, 5000).id != u.id);
+        change.user_id = "user_002";
+        CHECK(engine.user(change, 5000).public_id != u.id);
+    }
+    SECTION("a second change of the same user is an update with the same id")
+    {
+        upsert_outcome again = engine.user(change, 6000);
+        CHECK_FALSE(again.created);
+        CHECK(again.public_id == u.id);
     }
 }
 
 TEST_CASE("a change to an existing user merges key by key", "[merge]")
 {
-    const user_profile before = stored_user();
+    merge_engine engine;
+    engine.user(first_change(), 1000);
+    const user_profile before = engine.read_user("user_001");
     user_change change;
     change.user_id = "user_001";
 
     SECTION("given keys overwrite, missing keys stay, new keys are added")
     {
         change.properties = {{"plan", "pro"}, {"seats", 5}};
-        user_profile u = apply_user_change(before, change, 9000);
+        engine.user(change, 9000);
+        user_profile u = engine.read_user("user_001");
         CHECK(u.properties == json::object{{"name", "Jane Doe"}, {"plan", "pro"}, {"logins", 3}, {"seats", 5}});
     }
     SECTION("null is stored as null, not as a removal")
     {
         change.properties = {{"name", nullptr}};
-        user_profile u = apply_user_change(before, change, 9000);
+        engine.user(change, 9000);
+        user_profile u = engine.read_user("user_001");
         REQUIRE(u.properties.contains("name"));
         CHECK(u.properties.at("name").is_null());
         CHECK(u.properties.at("plan") == "free");
@@ -77,12 +135,13 @@ TEST_CASE("a change to an existing user merges key by key", "[merge]")
     SECTION("a nested value replaces the stored value whole")
     {
         change.properties = {{"logins", json::object{{"web", 1}}}};
-        user_profile u = apply_user_change(before, change, 9000);
-        CHECK(u.properties.at("logins") == json::object{{"web", 1}});
+        engine.user(change, 9000);
+        CHECK(engine.read_user("user_001").properties.at("logins") == json::object{{"web", 1}});
     }
     SECTION("created_at and the internal id are kept, updated_at moves to now")
     {
-        user_profile u = apply_user_change(before, change, 9000);
+        engine.user(change, 9000);
+        user_profile u = engine.read_user("user_001");
         CHECK(u.id == before.id);
         CHECK(u.user_id == before.user_id);
         CHECK(u.created_at == 1000);
@@ -90,7 +149,8 @@ TEST_CASE("a change to an existing user merges key by key", "[merge]")
     }
     SECTION("an empty change keeps every stored field")
     {
-        user_profile u = apply_user_change(before, change, 9000);
+        engine.user(change, 9000);
+        user_profile u = engine.read_user("user_001");
         CHECK(u.properties == before.properties);
         CHECK(u.origin == before.origin);
         CHECK(u.email == before.email);
@@ -101,25 +161,35 @@ TEST_CASE("a change to an existing user merges key by key", "[merge]")
         change.company_id = "company_002";
         change.phone = "+1234567890";
         change.origin = {{"campaign", "spring-launch"}};
-        user_profile u = apply_user_change(before, change, 9000);
+        engine.user(change, 9000);
+        user_profile u = engine.read_user("user_001");
         CHECK(u.company_id == "company_002");
         CHECK(u.phone == "+1234567890");
         CHECK(u.email == "jane@example.com");
         CHECK(u.origin == json::object{{"channel", "ios-app"}, {"campaign", "spring-launch"}});
     }
+    SECTION("a change sent to an alias lands on the user it names")
+    {
+        engine.write([&](store_writer& w) { w.insert_alias(engine.project(), "anon_1", "user_001", 2000); });
+        change.user_id = "anon_1";
+        change.properties = {{"plan", "team"}};
+        CHECK_FALSE(engine.user(change, 9000).created);
+        CHECK(engine.read_user("user_001").properties.at("plan") == "team");
+    }
 }
 
 TEST_CASE("company changes merge like user properties", "[merge]")
 {
-    company_change change{"company_001", {{"name", "Acme"}, {"size", nullptr}}};
-    company_profile created = apply_company_change(std::nullopt, change, 1000);
+    merge_engine engine;
+    engine.company({"company_001", {{"name", "Acme"}, {"size", nullptr}}}, 1000);
+    company_profile created = engine.read_company("company_001");
     CHECK(created.company_id == "company_001");
     CHECK(created.created_at == 1000);
     CHECK(created.updated_at == 1000);
     CHECK(created.properties.at("size").is_null());
 
-    company_change later{"company_001", {{"plan", "enterprise"}, {"name", "Acme Inc."}}};
-    company_profile updated = apply_company_change(created, later, 4000);
+    engine.company({"company_001", {{"plan", "enterprise"}, {"name", "Acme Inc."}}}, 4000);
+    company_profile updated = engine.read_company("company_001");
     CHECK(updated.properties == json::object{{"name", "Acme Inc."}, {"size", nullptr}, {"plan", "enterprise"}});
     CHECK(updated.created_at == 1000);
     CHECK(updated.updated_at == 4000);

@@ -10,6 +10,7 @@
 
 #include "common/store/migrations.hpp"
 #include "common/store/sqlite/sqlite.hpp"
+#include "common/store/sqlite/sqlite_store.hpp"
 #include "common/store/store.hpp"
 #include "tests/support/scratch_dir.hpp"
 

@@ -6,17 +6,35 @@
 
 namespace profiled {
 
-// Broken infrastructure reported by SQLite.
-sqlite_error::sqlite_error(int code, const std::string& message) : std::runtime_error(message), code_(code) {}
+namespace {
 
-// True when the database or its disk is full.
-bool sqlite_error::disk_full() const noexcept { return (code_ & 0xff) == SQLITE_FULL; }
+// The store's name for what an extended result code says about the database.
+store_failure failure_of(int code)
+{
+    switch (code & 0xff) {
+    case SQLITE_FULL: return store_failure::storage_full;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return store_failure::busy;
+    // Every SQLITE_READONLY_* (DBMOVED among them: the file was deleted or renamed while open), and a file that
+    // cannot be opened (a missing directory, no permission).
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN: return store_failure::unwritable;
+    default: return store_failure::other;
+    }
+}
 
-// True when another connection held a lock longer than the busy timeout.
-bool sqlite_error::busy() const noexcept { return (code_ & 0xff) == SQLITE_BUSY || (code_ & 0xff) == SQLITE_LOCKED; }
+// True when the connection's database file is no longer at its path (deleted, renamed, mounted over).
+bool file_has_moved(sqlite3* db)
+{
+    int moved = 0;
+    return db && sqlite3_file_control(db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) == SQLITE_OK && moved;
+}
 
-// True when the database file cannot be written at all.
-bool sqlite_error::read_only() const noexcept { return (code_ & 0xff) == SQLITE_READONLY; }
+} // namespace
+
+sqlite_error::sqlite_error(int code, const std::string& message) : store_error(failure_of(code), message), code_(code)
+{
+}
 
 namespace {
 
@@ -24,6 +42,9 @@ namespace {
 [[noreturn]] void fail(sqlite3* db, int rc, std::string_view what)
 {
     std::string message = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    // An I/O error on a file that is gone is the file being gone, not a failing disk.
+    if ((rc & 0xff) == SQLITE_IOERR && file_has_moved(db))
+        throw sqlite_error(rc, store_failure::unwritable, message);
     throw sqlite_error(rc, message);
 }
 
@@ -118,7 +139,7 @@ void configure_sqlite_once()
 } // namespace
 
 // Opens the database file and sets the connection's pragmas.
-sqlite_connection::sqlite_connection(const std::string& path, bool read_only)
+sqlite_connection::sqlite_connection(const std::string& path, bool read_only) : read_only_(read_only)
 {
     configure_sqlite_once();
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
@@ -180,8 +201,7 @@ sqlite3_stmt* sqlite_connection::cached(std::string_view sql)
 // Throws when the database file was deleted or renamed while open.
 void sqlite_connection::check_not_moved()
 {
-    int moved = 0;
-    if (sqlite3_file_control(db_, "main", SQLITE_FCNTL_HAS_MOVED, &moved) == SQLITE_OK && moved)
+    if (file_has_moved(db_))
         throw sqlite_error(SQLITE_READONLY_DBMOVED, "the database file was deleted or renamed while the daemon had it "
                                                     "open; restart the daemon once the file is back");
 }

@@ -9,22 +9,22 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "common/store/store_error.hpp"
+
 struct sqlite3;
 struct sqlite3_stmt;
 
 namespace profiled {
 
-// Broken infrastructure reported by SQLite: thrown, caught at the handler boundary.
-class sqlite_error : public std::runtime_error {
+// A failure reported by SQLite, classified when thrown into the store's failure taxonomy.
+class sqlite_error : public store_error {
 public:
+    // Classifies code (an extended result code) by itself.
     sqlite_error(int code, const std::string& message);
+    // With the kind already decided (an I/O error on a file that was moved away is unwritable, not other).
+    sqlite_error(int code, store_failure kind, const std::string& message) : store_error(kind, message), code_(code) {}
+    // The extended result code.
     int code() const noexcept { return code_; }
-    // True when the database or its disk is full (SQLITE_FULL).
-    bool disk_full() const noexcept;
-    // True when another connection held a lock longer than the busy timeout (SQLITE_BUSY, SQLITE_LOCKED).
-    bool busy() const noexcept;
-    // True when the database file cannot be written at all (SQLITE_READONLY, e.g. deleted or moved while open).
-    bool read_only() const noexcept;
 
 private:
     int code_;
@@ -89,6 +89,9 @@ public:
     template <typename... Args>
     sqlite_query query(std::string_view sql, const Args&... args)
     {
+        // A reader sees no error of its own when its file goes away: it would go on serving the lost file.
+        if (read_only_)
+            check_not_moved();
         sqlite_query q(db_, cached(sql));
         int i = 0;
         (q.bind(++i, args), ...);
@@ -96,7 +99,7 @@ public:
     }
 
     // Throws (SQLITE_READONLY_DBMOVED) when the database file was deleted or renamed while open: writes would
-    // land in a file nobody will ever read again.
+    // land in a file nobody will ever read again, reads would answer from it.
     void check_not_moved();
 
     std::int64_t last_insert_rowid() const;
@@ -107,6 +110,7 @@ private:
     sqlite3_stmt* cached(std::string_view sql);
 
     sqlite3* db_ = nullptr;
+    bool read_only_;
     std::unordered_map<std::string, sqlite3_stmt*> statements_;
 };
 

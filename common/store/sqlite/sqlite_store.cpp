@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 
 #include "common/store/migrations.hpp"
+#include "common/profiles/ids.hpp"
+#include "common/store/sqlite/merge_function.hpp"
 #include "common/store/sqlite/sqlite.hpp"
 #include "common/store/store.hpp"
 
@@ -235,14 +237,34 @@ public:
         return q.int64(0);
     }
 
+    std::uint64_t key_version() override
+    {
+        // data_version changes when another connection (this process's writer, or the CLI) committed anything; it
+        // reads the WAL index in shared memory, no table. Only then is the keys' own counter row read again.
+        std::int64_t data_version = 0;
+        {
+            auto q = db_.query("PRAGMA data_version");
+            q.step();
+            data_version = q.int64(0);
+        }
+        if (data_version != data_version_ || !key_version_) {
+            auto q = db_.query("SELECT version FROM key_changes WHERE id = 1");
+            key_version_ = q.step() ? static_cast<std::uint64_t>(q.int64(0)) : 0;
+            data_version_ = data_version;
+        }
+        return *key_version_;
+    }
+
 private:
     sqlite_connection db_;
+    std::int64_t data_version_ = -1;
+    std::optional<std::uint64_t> key_version_;
 };
 
 // The single write connection.
 class sqlite_writer final : public store_writer {
 public:
-    explicit sqlite_writer(const std::string& path) : db_(path, false) {}
+    explicit sqlite_writer(const std::string& path) : db_(path, false) { register_merge_function(db_.handle()); }
 
     void begin() override
     {
@@ -284,6 +306,45 @@ public:
                   now, prefix, prefix)
             .run();
         return db_.changes();
+    }
+
+    std::vector<upsert_outcome> upsert_users(std::int64_t project_id, const std::vector<user_upsert>& rows,
+                                             std::int64_t now) override
+    {
+        // The alias, when user_id is one, names the user; the proposed internal id is kept only by a new row,
+        // which is how a created user is told from an updated one.
+        static constexpr const char* sql =
+            "INSERT INTO users(project_id, user_id, public_id, email, phone, company_id, properties, origin, "
+            "created_at, updated_at) VALUES (?1, coalesce((SELECT a.user_id FROM aliases a WHERE a.project_id = ?1 "
+            "AND a.alias_id = ?2), ?2), ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9) "
+            "ON CONFLICT(project_id, user_id) DO UPDATE SET email = coalesce(excluded.email, users.email), "
+            "phone = coalesce(excluded.phone, users.phone), "
+            "company_id = coalesce(excluded.company_id, users.company_id), "
+            "properties = profiled_merge(users.properties, excluded.properties), "
+            "origin = profiled_merge(users.origin, excluded.origin), updated_at = excluded.updated_at "
+            "RETURNING public_id";
+        std::vector<upsert_outcome> out;
+        out.reserve(rows.size());
+        for (const auto& row : rows) {
+            std::string proposed = new_user_public_id();
+            auto q = db_.query(sql, project_id, row.user_id, proposed, row.email, row.phone, row.company_id,
+                               row.properties, row.origin, now);
+            q.step();
+            std::string kept = q.text(0);
+            bool created = kept == proposed;
+            out.push_back({created, std::move(kept)});
+        }
+        return out;
+    }
+
+    void upsert_companies(std::int64_t project_id, const std::vector<company_upsert>& rows, std::int64_t now) override
+    {
+        static constexpr const char* sql =
+            "INSERT INTO companies(project_id, company_id, properties, created_at, updated_at) "
+            "VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT(project_id, company_id) DO UPDATE SET "
+            "properties = profiled_merge(companies.properties, excluded.properties), updated_at = excluded.updated_at";
+        for (const auto& row : rows)
+            db_.query(sql, project_id, row.company_id, row.properties, now).run();
     }
 
     std::string resolve_user_id(std::int64_t project_id, const std::string& user_id) override

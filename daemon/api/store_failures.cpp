@@ -1,0 +1,41 @@
+#include "daemon/api/store_failures.hpp"
+
+#include <string>
+
+namespace profiled {
+
+namespace {
+// Long enough for a database server to come back from a restart or a failover, short enough that clients
+// do not give up on it.
+constexpr int unavailable_retry_seconds = 5;
+} // namespace
+
+api_error api_error_for(const store_error& e)
+{
+    switch (e.kind()) {
+    case store_failure::storage_full:
+        return {errc::insufficient_storage, "disk_full", "the server's disk is full; retry later", {}};
+    // Another process holds the database's lock (a backup, an operator's shell): temporary.
+    case store_failure::busy:
+        return {errc::unavailable, "database_busy",
+                "the database is locked by another process and the request timed out waiting; retry shortly", {}};
+    // Nothing can be made durable, and what is read would come from a file nobody writes any more.
+    case store_failure::unwritable:
+        return {errc::unavailable, "database_unwritable",
+                "the database cannot be written (deleted, moved or read-only); the server log has the details", {}};
+    case store_failure::unavailable:
+        return {errc::unavailable, "database_unavailable", "the database cannot be reached; retry shortly", {}};
+    case store_failure::other: break;
+    }
+    return internal_error();
+}
+
+http_response store_failure_response(const store_error& e)
+{
+    http_response r = error_response(api_error_for(e));
+    if (e.kind() == store_failure::unavailable)
+        r.headers.emplace_back("Retry-After", std::to_string(unavailable_retry_seconds));
+    return r;
+}
+
+} // namespace profiled

@@ -1,0 +1,16 @@
+// The one place where a store failure becomes an HTTP answer, for reads and writes alike.
+#pragma once
+
+#include "common/api_error.hpp"
+#include "common/store/store_error.hpp"
+#include "daemon/http/http_message.hpp"
+
+namespace profiled {
+
+// The client's error for a store failure: 507 disk_full, 503 database_busy / database_unwritable /
+// database_unavailable, else a 500 internal_error that discloses nothing (the caller logs what()).
+api_error api_error_for(const store_error& e);
+// That error as a response, with Retry-After when waiting is known to help (database_unavailable).
+http_response store_failure_response(const store_error& e);
+
+} // namespace profiled

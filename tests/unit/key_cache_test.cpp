@@ -1,0 +1,157 @@
+// The key cache: repeated requests authenticate from memory, a change to any key is seen on the next request,
+// and unknown keys are never remembered.
+#include <map>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+#include "common/api_keys.hpp"
+#include "daemon/api/auth.hpp"
+
+using namespace profiled;
+
+namespace {
+
+// A store holding some key rows, counting its key lookups, whose key version the test moves.
+class counting_reader final : public store_reader {
+public:
+    std::map<std::string, api_key_record> rows; // by hash
+    int lookups = 0;
+    int version_reads = 0;
+    std::uint64_t version = 1;
+
+    std::optional<api_key_record> find_key(const std::string& key_hash) override
+    {
+        ++lookups;
+        auto it = rows.find(key_hash);
+        if (it == rows.end())
+            return std::nullopt;
+        return it->second;
+    }
+    std::uint64_t key_version() override
+    {
+        ++version_reads;
+        return version;
+    }
+    std::vector<api_key_record> list_keys() override { return {}; }
+    std::optional<user_profile> find_user(std::int64_t, const std::string&) override { return {}; }
+    std::optional<company_profile> find_company(std::int64_t, const std::string&) override { return {}; }
+    std::optional<job_record> find_job(std::int64_t, const std::string&) override { return {}; }
+    std::optional<job_record> find_job_by_idempotency_key(std::int64_t, const std::string&, std::int64_t) override
+    {
+        return {};
+    }
+    job_page list_jobs(std::int64_t, const std::optional<std::string>&, std::optional<std::int64_t>, int) override
+    {
+        return {};
+    }
+    job_error_page list_job_errors(std::int64_t, std::int64_t, int) override { return {}; }
+    std::vector<job_record> list_all_jobs(int) override { return {}; }
+    std::int64_t count_jobs(const std::string&) override { return 0; }
+
+    // Stores a live key row for key and returns the key.
+    std::string add(const std::string& key)
+    {
+        api_key_record r;
+        r.id = static_cast<std::int64_t>(rows.size()) + 1;
+        r.project_id = 3;
+        r.prefix = api_key_prefix(key);
+        r.key_hash = hash_api_key(key);
+        rows[r.key_hash] = r;
+        return key;
+    }
+};
+
+
+} // namespace
+
+TEST_CASE("a key found once is answered from memory, each request costing one key-version read", "[keys][cache]")
+{
+    counting_reader reader;
+    std::string key = reader.add(generate_api_key(key_kind::secret).key);
+    key_cache cache(reader);
+
+    for (int i = 0; i < 5; ++i) {
+        auto found = cache.find(key);
+        REQUIRE(found);
+        CHECK(found->id == 1);
+    }
+    CHECK(reader.lookups == 1);
+    CHECK(reader.version_reads == 5);
+
+    SECTION("a change to some other key forgets it: looked up once more")
+    {
+        ++reader.version;
+        REQUIRE(cache.find(key));
+        CHECK(reader.lookups == 2);
+    }
+}
+
+TEST_CASE("a key revoked in the database is seen as revoked on the next request", "[keys][cache]")
+{
+    counting_reader reader;
+    std::string key = reader.add(generate_api_key(key_kind::secret).key);
+    key_cache cache(reader);
+    REQUIRE_FALSE(cache.find(key)->revoked_at);
+
+    // Another process revokes it and commits: the key version moves.
+    reader.rows.begin()->second.revoked_at = 123;
+    ++reader.version;
+
+    SECTION("the key is looked up again and found revoked")
+    {
+        auto found = cache.find(key);
+        REQUIRE(found);
+        CHECK(found->revoked_at == 123);
+        CHECK(reader.lookups == 2);
+    }
+    SECTION("a key removed altogether is gone too")
+    {
+        reader.rows.clear();
+        CHECK_FALSE(cache.find(key));
+        CHECK(cache.size() == 0);
+    }
+}
+
+TEST_CASE("unknown keys are looked up every time and never remembered", "[keys][cache]")
+{
+    counting_reader reader;
+    std::string known = reader.add(generate_api_key(key_kind::secret).key);
+    key_cache cache(reader);
+    REQUIRE(cache.find(known));
+
+    for (int i = 0; i < 1000; ++i)
+        CHECK_FALSE(cache.find(generate_api_key(key_kind::secret).key));
+    CHECK(cache.size() == 1);
+    CHECK(reader.lookups == 1001);
+
+    // A key created meanwhile works on its first request.
+    std::string fresh = reader.add(generate_api_key(key_kind::public_key).key);
+    ++reader.version;
+    CHECK(cache.find(fresh));
+}
+
+TEST_CASE("the cache never holds more than max_keys keys", "[keys][cache]")
+{
+    counting_reader reader;
+    std::vector<std::string> keys;
+    for (std::size_t i = 0; i < key_cache::max_keys + 10; ++i)
+        keys.push_back(reader.add("sk_" + std::to_string(i)));
+    key_cache cache(reader);
+    for (const auto& key : keys)
+        REQUIRE(cache.find(key));
+    CHECK(cache.size() <= key_cache::max_keys);
+    CHECK(cache.size() >= 1);
+}
+
+TEST_CASE("each reader has its own cache", "[keys][cache]")
+{
+    counting_reader a, b;
+    std::string key = a.add(generate_api_key(key_kind::secret).key);
+    CHECK(&key_cache_of(a) == &key_cache_of(a));
+    CHECK(&key_cache_of(a).reader() == &a);
+    REQUIRE(key_cache_of(a).find(key));
+    // The same key is not b's: nothing remembered for a leaks into b.
+    CHECK_FALSE(key_cache_of(b).find(key));
+    CHECK(b.lookups == 1);
+}
