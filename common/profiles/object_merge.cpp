@@ -70,32 +70,32 @@ bool skip_value(std::string_view s, std::size_t& i)
     return i > start;
 }
 
-// The members of an object text, in order; empty when the text is not an object.
-std::vector<member> members_of(std::string_view s)
+// The members of an object text, in order, into out (cleared first; left empty when the text is not an object).
+void members_of(std::string_view s, std::vector<member>& out)
 {
-    std::vector<member> out;
+    out.clear();
     std::size_t i = 0;
     skip_space(s, i);
     if (i >= s.size() || s[i] != '{')
-        return out;
+        return;
     ++i;
     skip_space(s, i);
     if (i < s.size() && s[i] == '}')
-        return out;
+        return;
     while (i < s.size()) {
         skip_space(s, i);
         std::size_t key_start = i;
         if (i >= s.size() || s[i] != '"' || !skip_string(s, i))
-            return {};
+            return out.clear();
         std::string_view key = s.substr(key_start, i - key_start);
         skip_space(s, i);
         if (i >= s.size() || s[i] != ':')
-            return {};
+            return out.clear();
         ++i;
         skip_space(s, i);
         std::size_t value_start = i;
         if (!skip_value(s, i))
-            return {};
+            return out.clear();
         out.push_back({key, s.substr(value_start, i - value_start)});
         skip_space(s, i);
         if (i < s.size() && s[i] == ',') {
@@ -103,10 +103,10 @@ std::vector<member> members_of(std::string_view s)
             continue;
         }
         if (i < s.size() && s[i] == '}')
-            return out;
-        return {};
+            return;
+        return out.clear();
     }
-    return {};
+    out.clear();
 }
 
 // Appends one member.
@@ -123,14 +123,12 @@ void append_member(std::string& out, const member& m)
 
 std::string merge_object_text(std::string_view into, std::string_view patch)
 {
-    std::vector<member> patch_members = members_of(patch);
-    if (patch_members.empty()) {
-        std::vector<member> kept = members_of(into);
-        if (kept.empty())
-            return "{}";
-        return std::string(into);
-    }
-    std::vector<member> old_members = members_of(into);
+    // Reused from call to call: the function runs once per upserted row that already exists.
+    thread_local std::vector<member> patch_members, old_members;
+    members_of(patch, patch_members);
+    members_of(into, old_members);
+    if (patch_members.empty())
+        return old_members.empty() ? std::string("{}") : std::string(into);
     // The last of a key given twice in the patch wins, as when the patch was parsed.
     std::vector<bool> used(patch_members.size(), false);
     // Small patches are searched in place; large ones through an index, so a patch of many keys into a profile

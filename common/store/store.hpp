@@ -76,9 +76,10 @@ public:
     virtual int revoke_keys(const std::string& prefix, std::int64_t now) = 0;
 
     // Merges each change into the user it names (following an alias), creating the users that are new: one
-    // statement per row, the merge done inside the database. Outcomes come in the rows' order.
-    virtual std::vector<upsert_outcome> upsert_users(std::int64_t project_id, const std::vector<user_upsert>& rows,
-                                                     std::int64_t now) = 0;
+    // statement per row, the merge done inside the database. With outcomes, it also says for each row (in the
+    // rows' order) whether the user was created and its internal id, which costs a little more.
+    virtual void upsert_users(std::int64_t project_id, const std::vector<user_upsert>& rows, std::int64_t now,
+                              std::vector<upsert_outcome>* outcomes = nullptr) = 0;
     // Merges each change into its company, creating the companies that are new.
     virtual void upsert_companies(std::int64_t project_id, const std::vector<company_upsert>& rows,
                                   std::int64_t now) = 0;

@@ -28,7 +28,9 @@ void create_or_update_user(server_context& ctx, request_context& rc, responder r
     auto outcome = std::make_shared<upsert_outcome>();
     ctx.writes.submit(
         [project, user = std::vector<user_upsert>{to_upsert(*change)}, outcome](store_writer& w) {
-            *outcome = w.upsert_users(project, user, now_ms()).front();
+            std::vector<upsert_outcome> outcomes;
+            w.upsert_users(project, user, now_ms(), &outcomes);
+            *outcome = outcomes.front();
         },
         [respond = std::move(respond), outcome, external_id](std::optional<api_error> error) {
             if (error)

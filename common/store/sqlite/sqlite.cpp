@@ -186,15 +186,14 @@ void sqlite_connection::exec(const std::string& sql)
 // The prepared statement for sql, prepared on first use.
 sqlite3_stmt* sqlite_connection::cached(std::string_view sql)
 {
-    auto key = std::string(sql);
-    if (auto it = statements_.find(key); it != statements_.end())
+    if (auto it = statements_.find(sql); it != statements_.end())
         return it->second;
     sqlite3_stmt* stmt = nullptr;
     if (int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
                                     nullptr);
         rc != SQLITE_OK)
         fail(db_, rc, "prepare");
-    statements_.emplace(std::move(key), stmt);
+    statements_.emplace(std::string(sql), stmt);
     return stmt;
 }
 

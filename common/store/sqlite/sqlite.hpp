@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -111,7 +112,12 @@ private:
 
     sqlite3* db_ = nullptr;
     bool read_only_;
-    std::unordered_map<std::string, sqlite3_stmt*> statements_;
+    // Looked up by the SQL text without copying it (the text of an upsert is hashed, not allocated, per row).
+    struct sql_hash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view sql) const noexcept { return std::hash<std::string_view>{}(sql); }
+    };
+    std::unordered_map<std::string, sqlite3_stmt*, sql_hash, std::equal_to<>> statements_;
 };
 
 // Rolls back unless commit() was called.

@@ -308,12 +308,12 @@ public:
         return db_.changes();
     }
 
-    std::vector<upsert_outcome> upsert_users(std::int64_t project_id, const std::vector<user_upsert>& rows,
-                                             std::int64_t now) override
+    void upsert_users(std::int64_t project_id, const std::vector<user_upsert>& rows, std::int64_t now,
+                      std::vector<upsert_outcome>* outcomes) override
     {
         // The alias, when user_id is one, names the user; the proposed internal id is kept only by a new row,
-        // which is how a created user is told from an updated one.
-        static constexpr const char* sql =
+        // which is how a created user is told from an updated one (RETURNING, asked only for outcomes).
+        static constexpr std::string_view quiet =
             "INSERT INTO users(project_id, user_id, public_id, email, phone, company_id, properties, origin, "
             "created_at, updated_at) VALUES (?1, coalesce((SELECT a.user_id FROM aliases a WHERE a.project_id = ?1 "
             "AND a.alias_id = ?2), ?2), ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9) "
@@ -321,20 +321,23 @@ public:
             "phone = coalesce(excluded.phone, users.phone), "
             "company_id = coalesce(excluded.company_id, users.company_id), "
             "properties = profiled_merge(users.properties, excluded.properties), "
-            "origin = profiled_merge(users.origin, excluded.origin), updated_at = excluded.updated_at "
-            "RETURNING public_id";
-        std::vector<upsert_outcome> out;
-        out.reserve(rows.size());
+            "origin = profiled_merge(users.origin, excluded.origin), updated_at = excluded.updated_at";
+        static const std::string reporting = std::string(quiet) + " RETURNING public_id";
+        if (outcomes)
+            outcomes->reserve(outcomes->size() + rows.size());
         for (const auto& row : rows) {
             std::string proposed = new_user_public_id();
-            auto q = db_.query(sql, project_id, row.user_id, proposed, row.email, row.phone, row.company_id,
-                               row.properties, row.origin, now);
+            auto q = db_.query(outcomes ? reporting : quiet, project_id, row.user_id, proposed, row.email, row.phone,
+                               row.company_id, row.properties, row.origin, now);
+            if (!outcomes) {
+                q.run();
+                continue;
+            }
             q.step();
             std::string kept = q.text(0);
             bool created = kept == proposed;
-            out.push_back({created, std::move(kept)});
+            outcomes->push_back({created, std::move(kept)});
         }
-        return out;
     }
 
     void upsert_companies(std::int64_t project_id, const std::vector<company_upsert>& rows, std::int64_t now) override
