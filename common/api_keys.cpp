@@ -5,7 +5,6 @@
 
 namespace profiled {
 
-// A new random key of the kind.
 generated_key generate_api_key(key_kind kind)
 {
     // 40 base62 characters carry about 238 bits: unguessable, so a plain hash is enough to store.
@@ -13,13 +12,10 @@ generated_key generate_api_key(key_kind kind)
     return {key, api_key_prefix(key), hash_api_key(key)};
 }
 
-// What is stored and looked up for a key.
 std::string hash_api_key(std::string_view key) { return sha256_hex(key); }
 
-// The part of a key that is safe to show.
 std::string api_key_prefix(std::string_view key) { return std::string(key.substr(0, 11)); }
 
-// The stored record of key, found by its hash.
 std::optional<api_key_record> find_api_key(store_reader& reader, std::string_view key)
 {
     std::string hash = hash_api_key(key);

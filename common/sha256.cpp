@@ -122,7 +122,6 @@ std::array<std::uint8_t, 32> sha256_hasher::finish()
 
 std::string sha256_hasher::finish_hex() { return to_hex(finish()); }
 
-// SHA-256 of the bytes, as 32 raw bytes.
 std::array<std::uint8_t, 32> sha256(std::string_view data)
 {
     sha256_hasher hasher;
@@ -130,10 +129,8 @@ std::array<std::uint8_t, 32> sha256(std::string_view data)
     return hasher.finish();
 }
 
-// SHA-256 of the bytes, as 64 lowercase hex characters.
 std::string sha256_hex(std::string_view data) { return to_hex(sha256(data)); }
 
-// Compares two strings in time that depends only on their lengths, not their contents.
 bool constant_time_equal(std::string_view a, std::string_view b)
 {
     // Lengths are not secret (a digest's length is public), so an early exit on them leaks nothing.

@@ -38,7 +38,6 @@ void fsync_directory(const fs::path& dir)
 
 } // namespace
 
-// Where a job's durable spool file lives.
 fs::path spool_path(const fs::path& spool_dir, const std::string& job_id) { return spool_dir / (job_id + ".ndjson"); }
 
 spool_writer::spool_writer(fs::path spool_dir, std::string job_id)
@@ -58,7 +57,6 @@ spool_writer::~spool_writer()
         ::close(fd_);
 }
 
-// Appends bytes (buffered).
 void spool_writer::append(std::string_view data)
 {
     size_ += data.size();
@@ -88,7 +86,6 @@ void spool_writer::flush()
     buffer_.clear();
 }
 
-// Makes the upload durable under its final name.
 void spool_writer::commit()
 {
     flush();
@@ -102,7 +99,6 @@ void spool_writer::commit()
     fsync_directory(dir_);
 }
 
-// Removes the file, committed or not.
 void spool_writer::discard()
 {
     if (discarded_)
@@ -152,7 +148,6 @@ bool spool_reader::refill()
     return n > 0;
 }
 
-// The next non-blank row, or nothing at end of file.
 std::optional<spool_row> spool_reader::next()
 {
     for (;;) {

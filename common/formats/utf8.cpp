@@ -45,7 +45,6 @@ std::size_t sequence_length(std::string_view text, std::size_t i)
 
 } // namespace
 
-// text with every ill-formed byte replaced by U+FFFD.
 std::string valid_utf8(std::string_view text)
 {
     std::string out;

@@ -7,14 +7,12 @@
 
 namespace profiled {
 
-// Milliseconds since the Unix epoch, now.
 std::int64_t now_ms()
 {
     using namespace std::chrono;
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-// RFC 3339 UTC with millisecond precision.
 std::string format_rfc3339(std::int64_t epoch_ms)
 {
     std::time_t seconds = static_cast<std::time_t>(epoch_ms / 1000);

@@ -6,7 +6,6 @@
 
 namespace profiled {
 
-// A label set rendered once.
 std::string metric_labels(std::initializer_list<std::pair<std::string_view, std::string_view>> labels)
 {
     std::string out;
@@ -29,7 +28,6 @@ std::string metric_labels(std::initializer_list<std::pair<std::string_view, std:
     return out;
 }
 
-// Declares a family; histograms take their bucket upper bounds.
 void metrics_registry::describe(std::string name, metric_type type, std::string help, std::vector<double> buckets)
 {
     std::lock_guard lock(mutex_);
@@ -39,7 +37,6 @@ void metrics_registry::describe(std::string name, metric_type type, std::string 
     f.buckets = std::move(buckets);
 }
 
-// Adds to a counter (or gauge); names never declared are ignored.
 void metrics_registry::add(std::string_view name, const std::string& labels, double value)
 {
     std::lock_guard lock(mutex_);
@@ -48,7 +45,6 @@ void metrics_registry::add(std::string_view name, const std::string& labels, dou
         it->second.values[labels] += value;
 }
 
-// Sets a gauge.
 void metrics_registry::set(std::string_view name, const std::string& labels, double value)
 {
     std::lock_guard lock(mutex_);
@@ -57,7 +53,6 @@ void metrics_registry::set(std::string_view name, const std::string& labels, dou
         it->second.values[labels] = value;
 }
 
-// Records one observation in the first bucket it fits (the +Inf bucket is the count).
 void metrics_registry::observe(std::string_view name, const std::string& labels, double value)
 {
     std::lock_guard lock(mutex_);
@@ -78,7 +73,6 @@ void metrics_registry::observe(std::string_view name, const std::string& labels,
     h.sum += value;
 }
 
-// The value of a counter or gauge, 0 when never touched.
 double metrics_registry::value(std::string_view name, const std::string& labels) const
 {
     std::lock_guard lock(mutex_);
@@ -109,7 +103,6 @@ std::string series(std::string_view name, const std::string& labels, const std::
 }
 } // namespace
 
-// Every family in the Prometheus text format.
 std::string metrics_registry::render() const
 {
     std::lock_guard lock(mutex_);
@@ -137,7 +130,6 @@ std::string metrics_registry::render() const
     return out;
 }
 
-// The process-wide registry with every profiled metric declared.
 metrics_registry& daemon_metrics()
 {
     static metrics_registry* registry = [] {

@@ -26,7 +26,6 @@ std::string pace_text(const progress_snapshot& p, const char* separator)
 
 } // namespace
 
-// Records a sample and forgets those the window no longer needs.
 void rate_estimator::add(double seconds, std::int64_t rows_done)
 {
     samples_.push_back({seconds, rows_done});
@@ -35,7 +34,6 @@ void rate_estimator::add(double seconds, std::int64_t rows_done)
         samples_.pop_front();
 }
 
-// The rate between the window's oldest and newest samples.
 std::optional<double> rate_estimator::rows_per_second() const
 {
     if (samples_.size() < 2)
@@ -48,7 +46,6 @@ std::optional<double> rate_estimator::rows_per_second() const
     return std::max(0.0, static_cast<double>(last.rows_done - first.rows_done) / elapsed);
 }
 
-// Seconds left at the given rate.
 std::optional<double> eta_seconds(std::int64_t done, std::int64_t total, std::optional<double> rows_per_second)
 {
     if (done >= total)
@@ -58,7 +55,6 @@ std::optional<double> eta_seconds(std::int64_t done, std::int64_t total, std::op
     return static_cast<double>(total - done) / *rows_per_second;
 }
 
-// A short human duration.
 std::string format_duration(double seconds)
 {
     if (!(seconds > 0))
@@ -73,7 +69,6 @@ std::string format_duration(double seconds)
     return fmt::format("{}h{:02}m", whole / 3600, whole % 3600 / 60);
 }
 
-// The rate with one decimal when small, whole rows when large.
 std::string format_rate(std::optional<double> rows_per_second)
 {
     if (!rows_per_second)
@@ -106,14 +101,12 @@ std::string progress_bar_line(const progress_snapshot& p, int columns)
                        std::string(static_cast<std::size_t>(bar_width - filled), '.'), text);
 }
 
-// One line per report for logs and pipes.
 std::string progress_plain_line(const progress_snapshot& p)
 {
     return fmt::format("{}: {}/{} rows ({}), {}", p.status, p.done, p.total, format_percent(p.done, p.total),
                        pace_text(p, ", "));
 }
 
-// The closing line of a finished import.
 std::string import_summary_line(const std::string& status, std::int64_t processed, std::int64_t failed,
                                 double seconds)
 {

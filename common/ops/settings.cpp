@@ -89,7 +89,6 @@ std::string environment_name_to_option(const po::options_description& known, con
 
 } // namespace
 
-// Reads the settings from args, the environment and the config file.
 settings_outcome load_server_settings(const std::vector<std::string>& args)
 {
     settings_outcome out;
@@ -168,7 +167,6 @@ settings_outcome load_server_settings(const std::vector<std::string>& args)
     return out;
 }
 
-// The data directory for the offline commands (keys, jobs): PROFILED_DATA_DIR, else the service default.
 std::string default_data_dir()
 {
     const char* env = std::getenv("PROFILED_DATA_DIR");

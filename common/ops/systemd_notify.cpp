@@ -8,7 +8,6 @@
 
 namespace profiled {
 
-// Reads NOTIFY_SOCKET; without it every call is a no-op.
 systemd_notifier::systemd_notifier()
 {
     const char* path = std::getenv("NOTIFY_SOCKET");
@@ -27,7 +26,6 @@ systemd_notifier::~systemd_notifier()
         ::close(fd_);
 }
 
-// Sends one datagram of newline-separated assignments.
 bool systemd_notifier::notify(std::string_view state)
 {
     if (fd_ < 0)
@@ -42,7 +40,6 @@ bool systemd_notifier::notify(std::string_view state)
     return sent == static_cast<ssize_t>(state.size());
 }
 
-// Half of WATCHDOG_USEC, when the watchdog is on for this process.
 std::optional<std::chrono::microseconds> systemd_notifier::watchdog_interval() const
 {
     const char* usec = std::getenv("WATCHDOG_USEC");

@@ -25,14 +25,12 @@ void check(const token_bucket_config& cfg)
 
 } // namespace
 
-// A full bucket.
 token_bucket::token_bucket(token_bucket_config cfg, time_point now)
     : config_(cfg), tokens_(cfg.burst), refilled_at_(now)
 {
     check(config_);
 }
 
-// Changes rate and burst at run time, keeping the tokens already earned up to the new burst.
 void token_bucket::reconfigure(token_bucket_config cfg, time_point now)
 {
     check(cfg);
@@ -44,7 +42,6 @@ void token_bucket::reconfigure(token_bucket_config cfg, time_point now)
     tokens_ = std::min(tokens_, config_.burst);
 }
 
-// The number of tokens available now.
 double token_bucket::available(time_point now)
 {
     if (unlimited())
@@ -53,7 +50,6 @@ double token_bucket::available(time_point now)
     return tokens_;
 }
 
-// Takes n tokens if that many are available.
 bool token_bucket::try_take(double n, time_point now)
 {
     if (unlimited() || !(n > 0))
@@ -65,7 +61,6 @@ bool token_bucket::try_take(double n, time_point now)
     return true;
 }
 
-// Takes as many whole tokens as are available, up to n.
 double token_bucket::take_up_to(double n, time_point now)
 {
     if (!(n > 0))
@@ -78,7 +73,6 @@ double token_bucket::take_up_to(double n, time_point now)
     return taken;
 }
 
-// How long until n tokens are available.
 std::chrono::nanoseconds token_bucket::wait_for(double n, time_point now)
 {
     if (unlimited() || !(n > 0))
@@ -96,26 +90,22 @@ std::chrono::nanoseconds token_bucket::wait_for(double n, time_point now)
     return std::chrono::nanoseconds(static_cast<std::chrono::nanoseconds::rep>(ns));
 }
 
-// wait_for rounded up to whole seconds.
 std::chrono::seconds token_bucket::retry_after(double n, time_point now)
 {
     // A positive wait rounds up to at least 1 s, so a client never sees "Retry-After: 0" while refused.
     return std::chrono::ceil<std::chrono::seconds>(wait_for(n, now));
 }
 
-// True when the rate is 0.
 bool token_bucket::unlimited() const
 {
     return config_.rate_per_second == 0;
 }
 
-// The configuration in force.
 const token_bucket_config& token_bucket::config() const
 {
     return config_;
 }
 
-// Adds the tokens earned since the last refill, up to burst.
 void token_bucket::refill(time_point now)
 {
     // A time point at or before the last refill adds nothing, and the mark never moves back, so a

@@ -73,7 +73,6 @@ bool is_mail_domain(std::string_view domain)
 
 } // namespace
 
-// True for an address like jane.doe+tag@mail.example.com.
 bool is_email_address(std::string_view text)
 {
     if (text.size() > max_email_bytes)
@@ -84,7 +83,6 @@ bool is_email_address(std::string_view text)
     return is_dot_atom(text.substr(0, at)) && is_mail_domain(text.substr(at + 1));
 }
 
-// True for an E.164 number: '+', a non-zero digit, then 7 to 14 more digits.
 bool is_e164_phone(std::string_view text)
 {
     if (text.size() < 9 || text.size() > 16 || text.front() != '+' || text[1] < '1' || text[1] > '9')

@@ -7,7 +7,6 @@
 
 namespace profiled {
 
-// n bytes from the kernel's CSPRNG.
 std::string random_bytes(std::size_t n)
 {
     std::string out(n, '\0');
@@ -47,7 +46,6 @@ private:
 
 } // namespace
 
-// n characters drawn uniformly from [0-9A-Za-z].
 std::string random_base62(std::size_t n)
 {
     static constexpr char alphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -63,10 +61,8 @@ std::string random_base62(std::size_t n)
     return out;
 }
 
-// A new internal user id.
 std::string new_user_public_id() { return "usr_" + random_base62(16); }
 
-// A new job id: a random (version 4) UUID.
 std::string new_job_id()
 {
     std::string b = random_bytes(16);

@@ -250,7 +250,6 @@ std::optional<api_error> apply_remove(json::object& properties, const json::obje
 
 } // namespace
 
-// Checks $email / $phone in properties about to be written.
 std::optional<api_error> check_contact_properties(const json::object& properties, std::string_view field)
 {
     if (const json::value* email = properties.if_contains(email_property)) {
@@ -268,7 +267,6 @@ std::optional<api_error> check_contact_properties(const json::object& properties
     return std::nullopt;
 }
 
-// Validates the request's operations object and sorts it by operation.
 result<people_operations> parse_people_operations(const json::object& operations, std::string_view field)
 {
     people_operations ops;
@@ -323,7 +321,6 @@ result<people_operations> parse_people_operations(const json::object& operations
     return ops;
 }
 
-// The properties after applying ops in the documented order.
 result<json::object> apply_people_operations(json::object properties, const people_operations& ops,
                                              std::string_view field)
 {

@@ -3,7 +3,6 @@
 namespace profiled {
 namespace json = boost::json;
 
-// The apiKey field of a People API body.
 result<std::string> body_api_key(const json::object& body)
 {
     const json::value* key = body.if_contains("apiKey");
@@ -15,7 +14,6 @@ result<std::string> body_api_key(const json::object& body)
     return std::string(key->get_string());
 }
 
-// POST /public/identify.
 result<people_update> parse_people_identify(const json::object& body)
 {
     auto distinct_id = required_id(body, "distinct_id");
@@ -32,7 +30,6 @@ result<people_update> parse_people_identify(const json::object& body)
     return update;
 }
 
-// POST /public/people/set.
 result<people_update> parse_people_set(const json::object& body)
 {
     auto distinct_id = required_id(body, "distinct_id");
@@ -49,7 +46,6 @@ result<people_update> parse_people_set(const json::object& body)
     return people_update{std::move(*distinct_id), std::move(*ops)};
 }
 
-// POST /public/alias.
 result<alias_request> parse_alias(const json::object& body)
 {
     auto alias_id = required_id(body, "alias_id");

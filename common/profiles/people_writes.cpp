@@ -24,7 +24,6 @@ void follow_contact_property(std::optional<std::string>& field, const json::obje
 
 } // namespace
 
-// Applies ops to the user distinct_id resolves to, creating the profile when new.
 void apply_people_update(store_writer& w, std::int64_t project_id, const std::string& distinct_id,
                          const people_operations& ops, std::int64_t now)
 {

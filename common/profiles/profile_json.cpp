@@ -17,7 +17,6 @@ json::value optional_time(const std::optional<std::int64_t>& t)
 }
 } // namespace
 
-// A user profile as GET /v1/users/{id} returns it.
 json::object user_to_json(const user_profile& u)
 {
     json::array aliases;
@@ -37,7 +36,6 @@ json::object user_to_json(const user_profile& u)
     };
 }
 
-// A company as GET /v1/companies/{id} returns it.
 json::object company_to_json(const company_profile& c)
 {
     return {
@@ -48,7 +46,6 @@ json::object company_to_json(const company_profile& c)
     };
 }
 
-// The job object of DESIGN.md.
 json::object job_to_json(const job_record& j)
 {
     return {
@@ -67,7 +64,6 @@ json::object job_to_json(const job_record& j)
     };
 }
 
-// One row error as listed under a job's /errors.
 json::object job_error_to_json(const job_row_error& e)
 {
     return {

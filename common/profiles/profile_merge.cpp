@@ -6,7 +6,6 @@
 
 namespace profiled {
 
-// A new, empty profile for user_id with a fresh internal id.
 user_profile new_user_profile(const std::string& user_id, std::int64_t now)
 {
     user_profile u;
@@ -17,7 +16,6 @@ user_profile new_user_profile(const std::string& user_id, std::int64_t now)
     return u;
 }
 
-// The permanent profile after absorbing an anonymous one, set-once.
 user_profile merge_anonymous_profile(const user_profile& permanent, const user_profile& anonymous, std::int64_t now)
 {
     user_profile u = permanent;

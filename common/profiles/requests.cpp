@@ -58,7 +58,6 @@ api_error number_out_of_range(const unfit_number& number)
 
 } // namespace
 
-// Parses a request body that must be one JSON object.
 result<json::object> parse_json_object(std::string_view body)
 {
     if (body.empty())
@@ -85,7 +84,6 @@ result<json::object> parse_json_object(std::string_view body)
     return std::move(v.as_object());
 }
 
-// A required id field: a non-empty string of at most max_id_bytes.
 result<std::string> required_id(const json::object& body, std::string_view field)
 {
     auto it = body.find(field);
@@ -101,7 +99,6 @@ result<std::string> required_id(const json::object& body, std::string_view field
     return std::string(s);
 }
 
-// An optional id field.
 result<std::optional<std::string>> optional_id(const json::object& body, std::string_view field)
 {
     auto it = body.find(field);
@@ -113,7 +110,6 @@ result<std::optional<std::string>> optional_id(const json::object& body, std::st
     return std::optional<std::string>(std::move(*id));
 }
 
-// An optional object field.
 result<json::object> optional_object(const json::object& body, std::string_view field)
 {
     auto it = body.find(field);
@@ -185,7 +181,6 @@ result<identify_request> parse_identify(const json::object& body)
     return req;
 }
 
-// POST /v1/companies/identify.
 result<company_change> parse_company_identify(const json::object& body)
 {
     auto company_id = required_id(body, "company_id");
@@ -197,7 +192,6 @@ result<company_change> parse_company_identify(const json::object& body)
     return company_change{std::move(*company_id), std::move(*metadata)};
 }
 
-// One row of a users bulk job.
 result<user_change> parse_bulk_user_row(const json::object& row)
 {
     auto user_id = required_id(row, "user_id");
@@ -216,7 +210,6 @@ result<user_change> parse_bulk_user_row(const json::object& row)
     return change;
 }
 
-// One row of a companies bulk job.
 result<company_change> parse_bulk_company_row(const json::object& row)
 {
     auto company_id = required_id(row, "company_id");

@@ -37,7 +37,6 @@ void absorb_profile(store_writer& w, std::int64_t project_id, const std::string&
 
 } // namespace
 
-// Makes original_id resolve to the user alias_id resolves to.
 void alias_user(store_writer& w, std::int64_t project_id, const std::string& alias_id,
                 const std::string& original_id, std::int64_t now)
 {

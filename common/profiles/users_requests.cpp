@@ -21,7 +21,6 @@ result<std::optional<std::string>> optional_contact(const json::object& body, st
 
 } // namespace
 
-// POST /v1/users.
 result<user_change> parse_users_request(const json::object& body)
 {
     auto user_id = required_id(body, "user_id");

@@ -493,7 +493,6 @@ void print_row_errors(api_client& client, const job_state& job, const std::strin
 
 } // namespace
 
-// Uploads FILE, follows the job, reports the outcome.
 int run_import_command(const std::vector<std::string>& args)
 {
     std::string file, url, type = "users", idempotency_key;

@@ -38,7 +38,6 @@ std::unique_ptr<store> open_data_dir(const std::string& data_dir)
 
 } // namespace
 
-// Runs a keys subcommand.
 int run_keys_command(const std::vector<std::string>& args)
 {
     std::string action = args.empty() ? "" : args[0];

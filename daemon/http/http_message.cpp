@@ -7,7 +7,6 @@
 namespace profiled {
 namespace json = boost::json;
 
-// The first header with this (lower-case) name, or "".
 std::string_view http_request::header(std::string_view name) const
 {
     for (const auto& [k, v] : headers) {
@@ -17,7 +16,6 @@ std::string_view http_request::header(std::string_view name) const
     return {};
 }
 
-// A JSON response with the given status.
 http_response json_response(int status, const json::value& body)
 {
     http_response r;
@@ -26,7 +24,6 @@ http_response json_response(int status, const json::value& body)
     return r;
 }
 
-// The HTTP status for a kind of refusal; the one place where input errors become statuses.
 int http_status(errc kind)
 {
     switch (kind) {
@@ -48,7 +45,6 @@ int http_status(errc kind)
     return 500;
 }
 
-// The common error body.
 http_response error_response(const api_error& e)
 {
     // Messages and fields may quote the client's bytes (a path, a header); the body must stay valid JSON.

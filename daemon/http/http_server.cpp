@@ -640,7 +640,6 @@ http_server::http_server(net::io_context& io, router& routes, server_context& ct
 
 http_server::~http_server() = default;
 
-// Binds and listens on host:port; returns the bound port.
 std::uint16_t http_server::listen(const std::string& host_port)
 {
     auto colon = host_port.rfind(':');
@@ -666,13 +665,11 @@ std::uint16_t http_server::listen(const std::string& host_port)
     return acceptor.local_endpoint().port();
 }
 
-// Starts accepting connections.
 void http_server::start()
 {
     net::co_spawn(impl_->io, impl_->accept_loop(), fail_loudly{"http accept loop"});
 }
 
-// Stops accepting; idle keep-alive connections are closed, in-flight requests finish.
 void http_server::stop_accepting()
 {
     impl_->accepting = false;
@@ -687,7 +684,6 @@ void http_server::stop_accepting()
 std::size_t http_server::open_sessions() const { return impl_->sessions.size(); }
 std::size_t http_server::requests_in_flight() const { return impl_->in_flight; }
 
-// Closes every connection now: pending reads and writes end with operation_aborted and the sessions unwind.
 void http_server::close_all()
 {
     for (auto& s : impl_->sessions)

@@ -11,7 +11,6 @@
 
 namespace profiled {
 
-// The decoded path of a request target, split into segments.
 std::optional<std::vector<std::string>> split_path(std::string_view target)
 {
     auto url = boost::urls::parse_origin_form(target);
@@ -24,7 +23,6 @@ std::optional<std::vector<std::string>> split_path(std::string_view target)
     return out;
 }
 
-// Adds a route.
 void router::add(std::string method, std::string pattern, route_options options, route_handler handler)
 {
     route r{std::move(method), pattern, {}, options, std::move(handler)};
@@ -39,7 +37,6 @@ void router::add(std::string method, std::string pattern, route_options options,
     routes_.push_back(std::move(r));
 }
 
-// Finds the route for method and path.
 route_match router::match(std::string_view method, std::string_view target) const
 {
     route_match out;
@@ -104,7 +101,6 @@ bool is_json_content_type(std::string_view value)
 
 } // namespace
 
-// Authenticates the request as the route demands and checks its content type.
 std::optional<http_response> router::admit(const route& r, const http_request& request, request_context& ctx)
 {
     if (r.options.auth == auth_rule::secret_key || r.options.auth == auth_rule::header_key) {
@@ -135,7 +131,6 @@ std::optional<http_response> router::admit(const route& r, const http_request& r
     return std::nullopt;
 }
 
-// Sets the per-key request rate limits.
 void router::set_rate_limits(request_rate_limits limits)
 {
     limits_ = limits;
@@ -143,7 +138,6 @@ void router::set_rate_limits(request_rate_limits limits)
     buckets_.clear();
 }
 
-// A 429 when the key has used up its rate for this route class.
 std::optional<http_response> router::throttle(const api_key_record& key, rate_class cls)
 {
     double per_second = 0;
@@ -175,7 +169,6 @@ std::optional<http_response> router::throttle(const api_key_record& key, rate_cl
     return r;
 }
 
-// The response for an exception escaping a handler: input errors as they are, the rest logged and hidden.
 http_response router::response_for_exception(const route& r, std::exception_ptr e)
 {
     try {
@@ -192,7 +185,6 @@ http_response router::response_for_exception(const route& r, std::exception_ptr 
     }
 }
 
-// Checks auth and content type, runs the handler, and turns exceptions into error responses.
 void router::dispatch(const route_match& match, const http_request& request, responder respond)
 {
     const route& r = *match.matched;
@@ -209,7 +201,6 @@ void router::dispatch(const route_match& match, const http_request& request, res
     respond(std::move(*failure));
 }
 
-// Adds an upload route.
 void router::add_upload(std::string method, std::string pattern, route_options options, upload_handler handler)
 {
     options.upload = true;
@@ -217,7 +208,6 @@ void router::add_upload(std::string method, std::string pattern, route_options o
     routes_.back().upload = std::move(handler);
 }
 
-// Checks auth and starts an upload route.
 opened_upload router::open_upload(const route_match& match, const http_request& request)
 {
     const route& r = *match.matched;

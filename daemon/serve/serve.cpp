@@ -292,7 +292,6 @@ void serve_until_stopped(const server_settings& settings, const std::vector<std:
 
 } // namespace
 
-// Runs the daemon in the foreground.
 int run_serve(const server_settings& settings, const std::vector<std::string>& args)
 {
     set_log_format(settings.format);

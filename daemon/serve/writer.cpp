@@ -21,7 +21,6 @@ writer::writer(store& db, std::size_t max_group) : db_(db.open_writer()), max_gr
 
 writer::~writer() { stop(); }
 
-// Queues work; done is called once it is durable or has failed.
 void writer::submit(work w, completion done, write_kind kind)
 {
     {
@@ -35,7 +34,6 @@ void writer::submit(work w, completion done, write_kind kind)
     done(api_error{errc::unavailable, "shutting_down", "the server is shutting down; retry shortly", {}});
 }
 
-// Commits what is queued, then stops the thread.
 void writer::stop()
 {
     {
@@ -53,7 +51,6 @@ std::size_t writer::queue_depth()
     return pending_.size();
 }
 
-// The writer thread: takes everything pending (up to max_group_) and commits it as one transaction.
 void writer::run()
 {
     for (;;) {

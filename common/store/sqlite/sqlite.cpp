@@ -82,7 +82,6 @@ void sqlite_query::bind(int i, std::nullopt_t)
         fail(db_, rc, "bind");
 }
 
-// Advances to the next row; false when done.
 bool sqlite_query::step()
 {
     int rc = sqlite3_step(stmt_);
@@ -93,7 +92,6 @@ bool sqlite_query::step()
     fail(db_, rc, sqlite3_sql(stmt_));
 }
 
-// Runs a statement that returns no rows.
 void sqlite_query::run()
 {
     while (step()) {
@@ -138,7 +136,6 @@ void configure_sqlite_once()
 }
 } // namespace
 
-// Opens the database file and sets the connection's pragmas.
 sqlite_connection::sqlite_connection(const std::string& path, bool read_only) : read_only_(read_only)
 {
     configure_sqlite_once();
@@ -172,7 +169,6 @@ sqlite_connection::~sqlite_connection()
     sqlite3_close_v2(db_);
 }
 
-// Runs statements that return nothing.
 void sqlite_connection::exec(const std::string& sql)
 {
     char* err = nullptr;
@@ -197,7 +193,6 @@ sqlite3_stmt* sqlite_connection::cached(std::string_view sql)
     return stmt;
 }
 
-// Throws when the database file was deleted or renamed while open.
 void sqlite_connection::check_not_moved()
 {
     if (file_has_moved(db_))
@@ -242,7 +237,6 @@ void sqlite_log_callback(void*, int code, const char* message)
 }
 } // namespace
 
-// Sends SQLite's own error log to our logger.
 void route_sqlite_log_to_logger()
 {
     static bool done = [] {
