@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/json/object.hpp>
@@ -93,13 +94,27 @@ user_upsert to_upsert(const user_change& change);
 // The change in the form the store binds.
 company_upsert to_upsert(const company_change& change);
 
+// Where a bulk job is in its life.
+enum class job_status { queued, running, done, failed };
+
+// What a bulk job's rows are.
+enum class job_type { users, companies };
+
+// The name of a job status as shown and stored: "queued", "running", "done" or "failed".
+const char* to_string(job_status status);
+// The job status a name gives, or nothing when it names none.
+std::optional<job_status> parse_job_status(std::string_view name);
+// The name of a job type as shown and stored: "users" or "companies".
+const char* to_string(job_type type);
+// The job type a name gives, or nothing when it names none.
+std::optional<job_type> parse_job_type(std::string_view name);
+
 // A bulk job as stored.
 struct job_record {
-    std::int64_t rowid = 0;
     std::string job_id;
     std::int64_t project_id = 0;
-    std::string type;   // "users" | "companies"
-    std::string status; // "queued" | "running" | "done" | "failed"
+    job_type type = job_type::users;
+    job_status status = job_status::queued;
     std::string filename;
     std::int64_t file_size = 0;
     std::int64_t total_rows = 0;

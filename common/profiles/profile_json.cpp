@@ -50,8 +50,8 @@ json::object job_to_json(const job_record& j)
 {
     return {
         {"job_id", j.job_id},
-        {"type", j.type},
-        {"status", j.status},
+        {"type", to_string(j.type)},
+        {"status", to_string(j.status)},
         {"submitted_at", format_rfc3339(j.submitted_at)},
         {"started_at", optional_time(j.started_at)},
         {"finished_at", optional_time(j.finished_at)},

@@ -14,13 +14,13 @@ namespace profiled {
 // A page of jobs, newest first.
 struct job_page {
     std::vector<job_record> jobs;
-    std::optional<std::int64_t> next_cursor;
+    std::optional<std::string> next_cursor; // opaque: the engine's own, handed back for the next page
 };
 
 // A page of row errors, by line.
 struct job_error_page {
     std::vector<job_row_error> errors;
-    std::optional<std::int64_t> next_cursor;
+    std::optional<std::string> next_cursor; // opaque: the engine's own, handed back for the next page
 };
 
 // The job that holds an Idempotency-Key, with what the key was bound to when the job was submitted.
@@ -43,14 +43,18 @@ public:
     // The project's job submitted with this Idempotency-Key at or after not_before.
     virtual std::optional<job_record> find_job_by_idempotency_key(std::int64_t project_id, const std::string& key,
                                                                   std::int64_t not_before) = 0;
-    // The project's jobs newest first, optionally only those in one status, starting below cursor.
-    virtual job_page list_jobs(std::int64_t project_id, const std::optional<std::string>& status,
-                               std::optional<std::int64_t> cursor, int limit) = 0;
-    virtual job_error_page list_job_errors(std::int64_t job_rowid, std::int64_t after_line, int limit) = 0;
+    // The project's jobs newest first, optionally only those in one status, from the page cursor (a next_cursor
+    // of an earlier page) names; nothing when cursor is not one this store hands out.
+    virtual std::optional<job_page> list_jobs(std::int64_t project_id, std::optional<job_status> status,
+                                              const std::optional<std::string>& cursor, int limit) = 0;
+    // The job's row errors by line, from the page cursor (a next_cursor of an earlier page) names; nothing when
+    // cursor is not one this store hands out.
+    virtual std::optional<job_error_page> list_job_errors(const std::string& job_id,
+                                                          const std::optional<std::string>& cursor, int limit) = 0;
     // Every job of every project, for `profiled jobs list`.
     virtual std::vector<job_record> list_all_jobs(int limit) = 0;
     // How many jobs are in the given status, all projects together.
-    virtual std::int64_t count_jobs(const std::string& status) = 0;
+    virtual std::int64_t count_jobs(job_status status) = 0;
     // A number that changes whenever an API key is created, revoked or removed, by this process or another;
     // cheap enough to ask on every request.
     virtual std::uint64_t key_version() = 0;
@@ -99,23 +103,23 @@ public:
     virtual void move_aliases(std::int64_t project_id, const std::string& from_user_id,
                               const std::string& to_user_id) = 0;
 
-    // Inserts a new job, its Idempotency-Key (if any) bound to upload_sha256, and returns its rowid; nothing when
-    // another job of the project holds that key. A key is unique per project, so the insert has the final word.
-    virtual std::optional<std::int64_t> insert_job(const job_record& job, const std::string& upload_sha256) = 0;
+    // Inserts a new job, its Idempotency-Key (if any) bound to upload_sha256, and says whether it did; it does not
+    // when another job of the project holds that key. A key is unique per project, so the insert has the final word.
+    virtual bool insert_job(const job_record& job, const std::string& upload_sha256) = 0;
     // The project's job holding this Idempotency-Key if it was submitted at or after not_before, with its binding.
     virtual std::optional<idempotent_job> find_job_by_idempotency_key(std::int64_t project_id, const std::string& key,
                                                                       std::int64_t not_before) = 0;
     // Forgets the key on the project's jobs submitted before not_before, so that it can be used again.
     virtual void clear_idempotency_key(std::int64_t project_id, const std::string& key, std::int64_t not_before) = 0;
-    virtual std::optional<job_record> load_job(std::int64_t rowid) = 0;
+    virtual std::optional<job_record> load_job(const std::string& job_id) = 0;
     // Jobs that are queued or running, oldest first.
     virtual std::vector<job_record> unfinished_jobs() = 0;
-    virtual void mark_job_running(std::int64_t rowid, std::int64_t now) = 0;
+    virtual void mark_job_running(const std::string& job_id, std::int64_t now) = 0;
     // Records a processed chunk: new checkpoint and counts.
-    virtual void advance_job(std::int64_t rowid, std::int64_t checkpoint_offset, std::int64_t checkpoint_line,
+    virtual void advance_job(const std::string& job_id, std::int64_t checkpoint_offset, std::int64_t checkpoint_line,
                              std::int64_t processed_rows, std::int64_t failed_rows) = 0;
-    virtual void insert_job_error(std::int64_t rowid, const job_row_error& error) = 0;
-    virtual void finish_job(std::int64_t rowid, const std::string& status, const std::optional<std::string>& error,
+    virtual void insert_job_error(const std::string& job_id, const job_row_error& error) = 0;
+    virtual void finish_job(const std::string& job_id, job_status status, const std::optional<std::string>& error,
                             std::int64_t now) = 0;
 };
 

@@ -54,7 +54,7 @@ api_error spool_failure(const spool_error& e, const std::string& job_id)
 api_error idempotency_key_reused(const std::string& key, const job_record& earlier, bool same_route)
 {
     std::string why = same_route ? std::string("whose upload had other content")
-                                 : fmt::format("uploaded to POST /v1/{}/bulk_identify", earlier.type);
+                                 : fmt::format("uploaded to POST /v1/{}/bulk_identify", to_string(earlier.type));
     return {errc::unprocessable, "idempotency_key_reused",
             fmt::format("Idempotency-Key {} already belongs to job {}, {}; a new upload needs a new key", key,
                         earlier.job_id, why),
@@ -63,7 +63,7 @@ api_error idempotency_key_reused(const std::string& key, const job_record& earli
 
 // The answer to an upload whose Idempotency-Key an earlier job holds: that job again (200, Idempotent-Replayed)
 // when the route and the upload are the same, else a 422.
-http_response answer_repeat(const std::string& key, const idempotent_job& earlier, const std::string& type,
+http_response answer_repeat(const std::string& key, const idempotent_job& earlier, job_type type,
                             const std::string& upload_sha256)
 {
     if (earlier.job.type != type)
@@ -106,7 +106,7 @@ public:
           lines_([this](std::string_view line, std::uint64_t number) { add_line(line, number); })
     {
         if (format_ == body_format::json_document)
-            document_.emplace(job_.type, [this](std::string_view row) { add_line(row, rows_ + 1); });
+            document_.emplace(to_string(job_.type), [this](std::string_view row) { add_line(row, rows_ + 1); });
         if (format_ == body_format::multipart_ndjson)
             multipart_.emplace(std::move(boundary), "file", [this](std::string_view data) {
                 file_bytes_ += data.size();
@@ -206,10 +206,8 @@ private:
                 std::int64_t not_before = job->submitted_at - idempotency_window_ms;
                 if (job->idempotency_key)
                     w.clear_idempotency_key(job->project_id, *job->idempotency_key, not_before);
-                if (auto rowid = w.insert_job(*job, *digest)) {
-                    job->rowid = *rowid;
+                if (w.insert_job(*job, *digest))
                     return;
-                }
                 *earlier = w.find_job_by_idempotency_key(job->project_id, *job->idempotency_key, not_before);
                 if (!*earlier)
                     throw std::logic_error("a job holds the idempotency key but cannot be found");
@@ -223,7 +221,7 @@ private:
                 if (*earlier)
                     return respond(answer_repeat(*job->idempotency_key, **earlier, job->type, *digest));
                 log_event(log_level::info, "job.queued", "bulk job queued",
-                          {{"job_id", job->job_id}, {"project_id", job->project_id}, {"type", job->type},
+                          {{"job_id", job->job_id}, {"project_id", job->project_id}, {"type", to_string(job->type)},
                            {"rows", job->total_rows}, {"bytes", job->file_size}});
                 daemon_metrics().add("profiled_upload_bytes_total", {}, static_cast<double>(job->file_size));
                 daemon_metrics().add("profiled_jobs_total", metric_labels({{"status", "queued"}}));
@@ -295,7 +293,7 @@ private:
 };
 
 // Starts a bulk upload of the given type: checks headers, refuses a key of the other route, opens the spool file.
-upload_start start_bulk_upload(server_context& ctx, job_runner& runner, request_context& rc, const std::string& type)
+upload_start start_bulk_upload(server_context& ctx, job_runner& runner, request_context& rc, job_type type)
 {
     const http_request& req = rc.request;
     std::string content_type(req.header("content-type"));
@@ -318,7 +316,7 @@ upload_start start_bulk_upload(server_context& ctx, job_runner& runner, request_
                 error_response({errc::unsupported_media_type, "unsupported_media_type",
                                 fmt::format("Content-Type must be application/json (a {{\"{}\":[...]}} document) or "
                                             "multipart/form-data with an NDJSON part named file, not {}",
-                                            type, content_type),
+                                            to_string(type), content_type),
                                 {}})};
     }
 
@@ -326,7 +324,7 @@ upload_start start_bulk_upload(server_context& ctx, job_runner& runner, request_
     job.job_id = new_job_id();
     job.project_id = rc.key->project_id;
     job.type = type;
-    job.status = "queued";
+    job.status = job_status::queued;
     std::string_view idempotency_key = req.header("idempotency-key");
     std::optional<job_record> earlier;
     if (!idempotency_key.empty()) {
@@ -368,10 +366,11 @@ upload_start start_bulk_upload(server_context& ctx, job_runner& runner, request_
 void add_bulk_routes(router& routes, server_context& ctx, job_runner& runner)
 {
     route_options upload{.auth = auth_rule::secret_key, .rate = rate_class::bulk};
-    routes.add_upload("POST", "/v1/users/bulk_identify", upload,
-                      [&ctx, &runner](request_context& rc) { return start_bulk_upload(ctx, runner, rc, "users"); });
+    routes.add_upload("POST", "/v1/users/bulk_identify", upload, [&ctx, &runner](request_context& rc) {
+        return start_bulk_upload(ctx, runner, rc, job_type::users);
+    });
     routes.add_upload("POST", "/v1/companies/bulk_identify", upload, [&ctx, &runner](request_context& rc) {
-        return start_bulk_upload(ctx, runner, rc, "companies");
+        return start_bulk_upload(ctx, runner, rc, job_type::companies);
     });
 }
 

@@ -47,6 +47,27 @@ result<std::int64_t> integer_param(const std::map<std::string, std::string>& par
     return value;
 }
 
+// The cursor parameter as the client sent it, or nothing when absent.
+std::optional<std::string> cursor_param(const std::map<std::string, std::string>& params)
+{
+    auto it = params.find("cursor");
+    if (it == params.end())
+        return std::nullopt;
+    return it->second;
+}
+
+// The 400 for a cursor the store did not hand out.
+api_error bad_cursor()
+{
+    return invalid_field("cursor", "cursor must be the next_cursor of an earlier page of this list");
+}
+
+// A page's next_cursor as JSON: the store's opaque text, or null on the last page.
+json::value cursor_json(const std::optional<std::string>& cursor)
+{
+    return cursor ? json::value(*cursor) : json::value(nullptr);
+}
+
 // GET /v1/background_jobs/{job_id}.
 void get_job(server_context& ctx, request_context& rc, responder respond)
 {
@@ -65,27 +86,23 @@ void get_job(server_context& ctx, request_context& rc, responder respond)
 void list_jobs(server_context& ctx, request_context& rc, responder respond)
 {
     auto params = query_params(rc.request);
-    std::optional<std::string> status;
+    std::optional<job_status> status;
     if (auto it = params.find("status"); it != params.end() && !it->second.empty()) {
-        const std::string& s = it->second;
-        if (s != "queued" && s != "running" && s != "done" && s != "failed")
+        status = parse_job_status(it->second);
+        if (!status)
             return respond(error_response(invalid_field("status", "status must be queued, running, done or failed")));
-        status = s;
     }
     auto limit = integer_param(params, "limit", default_page, 1, max_page);
     if (!limit)
         return respond(error_response(limit.error()));
-    auto cursor = integer_param(params, "cursor", 0, 1, INT64_MAX);
-    if (!cursor)
-        return respond(error_response(cursor.error()));
-    auto page = ctx.reader.list_jobs(rc.key->project_id, status,
-                                     params.count("cursor") ? std::optional<std::int64_t>(*cursor) : std::nullopt,
-                                     static_cast<int>(*limit));
+    auto page = ctx.reader.list_jobs(rc.key->project_id, status, cursor_param(params), static_cast<int>(*limit));
+    if (!page)
+        return respond(error_response(bad_cursor()));
     json::array jobs;
-    for (const auto& j : page.jobs)
+    for (const auto& j : page->jobs)
         jobs.push_back(job_to_json(j));
-    json::value next = page.next_cursor ? json::value(std::to_string(*page.next_cursor)) : json::value(nullptr);
-    respond(json_response(200, json::object{{"jobs", std::move(jobs)}, {"next_cursor", next}}));
+    respond(json_response(200,
+                          json::object{{"jobs", std::move(jobs)}, {"next_cursor", cursor_json(page->next_cursor)}}));
 }
 
 // GET /v1/background_jobs/{job_id}/errors?limit=&cursor=.
@@ -98,18 +115,16 @@ void list_job_errors(server_context& ctx, request_context& rc, responder respond
     auto limit = integer_param(params, "limit", default_page, 1, max_page);
     if (!limit)
         return respond(error_response(limit.error()));
-    auto cursor = integer_param(params, "cursor", 0, 0, INT64_MAX);
-    if (!cursor)
-        return respond(error_response(cursor.error()));
-    auto page = ctx.reader.list_job_errors(job->rowid, *cursor, static_cast<int>(*limit));
+    auto page = ctx.reader.list_job_errors(job->job_id, cursor_param(params), static_cast<int>(*limit));
+    if (!page)
+        return respond(error_response(bad_cursor()));
     json::array errors;
-    for (const auto& e : page.errors)
+    for (const auto& e : page->errors)
         errors.push_back(job_error_to_json(e));
-    json::value next = page.next_cursor ? json::value(std::to_string(*page.next_cursor)) : json::value(nullptr);
     respond(json_response(200, json::object{{"job_id", job->job_id},
                                             {"failed_rows", job->failed_rows},
                                             {"errors", std::move(errors)},
-                                            {"next_cursor", next}}));
+                                            {"next_cursor", cursor_json(page->next_cursor)}}));
 }
 
 } // namespace

@@ -27,8 +27,9 @@ double spool_bytes(const std::string& data_dir)
 void get_metrics(server_context& ctx, request_context&, responder respond)
 {
     auto& m = daemon_metrics();
-    for (const char* status : {"queued", "running", "done", "failed"})
-        m.set("profiled_jobs", metric_labels({{"status", status}}), static_cast<double>(ctx.reader.count_jobs(status)));
+    for (auto status : {job_status::queued, job_status::running, job_status::done, job_status::failed})
+        m.set("profiled_jobs", metric_labels({{"status", to_string(status)}}),
+              static_cast<double>(ctx.reader.count_jobs(status)));
     m.set("profiled_spool_bytes", {}, spool_bytes(ctx.settings.data_dir));
     m.set("profiled_writer_queue_depth", {}, static_cast<double>(ctx.writes.queue_depth()));
     if (ctx.runner) {

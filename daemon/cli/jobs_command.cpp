@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <map>
+#include <optional>
 
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
@@ -86,7 +87,8 @@ int run_jobs_command(const std::vector<std::string>& args)
         std::cout << opts;
         return 0;
     }
-    if (!status.empty() && status != "queued" && status != "running" && status != "done" && status != "failed") {
+    std::optional<job_status> wanted;
+    if (!status.empty() && !(wanted = parse_job_status(status))) {
         std::cerr << "profiled jobs list: --status must be queued, running, done or failed\n";
         return 2;
     }
@@ -103,16 +105,16 @@ int run_jobs_command(const std::vector<std::string>& args)
         auto reader = open_store(data_dir)->open_reader();
         auto projects = project_names(*reader);
         // The store filters by status only per project, so with --status every job is read and filtered here.
-        auto jobs = reader->list_all_jobs(status.empty() ? limit : INT_MAX);
-        if (!status.empty())
-            std::erase_if(jobs, [&](const job_record& j) { return j.status != status; });
+        auto jobs = reader->list_all_jobs(wanted ? INT_MAX : limit);
+        if (wanted)
+            std::erase_if(jobs, [&](const job_record& j) { return j.status != *wanted; });
         if (jobs.size() > static_cast<std::size_t>(limit))
             jobs.resize(static_cast<std::size_t>(limit));
         std::cout << table_line("JOB_ID", "PROJECT", "TYPE", "STATUS", "PROCESSED", "FAILED", "SUBMITTED");
         for (const auto& j : jobs) {
             auto name = projects.find(j.project_id);
             std::cout << table_line(j.job_id, name != projects.end() ? name->second : std::to_string(j.project_id),
-                                    j.type, j.status,
+                                    to_string(j.type), to_string(j.status),
                                     fmt::format("{}/{}", j.processed_rows, j.total_rows), std::to_string(j.failed_rows),
                                     format_rfc3339(j.submitted_at));
         }

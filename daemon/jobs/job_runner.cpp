@@ -53,16 +53,16 @@ struct parsed_row {
 };
 
 // The id a row names, for its error entry, when it has one.
-std::string row_id_of(const json::object& row, const std::string& type)
+std::string row_id_of(const json::object& row, job_type type)
 {
-    const char* field = type == "users" ? "user_id" : "company_id";
+    const char* field = type == job_type::users ? "user_id" : "company_id";
     if (auto* v = row.if_contains(field); v && v->is_string())
         return std::string(v->get_string().subview(0, std::min<std::size_t>(v->get_string().size(), max_id_bytes)));
     return {};
 }
 
 // Parses and validates one spool row of a job of the given type.
-parsed_row parse_row(const spool_row& row, const std::string& type)
+parsed_row parse_row(const spool_row& row, job_type type)
 {
     parsed_row out;
     auto body = parse_json_object(row.text);
@@ -70,7 +70,7 @@ parsed_row parse_row(const spool_row& row, const std::string& type)
         out.error = job_row_error{row.line, "", body.error().field, body.error().message};
         return out;
     }
-    if (type == "users") {
+    if (type == job_type::users) {
         auto change = parse_bulk_user_row(*body);
         if (change)
             out.user = std::move(*change);
@@ -107,7 +107,7 @@ double chunk_rows(double cap, std::int64_t remaining)
 }
 
 // Reads and validates up to `take` rows from the reader's position.
-job_chunk read_chunk(spool_reader& reader, const std::string& type, std::int64_t take)
+job_chunk read_chunk(spool_reader& reader, job_type type, std::int64_t take)
 {
     job_chunk chunk;
     chunk.wanted = take;
@@ -213,7 +213,7 @@ struct job_runner::impl {
 
     // Reads and validates a chunk on the parser thread, so the io thread keeps answering requests meanwhile.
     // Not a coroutine itself, for the same reason as write().
-    net::awaitable<job_chunk> read_chunk_off_loop(spool_reader& reader, const std::string& type, std::int64_t take)
+    net::awaitable<job_chunk> read_chunk_off_loop(spool_reader& reader, job_type type, std::int64_t take)
     {
         return net::async_initiate<const net::use_awaitable_t<>&, void(job_chunk)>(
             [this, &reader, type, take](auto handler) {
@@ -292,14 +292,15 @@ struct job_runner::impl {
     // Marks a job failed because it cannot be processed at all.
     net::awaitable<void> fail_job(project_queue& project, std::shared_ptr<active_job> active, std::string reason)
     {
-        auto rowid = active->job.rowid;
-        writer::work fail = [rowid, reason](store_writer& w) { w.finish_job(rowid, "failed", reason, now_ms()); };
+        writer::work fail = [job_id = active->job.job_id, reason](store_writer& w) {
+            w.finish_job(job_id, job_status::failed, reason, now_ms());
+        };
         auto outcome = co_await write(std::move(fail));
         if (outcome) {
             co_await pause(retry_after_failure);
             co_return;
         }
-        finished(project, active, "failed", reason);
+        finished(project, active, job_status::failed, reason);
     }
 
     // Waits on the runner's timer (woken early by new jobs, which is harmless here).
@@ -310,7 +311,7 @@ struct job_runner::impl {
     }
 
     // Bookkeeping once a job's final state is committed: spool removed, logged, dequeued.
-    void finished(project_queue& project, const std::shared_ptr<active_job>& active, const std::string& status,
+    void finished(project_queue& project, const std::shared_ptr<active_job>& active, job_status status,
                   const std::optional<std::string>& reason)
     {
         active->reader.reset();
@@ -320,20 +321,20 @@ struct job_runner::impl {
         double seconds = std::chrono::duration<double>(steady::now() - active->started_at).count();
         const job_record& j = active->job;
         double rate = seconds > 0 ? (j.processed_rows - active->processed_at_start) / seconds : 0;
-        if (status == "done")
+        if (status == job_status::done)
             log_event(log_level::info, "job.done", "bulk job done",
-                      {{"job_id", j.job_id}, {"project_id", j.project_id}, {"type", j.type},
+                      {{"job_id", j.job_id}, {"project_id", j.project_id}, {"type", to_string(j.type)},
                        {"total_rows", j.total_rows}, {"processed_rows", j.processed_rows},
                        {"failed_rows", j.failed_rows}, {"rows_per_second", rate}, {"duration_seconds", seconds}});
         else
             log_event(log_level::warn, "job.failed", reason.value_or("failed"),
-                      {{"job_id", j.job_id}, {"project_id", j.project_id}, {"type", j.type},
+                      {{"job_id", j.job_id}, {"project_id", j.project_id}, {"type", to_string(j.type)},
                        {"total_rows", j.total_rows}, {"processed_rows", j.processed_rows},
                        {"failed_rows", j.failed_rows}, {"duration_seconds", seconds}});
         auto& m = daemon_metrics();
-        m.add("profiled_jobs_total", metric_labels({{"status", status}}));
+        m.add("profiled_jobs_total", metric_labels({{"status", to_string(status)}}));
         m.observe("profiled_job_duration_seconds", {}, seconds);
-        if (status == "done")
+        if (status == job_status::done)
             m.set("profiled_last_job_done_timestamp_seconds", {}, static_cast<double>(now_ms()) / 1000.0);
         auto& jobs = project.jobs;
         jobs.erase(std::remove(jobs.begin(), jobs.end(), active), jobs.end());
@@ -389,22 +390,23 @@ struct job_runner::impl {
         next.checkpoint_offset = chunk.end_offset;
         next.checkpoint_line = chunk.end_line;
         bool end_of_job = next.processed_rows >= job.total_rows || rows < take;
-        std::optional<std::string> status, reason;
+        std::optional<job_status> status;
+        std::optional<std::string> reason;
         if (end_of_job) {
             if (next.processed_rows < job.total_rows) {
-                status = "failed";
+                status = job_status::failed;
                 reason = fmt::format("the spool file ended after {} of {} rows", next.processed_rows, job.total_rows);
             } else if (next.failed_rows == job.total_rows) {
-                status = "failed";
+                status = job_status::failed;
                 reason = "every row failed validation; see the job's errors";
             } else {
-                status = "done";
+                status = job_status::done;
             }
         }
-        bool first_chunk = job.status == "queued";
+        bool first_chunk = job.status == job_status::queued;
         if (first_chunk)
             log_event(log_level::info, "job.started", "bulk job started",
-                      {{"job_id", job.job_id}, {"project_id", job.project_id}, {"type", job.type},
+                      {{"job_id", job.job_id}, {"project_id", job.project_id}, {"type", to_string(job.type)},
                        {"total_rows", job.total_rows}, {"resumed_at_row", job.processed_rows}});
         // Chosen here rather than in the writer, so that the runner's copy of the job agrees with the store.
         if (first_chunk)
@@ -413,17 +415,17 @@ struct job_runner::impl {
         writer::work apply = [next, users, companies, errors, first_chunk, status, reason](store_writer& w) {
             std::int64_t now = now_ms();
             if (first_chunk)
-                w.mark_job_running(next.rowid, *next.started_at);
+                w.mark_job_running(next.job_id, *next.started_at);
             if (!users->empty())
                 w.upsert_users(next.project_id, *users, now);
             if (!companies->empty())
                 w.upsert_companies(next.project_id, *companies, now);
             for (const auto& error : *errors)
-                w.insert_job_error(next.rowid, error);
-            w.advance_job(next.rowid, next.checkpoint_offset, next.checkpoint_line, next.processed_rows,
+                w.insert_job_error(next.job_id, error);
+            w.advance_job(next.job_id, next.checkpoint_offset, next.checkpoint_line, next.processed_rows,
                           next.failed_rows);
             if (status)
-                w.finish_job(next.rowid, *status, reason, now);
+                w.finish_job(next.job_id, *status, reason, now);
         };
         // A chunk is never refused as a whole: it is applied, or its transaction fails and it is read again.
         auto pending = start_write(std::move(apply), writer::write_kind::plain);
@@ -443,10 +445,10 @@ struct job_runner::impl {
         stats.rows_applied += users->size() + companies->size();
         stats.rows_failed += errors->size();
         auto& m = daemon_metrics();
-        m.add("profiled_rows_total", metric_labels({{"type", job.type}, {"result", "applied"}}),
+        m.add("profiled_rows_total", metric_labels({{"type", to_string(job.type)}, {"result", "applied"}}),
               static_cast<double>(users->size() + companies->size()));
         if (!errors->empty())
-            m.add("profiled_rows_total", metric_labels({{"type", job.type}, {"result", "failed"}}),
+            m.add("profiled_rows_total", metric_labels({{"type", to_string(job.type)}, {"result", "failed"}}),
                   static_cast<double>(errors->size()));
         if (first_chunk) {
             m.add("profiled_jobs_total", metric_labels({{"status", "running"}}));
@@ -454,7 +456,7 @@ struct job_runner::impl {
                       std::max<double>(0, static_cast<double>(now_ms() - job.submitted_at) / 1000.0));
         }
         if (first_chunk)
-            next.status = "running";
+            next.status = job_status::running;
         job = next;
         committed.insert_or_assign(job.job_id, job);
         if (status) {
@@ -509,10 +511,10 @@ void job_runner::recover()
         }
         ++lost;
         auto done = std::make_shared<std::promise<std::optional<api_error>>>();
-        std::int64_t rowid = j.rowid;
         impl_->ctx.writes.submit(
-            [rowid](store_writer& w) {
-                w.finish_job(rowid, "failed", "the job's spool file was lost before the job finished", now_ms());
+            [job_id = j.job_id](store_writer& w) {
+                w.finish_job(job_id, job_status::failed, "the job's spool file was lost before the job finished",
+                             now_ms());
             },
             [done](std::optional<api_error> e) { done->set_value(std::move(e)); });
         done->get_future().get();
@@ -570,7 +572,7 @@ runner_stats job_runner::stats() const
     runner_stats s = impl_->stats;
     for (const auto& [id, project] : impl_->projects) {
         for (const auto& j : project.jobs) {
-            if (j->job.status == "running")
+            if (j->job.status == job_status::running)
                 ++s.running_jobs;
             else
                 ++s.queued_jobs;

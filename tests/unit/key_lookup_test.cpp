@@ -32,13 +32,17 @@ public:
     {
         return {};
     }
-    job_page list_jobs(std::int64_t, const std::optional<std::string>&, std::optional<std::int64_t>, int) override
+    std::optional<job_page> list_jobs(std::int64_t, std::optional<job_status>, const std::optional<std::string>&,
+                                      int) override
     {
         return {};
     }
-    job_error_page list_job_errors(std::int64_t, std::int64_t, int) override { return {}; }
+    std::optional<job_error_page> list_job_errors(const std::string&, const std::optional<std::string>&, int) override
+    {
+        return {};
+    }
     std::vector<job_record> list_all_jobs(int) override { return {}; }
-    std::int64_t count_jobs(const std::string&) override { return 0; }
+    std::int64_t count_jobs(job_status) override { return 0; }
     std::uint64_t key_version() override { return 0; }
 };
 

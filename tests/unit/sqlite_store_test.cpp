@@ -46,8 +46,8 @@ job_record make_job(std::int64_t project, const std::string& job_id, std::int64_
     job_record j;
     j.job_id = job_id;
     j.project_id = project;
-    j.type = "users";
-    j.status = "queued";
+    j.type = job_type::users;
+    j.status = job_status::queued;
     j.filename = "users.ndjson";
     j.file_size = 1234;
     j.total_rows = 10;
@@ -389,21 +389,20 @@ TEST_CASE("jobs list newest first in pages that a cursor continues", "[store]")
     auto w = db->open_writer();
     auto r = db->open_reader();
     std::int64_t p = 0, other = 0;
-    std::vector<std::int64_t> rowids;
     in_transaction(*w, [&](store_writer& tx) {
         p = tx.ensure_project("alpha", 1000);
         other = tx.ensure_project("beta", 1000);
         for (int i = 0; i < 5; ++i)
-            rowids.push_back(*tx.insert_job(make_job(p, "job-" + std::to_string(i), 1000 + i), ""));
-        tx.insert_job(make_job(other, "job-other", 2000), "");
+            REQUIRE(tx.insert_job(make_job(p, "job-" + std::to_string(i), 1000 + i), ""));
+        REQUIRE(tx.insert_job(make_job(other, "job-other", 2000), ""));
     });
 
     SECTION("a new job reads back as queued with its figures")
     {
         auto j = r->find_job(p, "job-0");
         REQUIRE(j);
-        CHECK(j->status == "queued");
-        CHECK(j->type == "users");
+        CHECK(j->status == job_status::queued);
+        CHECK(j->type == job_type::users);
         CHECK(j->filename == "users.ndjson");
         CHECK(j->file_size == 1234);
         CHECK(j->total_rows == 10);
@@ -416,13 +415,14 @@ TEST_CASE("jobs list newest first in pages that a cursor continues", "[store]")
     SECTION("pages of two walk all five jobs exactly once, newest first")
     {
         std::vector<std::string> seen;
-        std::optional<std::int64_t> cursor;
+        std::optional<std::string> cursor;
         int pages = 0;
         do {
             auto page = r->list_jobs(p, std::nullopt, cursor, 2);
-            for (const auto& j : page.jobs)
+            REQUIRE(page);
+            for (const auto& j : page->jobs)
                 seen.push_back(j.job_id);
-            cursor = page.next_cursor;
+            cursor = page->next_cursor;
             REQUIRE(++pages <= 3);
         } while (cursor);
         CHECK(pages == 3);
@@ -431,21 +431,42 @@ TEST_CASE("jobs list newest first in pages that a cursor continues", "[store]")
     SECTION("a page that holds the rest has no cursor")
     {
         auto page = r->list_jobs(p, std::nullopt, std::nullopt, 5);
-        CHECK(page.jobs.size() == 5);
-        CHECK_FALSE(page.next_cursor);
+        REQUIRE(page);
+        CHECK(page->jobs.size() == 5);
+        CHECK_FALSE(page->next_cursor);
+    }
+    SECTION("a cursor the store did not hand out is refused, not read as a position")
+    {
+        auto first = r->list_jobs(p, std::nullopt, std::nullopt, 2);
+        REQUIRE(first);
+        REQUIRE(first->next_cursor);
+        for (const std::string& bad : std::vector<std::string>{"", "x", "3", "j", "j-1", "j+3", "j0", "j3x", " j3",
+                                                               "j99999999999999999999", "l3", std::string("j3\0", 3)}) {
+            CAPTURE(bad);
+            CHECK_FALSE(r->list_jobs(p, std::nullopt, bad, 2));
+        }
+        for (const std::string& bad :
+             std::vector<std::string>{"", "x", "3", "l", "l-1", "l3x", "j3", *first->next_cursor})
+            CHECK_FALSE(r->list_job_errors("job-0", bad, 2));
     }
     SECTION("the status filter, progress and the end of a job")
     {
         in_transaction(*w, [&](store_writer& tx) {
-            tx.mark_job_running(rowids[1], 3000);
-            tx.advance_job(rowids[1], 512, 7, 6, 1);
-            tx.mark_job_running(rowids[2], 3100);
-            tx.finish_job(rowids[2], "failed", std::string("spool file lost"), 3200);
+            tx.mark_job_running("job-1", 3000);
+            tx.advance_job("job-1", 512, 7, 6, 1);
+            tx.mark_job_running("job-2", 3100);
+            tx.finish_job("job-2", job_status::failed, std::string("spool file lost"), 3200);
+            auto loaded = tx.load_job("job-1");
+            REQUIRE(loaded);
+            CHECK(loaded->status == job_status::running);
+            CHECK(loaded->processed_rows == 6);
+            CHECK_FALSE(tx.load_job("job-none"));
             CHECK(tx.unfinished_jobs().size() == 4 + 1); // four of alpha's, one of beta's
         });
-        auto running = r->list_jobs(p, std::string("running"), std::nullopt, 10);
-        REQUIRE(running.jobs.size() == 1);
-        const auto& j = running.jobs[0];
+        auto running = r->list_jobs(p, job_status::running, std::nullopt, 10);
+        REQUIRE(running);
+        REQUIRE(running->jobs.size() == 1);
+        const auto& j = running->jobs[0];
         CHECK(j.job_id == "job-1");
         CHECK(j.started_at == 3000);
         CHECK(j.checkpoint_offset == 512);
@@ -454,12 +475,15 @@ TEST_CASE("jobs list newest first in pages that a cursor continues", "[store]")
         CHECK(j.failed_rows == 1);
         auto failed = r->find_job(p, "job-2");
         REQUIRE(failed);
-        CHECK(failed->status == "failed");
+        CHECK(failed->status == job_status::failed);
         CHECK(failed->error == "spool file lost");
         CHECK(failed->finished_at == 3200);
-        CHECK(r->count_jobs("queued") == 4);
-        CHECK(r->count_jobs("running") == 1);
-        CHECK(r->list_jobs(p, std::string("done"), std::nullopt, 10).jobs.empty());
+        CHECK(r->count_jobs(job_status::queued) == 4);
+        CHECK(r->count_jobs(job_status::running) == 1);
+        CHECK(r->count_jobs(job_status::failed) == 1);
+        auto done = r->list_jobs(p, job_status::done, std::nullopt, 10);
+        REQUIRE(done);
+        CHECK(done->jobs.empty());
     }
     SECTION("list_all_jobs spans projects")
     {
@@ -474,32 +498,39 @@ TEST_CASE("job row errors list by line in pages", "[store]")
     auto db = open_sqlite_store(dir.path());
     auto w = db->open_writer();
     auto r = db->open_reader();
-    std::int64_t job = 0;
+    const std::string job = "job-errors";
     in_transaction(*w, [&](store_writer& tx) {
         std::int64_t p = tx.ensure_project("alpha", 1000);
-        job = *tx.insert_job(make_job(p, "job-errors", 1000), "");
+        REQUIRE(tx.insert_job(make_job(p, job, 1000), ""));
+        REQUIRE(tx.insert_job(make_job(p, "job-quiet", 1001), ""));
         for (int line : {9, 3, 5, 12, 7})
             tx.insert_job_error(job, {line, "user_" + std::to_string(line), "user_id", "user_id is required"});
     });
 
     std::vector<std::int64_t> lines;
-    std::int64_t after = 0;
+    std::optional<std::string> after;
     int pages = 0;
     for (;;) {
         auto page = r->list_job_errors(job, after, 2);
-        for (const auto& e : page.errors) {
+        REQUIRE(page);
+        for (const auto& e : page->errors) {
             lines.push_back(e.line);
             CHECK(e.row_id == "user_" + std::to_string(e.line));
             CHECK(e.field == "user_id");
             CHECK(e.message == "user_id is required");
         }
         REQUIRE(++pages <= 3);
-        if (!page.next_cursor)
+        if (!page->next_cursor)
             break;
-        after = *page.next_cursor;
+        after = page->next_cursor;
     }
     CHECK(lines == std::vector<std::int64_t>{3, 5, 7, 9, 12});
-    CHECK(r->list_job_errors(job, 12, 10).errors.empty());
+    auto quiet = r->list_job_errors("job-quiet", std::nullopt, 10);
+    REQUIRE(quiet);
+    CHECK(quiet->errors.empty());
+    auto unknown = r->list_job_errors("job-none", std::nullopt, 10);
+    REQUIRE(unknown);
+    CHECK(unknown->errors.empty());
 }
 
 TEST_CASE("an idempotency key holds one job per project, bound to its upload's digest", "[store][idempotency]")
@@ -515,7 +546,7 @@ TEST_CASE("an idempotency key holds one job per project, bound to its upload's d
         return j;
     };
     std::int64_t p = 0, other = 0;
-    std::optional<std::int64_t> first;
+    bool first = false;
     in_transaction(*w, [&](store_writer& tx) {
         p = tx.ensure_project("alpha", 1000);
         other = tx.ensure_project("beta", 1000);
@@ -529,7 +560,6 @@ TEST_CASE("an idempotency key holds one job per project, bound to its upload's d
             auto held = tx.find_job_by_idempotency_key(p, "nightly", 0);
             REQUIRE(held);
             CHECK(held->job.job_id == "job-first");
-            CHECK(held->job.rowid == *first);
             CHECK(held->upload_sha256 == digest);
             CHECK_FALSE(tx.find_job_by_idempotency_key(p, "nightly", 1001));
             CHECK_FALSE(tx.find_job_by_idempotency_key(other, "nightly", 0));
@@ -565,8 +595,7 @@ TEST_CASE("an idempotency key holds one job per project, bound to its upload's d
             tx.clear_idempotency_key(p, "nightly", 1000);
             CHECK_FALSE(tx.insert_job(keyed(p, "job-too-soon", 2000), digest));
             tx.clear_idempotency_key(p, "nightly", 1001);
-            auto again = tx.insert_job(keyed(p, "job-next-day", 90'000'000), std::string(64, 'c'));
-            REQUIRE(again);
+            REQUIRE(tx.insert_job(keyed(p, "job-next-day", 90'000'000), std::string(64, 'c')));
             auto held = tx.find_job_by_idempotency_key(p, "nightly", 0);
             REQUIRE(held);
             CHECK(held->job.job_id == "job-next-day");

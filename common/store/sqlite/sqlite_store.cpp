@@ -1,4 +1,5 @@
 // The embedded SQLite implementation of the store interface.
+#include <charconv>
 #include <filesystem>
 #include <map>
 
@@ -11,6 +12,7 @@
 #include "common/store/sqlite/merge_function.hpp"
 #include "common/store/sqlite/sqlite.hpp"
 #include "common/store/store.hpp"
+#include "common/store/store_error.hpp"
 
 namespace profiled {
 namespace {
@@ -51,15 +53,25 @@ constexpr const char* idempotent_job_columns =
     "checkpoint_offset, checkpoint_line, error, idempotency_key, submitted_at, started_at, finished_at, "
     "idempotency_sha256 FROM jobs ";
 
-// A jobs row selected with job_columns (or idempotent_job_columns).
+// A stored job type or status back as its enum; the table's CHECK constraints allow no other text.
+template <typename T>
+T parse_column(std::optional<T> parsed, const std::string& text)
+{
+    if (!parsed)
+        throw store_error(store_failure::other, "jobs row with unknown type or status: " + text);
+    return *parsed;
+}
+
+// A jobs row selected with job_columns (or idempotent_job_columns); column 0, the internal id, stays here.
 job_record read_job(const sqlite_query& q)
 {
     job_record j;
-    j.rowid = q.int64(0);
     j.job_id = q.text(1);
     j.project_id = q.int64(2);
-    j.type = q.text(3);
-    j.status = q.text(4);
+    std::string type = q.text(3);
+    j.type = parse_column(parse_job_type(type), type);
+    std::string status = q.text(4);
+    j.status = parse_column(parse_job_status(status), status);
     j.filename = q.text(5);
     j.file_size = q.int64(6);
     j.total_rows = q.int64(7);
@@ -74,6 +86,25 @@ job_record read_job(const sqlite_query& q)
     j.finished_at = q.optional_int64(16);
     return j;
 }
+
+// A page cursor: the prefix naming what it pages, then a decimal position (a jobs id, a job_errors line).
+std::string encode_cursor(char prefix, std::int64_t position) { return prefix + std::to_string(position); }
+
+// The position of a cursor made by encode_cursor with this prefix, or nothing for any other text.
+std::optional<std::int64_t> decode_cursor(char prefix, const std::string& cursor, std::int64_t min)
+{
+    if (cursor.size() < 2 || cursor[0] != prefix || cursor[1] == '+' || cursor[1] == '-')
+        return std::nullopt;
+    std::int64_t position = 0;
+    const char* end = cursor.data() + cursor.size();
+    auto [at, ec] = std::from_chars(cursor.data() + 1, end, position);
+    if (ec != std::errc() || at != end || position < min)
+        return std::nullopt;
+    return position;
+}
+
+constexpr char jobs_cursor = 'j';
+constexpr char job_errors_cursor = 'l';
 
 constexpr const char* user_columns =
     "SELECT user_id, public_id, email, phone, company_id, properties, origin, created_at, updated_at, id FROM users ";
@@ -189,34 +220,51 @@ public:
         return std::move(found->job);
     }
 
-    job_page list_jobs(std::int64_t project_id, const std::optional<std::string>& status,
-                       std::optional<std::int64_t> cursor, int limit) override
+    std::optional<job_page> list_jobs(std::int64_t project_id, std::optional<job_status> status,
+                                      const std::optional<std::string>& cursor, int limit) override
     {
+        std::optional<std::int64_t> below;
+        if (cursor && !(below = decode_cursor(jobs_cursor, *cursor, 1)))
+            return std::nullopt;
+        std::optional<const char*> status_name;
+        if (status)
+            status_name = to_string(*status);
         job_page page;
         auto q = db_.query(std::string(job_columns) +
                                "WHERE project_id = ?1 AND (?2 IS NULL OR status = ?2) AND (?3 IS NULL OR id < ?3) "
                                "ORDER BY id DESC LIMIT ?4",
-                           project_id, status, cursor, static_cast<std::int64_t>(limit) + 1);
-        while (q.step())
+                           project_id, status_name, below, static_cast<std::int64_t>(limit) + 1);
+        std::int64_t last_id = 0;
+        while (q.step()) {
+            if (static_cast<int>(page.jobs.size()) == limit) {
+                page.next_cursor = encode_cursor(jobs_cursor, last_id);
+                break;
+            }
+            last_id = q.int64(0);
             page.jobs.push_back(read_job(q));
-        if (static_cast<int>(page.jobs.size()) > limit) {
-            page.jobs.pop_back();
-            page.next_cursor = page.jobs.back().rowid;
         }
         return page;
     }
 
-    job_error_page list_job_errors(std::int64_t job_rowid, std::int64_t after_line, int limit) override
+    std::optional<job_error_page> list_job_errors(const std::string& job_id, const std::optional<std::string>& cursor,
+                                                  int limit) override
     {
+        std::int64_t after_line = 0;
+        if (cursor) {
+            auto line = decode_cursor(job_errors_cursor, *cursor, 0);
+            if (!line)
+                return std::nullopt;
+            after_line = *line;
+        }
         job_error_page page;
-        auto q = db_.query("SELECT line, row_id, field, message FROM job_errors WHERE job_id = ? AND line > ? "
-                           "ORDER BY line LIMIT ?",
-                           job_rowid, after_line, static_cast<std::int64_t>(limit) + 1);
+        auto q = db_.query("SELECT line, row_id, field, message FROM job_errors "
+                           "WHERE job_id = (SELECT id FROM jobs WHERE job_id = ?) AND line > ? ORDER BY line LIMIT ?",
+                           job_id, after_line, static_cast<std::int64_t>(limit) + 1);
         while (q.step())
             page.errors.push_back({q.int64(0), q.text(1), q.text(2), q.text(3)});
         if (static_cast<int>(page.errors.size()) > limit) {
             page.errors.pop_back();
-            page.next_cursor = page.errors.back().line;
+            page.next_cursor = encode_cursor(job_errors_cursor, page.errors.back().line);
         }
         return page;
     }
@@ -230,9 +278,9 @@ public:
         return out;
     }
 
-    std::int64_t count_jobs(const std::string& status) override
+    std::int64_t count_jobs(job_status status) override
     {
-        auto q = db_.query("SELECT count(*) FROM jobs WHERE status = ?", status);
+        auto q = db_.query("SELECT count(*) FROM jobs WHERE status = ?", to_string(status));
         q.step();
         return q.int64(0);
     }
@@ -443,7 +491,7 @@ public:
             .run();
     }
 
-    std::optional<std::int64_t> insert_job(const job_record& j, const std::string& upload_sha256) override
+    bool insert_job(const job_record& j, const std::string& upload_sha256) override
     {
         // Only a clash on the idempotency key is an answer; any other constraint failing is a bug and throws.
         std::optional<std::string> digest;
@@ -452,12 +500,10 @@ public:
         db_.query("INSERT INTO jobs(job_id, project_id, type, status, filename, file_size, total_rows, "
                   "idempotency_key, idempotency_sha256, submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                   "ON CONFLICT (project_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING",
-                  j.job_id, j.project_id, j.type, j.status, j.filename, j.file_size, j.total_rows, j.idempotency_key,
-                  digest, j.submitted_at)
+                  j.job_id, j.project_id, to_string(j.type), to_string(j.status), j.filename, j.file_size, j.total_rows,
+                  j.idempotency_key, digest, j.submitted_at)
             .run();
-        if (db_.changes() == 0)
-            return std::nullopt;
-        return db_.last_insert_rowid();
+        return db_.changes() != 0;
     }
 
     std::optional<idempotent_job> find_job_by_idempotency_key(std::int64_t project_id, const std::string& key,
@@ -474,9 +520,9 @@ public:
             .run();
     }
 
-    std::optional<job_record> load_job(std::int64_t rowid) override
+    std::optional<job_record> load_job(const std::string& job_id) override
     {
-        auto q = db_.query(std::string(job_columns) + "WHERE id = ?", rowid);
+        auto q = db_.query(std::string(job_columns) + "WHERE job_id = ?", job_id);
         if (!q.step())
             return std::nullopt;
         return read_job(q);
@@ -491,32 +537,35 @@ public:
         return out;
     }
 
-    void mark_job_running(std::int64_t rowid, std::int64_t now) override
+    void mark_job_running(const std::string& job_id, std::int64_t now) override
     {
-        db_.query("UPDATE jobs SET status = 'running', started_at = coalesce(started_at, ?) WHERE id = ?", now, rowid)
+        db_.query("UPDATE jobs SET status = 'running', started_at = coalesce(started_at, ?) WHERE job_id = ?", now,
+                  job_id)
             .run();
     }
 
-    void advance_job(std::int64_t rowid, std::int64_t checkpoint_offset, std::int64_t checkpoint_line,
+    void advance_job(const std::string& job_id, std::int64_t checkpoint_offset, std::int64_t checkpoint_line,
                      std::int64_t processed_rows, std::int64_t failed_rows) override
     {
         db_.query("UPDATE jobs SET checkpoint_offset = ?, checkpoint_line = ?, processed_rows = ?, failed_rows = ? "
-                  "WHERE id = ?",
-                  checkpoint_offset, checkpoint_line, processed_rows, failed_rows, rowid)
+                  "WHERE job_id = ?",
+                  checkpoint_offset, checkpoint_line, processed_rows, failed_rows, job_id)
             .run();
     }
 
-    void insert_job_error(std::int64_t rowid, const job_row_error& e) override
+    void insert_job_error(const std::string& job_id, const job_row_error& e) override
     {
-        db_.query("INSERT OR REPLACE INTO job_errors(job_id, line, row_id, field, message) VALUES (?, ?, ?, ?, ?)",
-                  rowid, e.line, e.row_id, e.field, e.message)
+        db_.query("INSERT OR REPLACE INTO job_errors(job_id, line, row_id, field, message) "
+                  "VALUES ((SELECT id FROM jobs WHERE job_id = ?), ?, ?, ?, ?)",
+                  job_id, e.line, e.row_id, e.field, e.message)
             .run();
     }
 
-    void finish_job(std::int64_t rowid, const std::string& status, const std::optional<std::string>& error,
+    void finish_job(const std::string& job_id, job_status status, const std::optional<std::string>& error,
                     std::int64_t now) override
     {
-        db_.query("UPDATE jobs SET status = ?, error = ?, finished_at = ? WHERE id = ?", status, error, now, rowid)
+        db_.query("UPDATE jobs SET status = ?, error = ?, finished_at = ? WHERE job_id = ?", to_string(status), error,
+                  now, job_id)
             .run();
     }
 
