@@ -1,7 +1,6 @@
 // The embedded SQLite implementation of the store interface.
 #include <charconv>
 #include <filesystem>
-#include <map>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -400,9 +399,6 @@ public:
 
     std::string resolve_user_id(std::int64_t project_id, const std::string& user_id) override
     {
-        // Most projects never alias: skip the lookup for them (a bulk job resolves every row).
-        if (!project_has_aliases(project_id))
-            return user_id;
         return resolve(db_, project_id, user_id);
     }
 
@@ -411,7 +407,6 @@ public:
         auto q = db_.query(std::string(user_columns) + "WHERE project_id = ? AND user_id = ?", project_id, user_id);
         if (!q.step())
             return std::nullopt;
-        last_loaded_ = {project_id, user_id, q.int64(9)};
         return read_user(q);
     }
 
@@ -426,17 +421,6 @@ public:
                       u.updated_at)
                 .run();
             return;
-        }
-        // The usual load-merge-save updates the row load_user() just read by its rowid, sparing an index search.
-        // The row is checked to still be this user's, so a stale rowid (rolled back, deleted) only falls through.
-        if (last_loaded_.project_id == project_id && last_loaded_.user_id == u.user_id) {
-            db_.query("UPDATE users SET email = ?, phone = ?, company_id = ?, properties = ?, origin = ?, "
-                      "created_at = ?, updated_at = ? WHERE id = ? AND project_id = ? AND user_id = ?",
-                      u.email, u.phone, u.company_id, properties, origin, u.created_at, u.updated_at,
-                      last_loaded_.rowid, project_id, u.user_id)
-                .run();
-            if (db_.changes() == 1)
-                return;
         }
         db_.query("UPDATE users SET email = ?, phone = ?, company_id = ?, properties = ?, origin = ?, "
                   "created_at = ?, updated_at = ? WHERE project_id = ? AND user_id = ?",
@@ -480,8 +464,6 @@ public:
         db_.query("INSERT INTO aliases(project_id, alias_id, user_id, created_at) VALUES (?, ?, ?, ?)", project_id,
                   alias_id, user_id, now)
             .run();
-        // Kept even if the transaction rolls back: a stale "yes" only costs a lookup.
-        has_aliases_[project_id] = true;
     }
 
     void move_aliases(std::int64_t project_id, const std::string& from_user_id, const std::string& to_user_id) override
@@ -570,29 +552,9 @@ public:
     }
 
 private:
-    // Whether the project has any alias. This connection is the only writer of the aliases table, so the
-    // answer, once read, stays true to the database.
-    bool project_has_aliases(std::int64_t project_id)
-    {
-        auto known = has_aliases_.find(project_id);
-        if (known != has_aliases_.end())
-            return known->second;
-        auto q = db_.query("SELECT EXISTS (SELECT 1 FROM aliases WHERE project_id = ?)", project_id);
-        bool has = q.step() && q.int64(0) != 0;
-        has_aliases_[project_id] = has;
-        return has;
-    }
-
-    // The users row load_user() read last, so that save_user() can update it by rowid.
-    struct loaded_user {
-        std::int64_t project_id = 0;
-        std::string user_id;
-        std::int64_t rowid = 0;
-    };
-
+    // Nothing is remembered between calls: another writer (another process, or another daemon on a shared
+    // engine) may have changed any row.
     sqlite_connection db_;
-    std::map<std::int64_t, bool> has_aliases_;
-    loaded_user last_loaded_;
 };
 
 // Applies every embedded migration the database does not have yet.
