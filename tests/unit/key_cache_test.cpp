@@ -7,13 +7,14 @@
 
 #include "common/api_keys.hpp"
 #include "daemon/api/auth.hpp"
+#include "tests/support/keys_only_reader.hpp"
 
 using namespace profiled;
 
 namespace {
 
 // A store holding some key rows, counting its key lookups, whose key version the test moves.
-class counting_reader final : public store_reader {
+class counting_reader final : public test::keys_only_reader {
 public:
     std::map<std::string, api_key_record> rows; // by hash
     int lookups = 0;
@@ -33,25 +34,6 @@ public:
         ++version_reads;
         return version;
     }
-    std::vector<api_key_record> list_keys() override { return {}; }
-    std::optional<user_profile> find_user(std::int64_t, const std::string&) override { return {}; }
-    std::optional<company_profile> find_company(std::int64_t, const std::string&) override { return {}; }
-    std::optional<job_record> find_job(std::int64_t, const std::string&) override { return {}; }
-    std::optional<job_record> find_job_by_idempotency_key(std::int64_t, const std::string&, std::int64_t) override
-    {
-        return {};
-    }
-    std::optional<job_page> list_jobs(std::int64_t, std::optional<job_status>, const std::optional<std::string>&,
-                                      int) override
-    {
-        return {};
-    }
-    std::optional<job_error_page> list_job_errors(const std::string&, const std::optional<std::string>&, int) override
-    {
-        return {};
-    }
-    std::vector<job_record> list_all_jobs(int) override { return {}; }
-    std::int64_t count_jobs(job_status) override { return 0; }
 
     // Stores a live key row for key and returns the key.
     std::string add(const std::string& key)

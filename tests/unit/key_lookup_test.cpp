@@ -8,13 +8,14 @@
 
 #include "common/api_keys.hpp"
 #include "common/sha256.hpp"
+#include "tests/support/keys_only_reader.hpp"
 
 using namespace profiled;
 
 namespace {
 
 // A store that records what it is asked for and answers with one preset key row.
-class recording_reader final : public store_reader {
+class recording_reader final : public test::keys_only_reader {
 public:
     std::vector<std::string> asked;
     std::optional<api_key_record> answer;
@@ -24,26 +25,6 @@ public:
         asked.push_back(key_hash);
         return answer;
     }
-    std::vector<api_key_record> list_keys() override { return {}; }
-    std::optional<user_profile> find_user(std::int64_t, const std::string&) override { return {}; }
-    std::optional<company_profile> find_company(std::int64_t, const std::string&) override { return {}; }
-    std::optional<job_record> find_job(std::int64_t, const std::string&) override { return {}; }
-    std::optional<job_record> find_job_by_idempotency_key(std::int64_t, const std::string&, std::int64_t) override
-    {
-        return {};
-    }
-    std::optional<job_page> list_jobs(std::int64_t, std::optional<job_status>, const std::optional<std::string>&,
-                                      int) override
-    {
-        return {};
-    }
-    std::optional<job_error_page> list_job_errors(const std::string&, const std::optional<std::string>&, int) override
-    {
-        return {};
-    }
-    std::vector<job_record> list_all_jobs(int) override { return {}; }
-    std::int64_t count_jobs(job_status) override { return 0; }
-    std::uint64_t key_version() override { return 0; }
 };
 
 // A stored row for a key with the given hash.

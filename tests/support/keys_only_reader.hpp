@@ -1,0 +1,32 @@
+// A store reader for unit tests about API keys: every query but the key lookup answers "nothing".
+#pragma once
+
+#include "common/store/store.hpp"
+
+namespace profiled::test {
+
+class keys_only_reader : public store_reader {
+public:
+    std::vector<api_key_record> list_keys() override { return {}; }
+    std::optional<user_profile> find_user(std::int64_t, const std::string&) override { return {}; }
+    std::optional<company_profile> find_company(std::int64_t, const std::string&) override { return {}; }
+    std::optional<job_record> find_job(std::int64_t, const std::string&) override { return {}; }
+    std::optional<job_record> find_job_by_idempotency_key(std::int64_t, const std::string&, std::int64_t) override
+    {
+        return {};
+    }
+    std::optional<job_page> list_jobs(std::int64_t, std::optional<job_status>, const std::optional<std::string>&,
+                                      int) override
+    {
+        return {};
+    }
+    std::optional<job_error_page> list_job_errors(const std::string&, const std::optional<std::string>&, int) override
+    {
+        return {};
+    }
+    std::vector<job_record> list_all_jobs(int) override { return {}; }
+    std::int64_t count_jobs(job_status) override { return 0; }
+    std::uint64_t key_version() override { return 0; }
+};
+
+} // namespace profiled::test
