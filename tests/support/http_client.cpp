@@ -43,17 +43,24 @@ std::string http_reply::error_message() const
     return e && e->contains("message") ? std::string(e->at("message").as_string()) : "";
 }
 
-http_connection::http_connection(int port)
+int connect_loopback(int port)
 {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_port = htons(static_cast<uint16_t>(port));
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-        ::close(fd_);
+    if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        if (fd >= 0)
+            ::close(fd);
         throw std::runtime_error("cannot connect to port " + std::to_string(port));
     }
+    return fd;
+}
+
+http_connection::http_connection(int port)
+{
+    fd_ = connect_loopback(port);
 }
 
 http_connection::~http_connection() { ::close(fd_); }

@@ -27,6 +27,9 @@ struct http_reply {
 };
 
 // One keep-alive connection to 127.0.0.1:port.
+// A TCP connection to 127.0.0.1:port (the socket); throws when nothing listens there.
+int connect_loopback(int port);
+
 class http_connection {
 public:
     explicit http_connection(int port);

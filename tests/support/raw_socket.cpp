@@ -13,6 +13,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "tests/support/http_client.hpp"
+
 namespace profiled::test {
 
 namespace {
@@ -37,19 +39,7 @@ std::string lower(std::string s)
 
 } // namespace
 
-raw_socket::raw_socket(int port)
-{
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd_ < 0 || ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-        if (fd_ >= 0)
-            ::close(fd_);
-        throw std::runtime_error("cannot connect to port " + std::to_string(port));
-    }
-}
+raw_socket::raw_socket(int port) : fd_(connect_loopback(port)) {}
 
 raw_socket::~raw_socket() { ::close(fd_); }
 
