@@ -3,6 +3,7 @@
 #include <exception>
 
 #include "common/ops/log.hpp"
+#include "common/ops/thread_roles.hpp"
 
 namespace profiled {
 
@@ -40,6 +41,8 @@ void spool_thread::stop()
 
 void spool_thread::run()
 {
+    name_this_thread("profiled-spool");
+    make_this_thread_background();
     for (;;) {
         job next;
         {

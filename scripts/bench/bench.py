@@ -178,14 +178,14 @@ class Daemon:
             raise RuntimeError("upload answered %d: %s" % (resp.status, body[:300]))
         return seconds, json.loads(body)
 
-    def wait_job(self, job_id, timeout=1800):
-        """Polls the job until it ends; returns the final job object."""
+    def wait_job(self, job_id, timeout=1800, interval=0.05):
+        """Polls the job every interval seconds until it ends; returns the final job object."""
         deadline = time.time() + timeout
         while time.time() < deadline:
             _, job = self.request("GET", "/v1/background_jobs/" + job_id)
             if job["status"] in ("done", "failed"):
                 return job
-            time.sleep(0.05)
+            time.sleep(interval)
         raise RuntimeError("job %s did not finish" % job_id)
 
 
@@ -198,14 +198,17 @@ def run_baseline(baseline, schema, rows_file, work):
 
 
 def timed_job(daemon, rows_file, rows):
-    """Uploads the file, waits for done; returns (rows/s from first byte to done, upload seconds, job)."""
+    """Uploads the file, waits for done (polling every 10 ms); returns (rows/s from the 202 to done, rows/s from
+    the upload's first byte to done, upload seconds, job). The first is the one compared with the bare baseline,
+    whose clock also starts with its rows in hand (it reads and parses its file before timing)."""
     start = time.perf_counter()
     upload_seconds, job = daemon.upload(rows_file)
-    job = daemon.wait_job(job["job_id"])
-    seconds = time.perf_counter() - start
+    accepted = time.perf_counter()
+    job = daemon.wait_job(job["job_id"], interval=0.01)
+    done = time.perf_counter()
     if job["status"] != "done" or job["processed_rows"] != rows or job["failed_rows"] != 0:
         raise RuntimeError("job ended badly: %s" % job)
-    return rows / seconds, upload_seconds, job
+    return rows / (done - accepted), rows / (done - start), upload_seconds, job
 
 
 BULK_FLAGS = ["--rows-per-minute", "0", "--max-job-rows", "2000000", "--max-upload-bytes", "200000000"]
@@ -220,18 +223,20 @@ def bench_bulk(args, work, results, figures):
     base_insert, base_update = run_baseline(args.baseline, args.schema, rows_file, work)
     daemon = Daemon(args.binary, os.path.join(work, "bulk"), BULK_FLAGS).start()
     try:
-        first, upload_seconds, _ = timed_job(daemon, rows_file, rows)
-        second, _, _ = timed_job(daemon, rows_file, rows)
+        first, first_whole, upload_seconds, _ = timed_job(daemon, rows_file, rows)
+        second, second_whole, _, _ = timed_job(daemon, rows_file, rows)
         rss = daemon.peak_rss_mb()
     finally:
         daemon.stop()
     figures.update(bulk_insert=first, bulk_insert_base=base_insert, bulk_update=second, bulk_update_base=base_update,
                    bulk_rss=rss)
     results["bulk"] = [
-        ("bulk insert pass, profiled rows/s", "%.0f" % first),
+        ("bulk insert pass, profiled rows/s (202 to done)", "%.0f" % first),
+        ("bulk insert pass, profiled rows/s (upload's first byte to done)", "%.0f" % first_whole),
         ("bulk insert pass, bare SQLite rows/s", "%.0f" % base_insert),
         ("bulk insert pass, ratio (target >= 0.8)", "%.2f" % (first / base_insert)),
-        ("bulk update pass, profiled rows/s", "%.0f" % second),
+        ("bulk update pass, profiled rows/s (202 to done)", "%.0f" % second),
+        ("bulk update pass, profiled rows/s (upload's first byte to done)", "%.0f" % second_whole),
         ("bulk update pass, bare SQLite rows/s", "%.0f" % base_update),
         ("bulk update pass, ratio (target >= 0.8)", "%.2f" % (second / base_update)),
         ("upload of %.1f MB: first byte to 202, s (target <= 0.5)" % (size / 1e6), "%.3f" % upload_seconds),
