@@ -2,7 +2,6 @@
 #include "daemon/serve/loop_failure.hpp"
 
 #include <chrono>
-#include <deque>
 #include <filesystem>
 #include <future>
 #include <map>
@@ -17,7 +16,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/json/parser.hpp>
 #include <fmt/format.h>
 
 #include "common/formats/spool_file.hpp"
@@ -25,15 +23,14 @@
 #include "common/ops/log.hpp"
 #include "common/ops/metrics.hpp"
 #include "common/ops/token_bucket.hpp"
-#include "common/profiles/requests.hpp"
 #include "common/profiles/ids.hpp"
+#include "daemon/jobs/job_chunk.hpp"
 #include "daemon/serve/server_context.hpp"
 
 namespace profiled {
 
 namespace net = boost::asio;
 namespace fs = std::filesystem;
-namespace json = boost::json;
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 
@@ -47,95 +44,6 @@ constexpr auto retry_after_failure = 1s;
 // How long a claimed job stays this daemon's without a renewal; renewed (and more jobs looked for) every third.
 constexpr auto job_lease = 30s;
 constexpr auto claim_interval = job_lease / 3;
-
-// A row parsed and validated, ready to apply, or the reason it cannot be.
-struct parsed_row {
-    std::optional<user_change> user;
-    std::optional<company_change> company;
-    std::optional<job_row_error> error;
-};
-
-// The id a row names, for its error entry, when it has one.
-std::string row_id_of(const json::object& row, job_type type)
-{
-    const char* field = type == job_type::users ? "user_id" : "company_id";
-    if (auto* v = row.if_contains(field); v && v->is_string())
-        return std::string(v->get_string().subview(0, std::min<std::size_t>(v->get_string().size(), max_id_bytes)));
-    return {};
-}
-
-// Parses and validates one spool row of a job of the given type.
-parsed_row parse_row(const spool_row& row, job_type type)
-{
-    parsed_row out;
-    auto body = parse_json_object(row.text);
-    if (!body) {
-        out.error = job_row_error{row.line, "", body.error().field, body.error().message};
-        return out;
-    }
-    if (type == job_type::users) {
-        auto change = parse_bulk_user_row(*body);
-        if (change)
-            out.user = std::move(*change);
-        else
-            out.error = job_row_error{row.line, row_id_of(*body, type), change.error().field, change.error().message};
-    } else {
-        auto change = parse_bulk_company_row(*body);
-        if (change)
-            out.company = std::move(*change);
-        else
-            out.error = job_row_error{row.line, row_id_of(*body, type), change.error().field, change.error().message};
-    }
-    return out;
-}
-
-// Rows read from a job's spool file and validated, ready for one writer transaction.
-struct job_chunk {
-    // Serialized here, on the parser thread, in the form the store binds.
-    std::shared_ptr<std::vector<user_upsert>> users = std::make_shared<std::vector<user_upsert>>();
-    std::shared_ptr<std::vector<company_upsert>> companies = std::make_shared<std::vector<company_upsert>>();
-    std::shared_ptr<std::vector<job_row_error>> errors = std::make_shared<std::vector<job_row_error>>();
-    std::int64_t rows = 0;
-    std::int64_t wanted = 0;
-    std::uint64_t end_offset = 0; // the spool position after the chunk's last row
-    std::int64_t end_line = 0;
-    std::string read_problem; // set when the spool file could not be read
-};
-
-// Rows to ask for in the next chunk: at most cap, and no more than the job has left (but at least one, so
-// that a spool file shorter than announced is found out).
-double chunk_rows(double cap, std::int64_t remaining)
-{
-    return std::min<double>(cap, static_cast<double>(std::max<std::int64_t>(remaining, 1)));
-}
-
-// Reads and validates up to `take` rows from the reader's position.
-job_chunk read_chunk(spool_reader& reader, job_type type, std::int64_t take)
-{
-    job_chunk chunk;
-    chunk.wanted = take;
-    try {
-        while (chunk.rows < take) {
-            auto row = reader.next();
-            if (!row)
-                break;
-            ++chunk.rows;
-            parsed_row parsed = parse_row(*row, type);
-            if (parsed.error)
-                chunk.errors->push_back(std::move(*parsed.error));
-            else if (parsed.user)
-                chunk.users->push_back(to_upsert(*parsed.user));
-            else
-                chunk.companies->push_back(to_upsert(*parsed.company));
-        }
-    } catch (const std::exception& e) {
-        // Spool read errors, and anything else: this runs on the parser thread, where nothing else would catch it.
-        chunk.read_problem = e.what();
-    }
-    chunk.end_offset = reader.offset();
-    chunk.end_line = reader.line();
-    return chunk;
-}
 
 // A writer batch under way, awaited after other work was done meanwhile.
 struct pending_write {
@@ -280,7 +188,8 @@ struct job_runner::impl {
         ops.push_back(std::move(claim));
         auto result = co_await write_for_outcomes(std::move(ops));
         if (result.failure) {
-            log_event(log_level::error, "job.claim_failed", result.failure->message);
+            if (!stopping)
+                log_event(log_level::error, "job.claim_failed", result.failure->message);
             co_return std::nullopt;
         }
         co_return std::move(result.outcomes.front().job);
@@ -497,15 +406,12 @@ struct job_runner::impl {
             co_await fail_job(project, active, "the job's spool file cannot be read: " + chunk.read_problem);
             co_return;
         }
-        auto users = chunk.users;
-        auto companies = chunk.companies;
-        auto errors = chunk.errors;
         std::int64_t rows = chunk.rows;
         std::int64_t take = chunk.wanted;
 
         job_record next = job;
         next.processed_rows += rows;
-        next.failed_rows += static_cast<std::int64_t>(errors->size());
+        next.failed_rows += static_cast<std::int64_t>(chunk.errors.size());
         next.checkpoint_offset = chunk.end_offset;
         next.checkpoint_line = chunk.end_line;
         bool end_of_job = next.processed_rows >= job.total_rows || rows < take;
@@ -531,20 +437,20 @@ struct job_runner::impl {
         if (first_chunk)
             next.started_at = now_ms();
 
-        std::size_t applied_rows = users->size() + companies->size();
-        std::size_t failed_rows = errors->size();
+        std::size_t applied_rows = chunk.users.size() + chunk.companies.size();
+        std::size_t failed_rows = chunk.errors.size();
         // Checkpoint and the chunk's rows in one batch: one transaction, so each row is applied exactly once.
         std::vector<store_operation> apply;
         std::int64_t now = now_ms();
-        if (!users->empty())
-            apply.push_back(upsert_users{next.project_id, std::move(*users), now});
-        if (!companies->empty())
-            apply.push_back(upsert_companies{next.project_id, std::move(*companies), now});
+        if (!chunk.users.empty())
+            apply.push_back(upsert_users{next.project_id, std::move(chunk.users), now});
+        if (!chunk.companies.empty())
+            apply.push_back(upsert_companies{next.project_id, std::move(chunk.companies), now});
         std::optional<std::int64_t> started_at;
         if (first_chunk)
             started_at = next.started_at;
         apply.push_back(advance_job{next.job_id, owner, next.checkpoint_offset, next.checkpoint_line,
-                                    next.processed_rows, next.failed_rows, std::move(*errors), started_at,
+                                    next.processed_rows, next.failed_rows, std::move(chunk.errors), started_at,
                                     lease_until(now)});
         if (status)
             apply.push_back(finish_job{next.job_id, *status, reason, now});
