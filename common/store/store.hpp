@@ -81,6 +81,8 @@ class store {
 public:
     virtual ~store() = default;
     virtual std::unique_ptr<store_reader> open_reader() = 0;
+    // The writer. An engine whose database serves one daemon at a time may free the job leases a dead process
+    // left, here.
     virtual std::unique_ptr<store_writer> open_writer() = 0;
 };
 

@@ -22,10 +22,8 @@ inline constexpr const char* job_column_list =
     "id, job_id, project_id, type, status, filename, file_size, total_rows, processed_rows, failed_rows, "
     "checkpoint_offset, checkpoint_line, error, idempotency_key, submitted_at, started_at, finished_at";
 
-// SELECT job_column_list FROM jobs.
-inline constexpr const char* job_columns =
-    "SELECT id, job_id, project_id, type, status, filename, file_size, total_rows, processed_rows, failed_rows, "
-    "checkpoint_offset, checkpoint_line, error, idempotency_key, submitted_at, started_at, finished_at FROM jobs ";
+// SELECT job_column_list FROM jobs, for a WHERE clause to follow.
+inline const std::string job_columns = std::string("SELECT ") + job_column_list + " FROM jobs ";
 
 // The columns read_user reads.
 inline constexpr const char* user_columns =
