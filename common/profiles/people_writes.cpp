@@ -1,6 +1,5 @@
 #include "common/profiles/people_writes.hpp"
 
-#include "common/profiles/profile_merge.hpp"
 
 namespace profiled {
 namespace json = boost::json;
@@ -24,20 +23,16 @@ void follow_contact_property(std::optional<std::string>& field, const json::obje
 
 } // namespace
 
-void apply_people_update(store_writer& w, std::int64_t project_id, const std::string& distinct_id,
-                         const people_operations& ops, std::int64_t now)
+result<user_profile> apply_people_update(user_profile profile, const people_operations& ops, std::int64_t now)
 {
-    std::string user_id = w.resolve_user_id(project_id, distinct_id);
-    auto existing = w.load_user(project_id, user_id);
-    user_profile profile = existing ? *existing : new_user_profile(user_id, now);
     auto properties = apply_people_operations(profile.properties, ops);
     if (!properties)
-        throw api_exception(properties.error());
+        return properties.error();
     follow_contact_property(profile.email, profile.properties, *properties, email_property);
     follow_contact_property(profile.phone, profile.properties, *properties, phone_property);
     profile.properties = std::move(*properties);
     profile.updated_at = now;
-    w.save_user(project_id, profile, !existing);
+    return profile;
 }
 
 } // namespace profiled

@@ -1,20 +1,30 @@
-// The alias write step: make an anonymous id resolve to a permanent one, merging their profiles.
+// The alias rules: when an anonymous id may resolve to a permanent one, and the profile that results.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
-#include "common/store/store.hpp"
+#include "common/profiles/profile.hpp"
+#include "common/profiles/requests.hpp"
 
 namespace profiled {
 
-// Makes original_id (anonymous) resolve to the user alias_id resolves to, for every later read and write.
-// If both have profiles, the anonymous one is merged in set-once and removed; if only the anonymous one
-// has a profile, that profile (internal id and all) moves to the permanent id. Ids that resolved to
-// original_id follow it, so chains stay one step long. Repeating an alias is a no-op.
-// Throws api_exception: 400 for the same id twice, 409 when original_id is already an alias of another
-// user or when alias_id resolves to original_id (a cycle).
-void alias_user(store_writer& w, std::int64_t project_id, const std::string& alias_id,
-                const std::string& original_id, std::int64_t now);
+// What an alias asks of the store once it is allowed.
+enum class alias_step {
+    link,          // absorb original_id's profile, point its aliases and itself at the permanent id
+    already_there, // original_id already resolves to the permanent id: repeating an alias is a no-op
+};
+
+// Whether original_id may become an alias of permanent_id (what alias_id resolves to), given what original_id
+// resolves to now. A 400 for the same id twice; a 409 when original_id is already an alias of another user, or
+// when alias_id resolves to original_id (a cycle).
+result<alias_step> check_alias(const std::string& alias_id, const std::string& original_id,
+                               const std::string& permanent_id, const std::string& original_resolves_to);
+
+// The profile the permanent id holds after absorbing the anonymous one: the two merged set-once when the
+// permanent id has a profile, else the anonymous profile (internal id and all) moved to the permanent id.
+user_profile absorbed_profile(const std::optional<user_profile>& permanent, user_profile anonymous,
+                              const std::string& permanent_id, std::int64_t now);
 
 } // namespace profiled

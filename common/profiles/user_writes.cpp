@@ -2,16 +2,14 @@
 
 namespace profiled {
 
-upsert_outcome upsert_user(store_writer& w, std::int64_t project_id, const user_change& change, std::int64_t now)
+upsert_users upsert_user(std::int64_t project_id, const user_change& change, std::int64_t now, bool report_outcome)
 {
-    std::vector<upsert_outcome> outcome;
-    w.upsert_users(project_id, {to_upsert(change)}, now, &outcome);
-    return outcome.front();
+    return {project_id, {to_upsert(change)}, now, report_outcome};
 }
 
-void upsert_company(store_writer& w, std::int64_t project_id, const company_change& change, std::int64_t now)
+upsert_companies upsert_company(std::int64_t project_id, const company_change& change, std::int64_t now)
 {
-    w.upsert_companies(project_id, {to_upsert(change)}, now);
+    return {project_id, {to_upsert(change)}, now};
 }
 
 } // namespace profiled

@@ -202,18 +202,13 @@ private:
         auto earlier = std::make_shared<std::optional<idempotent_job>>();
         auto digest = std::make_shared<const std::string>(upload_digest_.finish_hex());
         ctx_.writes.submit(
-            [job, earlier, digest](store_writer& w) {
-                std::int64_t not_before = job->submitted_at - idempotency_window_ms;
-                if (job->idempotency_key)
-                    w.clear_idempotency_key(job->project_id, *job->idempotency_key, not_before);
-                if (w.insert_job(*job, *digest))
-                    return;
-                *earlier = w.find_job_by_idempotency_key(job->project_id, *job->idempotency_key, not_before);
-                if (!*earlier)
-                    throw std::logic_error("a job holds the idempotency key but cannot be found");
-            },
+            {insert_job{*job, *digest, job->submitted_at - idempotency_window_ms}},
             [job, earlier, digest, spool = spool_, &runner = runner_, respond = std::move(respond)](
-                std::optional<api_error> error) {
+                std::optional<api_error> error, std::vector<operation_outcome> outcomes) {
+                if (!error)
+                    error = std::move(outcomes.front().refused);
+                if (!error)
+                    *earlier = std::move(outcomes.front().earlier_job);
                 if (error || *earlier)
                     spool->discard();
                 if (error)

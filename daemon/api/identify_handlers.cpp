@@ -47,13 +47,15 @@ void identify(server_context& ctx, request_context& rc, responder respond)
     if (req->company)
         company.push_back(to_upsert(*req->company));
     ctx.writes.submit(
-        [project, user = std::move(user), company = std::move(company)](store_writer& w) {
+        [&] {
             std::int64_t now = now_ms();
+            std::vector<store_operation> ops;
             if (!company.empty())
-                w.upsert_companies(project, company, now);
-            w.upsert_users(project, user, now);
-        },
-        accepted_when_durable(std::move(respond)), writer::write_kind::plain);
+                ops.push_back(upsert_companies{project, std::move(company), now});
+            ops.push_back(upsert_users{project, std::move(user), now});
+            return ops;
+        }(),
+        accepted_when_durable(std::move(respond)));
 }
 
 // POST /v1/companies/identify.
@@ -66,9 +68,7 @@ void identify_company(server_context& ctx, request_context& rc, responder respon
     if (!change)
         return respond(error_response(change.error()));
     std::int64_t project = rc.key->project_id;
-    ctx.writes.submit([project, company = std::vector<company_upsert>{to_upsert(*change)}](
-                          store_writer& w) { w.upsert_companies(project, company, now_ms()); },
-                      accepted_when_durable(std::move(respond)), writer::write_kind::plain);
+    ctx.writes.submit({upsert_company(project, *change, now_ms())}, accepted_when_durable(std::move(respond)));
 }
 
 // GET /v1/users/{user_id}.

@@ -50,9 +50,7 @@ admitted_body(server_context& ctx, const request_context& rc, std::string_view e
 void submit_update(server_context& ctx, std::int64_t project, people_update update, responder respond)
 {
     ctx.writes.submit(
-        [project, update = std::move(update)](store_writer& w) {
-            apply_people_update(w, project, update.distinct_id, update.operations, now_ms());
-        },
+        {update_people{project, std::move(update.distinct_id), std::move(update.operations), now_ms()}},
         people_ok_when_durable(std::move(respond)));
 }
 
@@ -91,9 +89,7 @@ void people_alias(server_context& ctx, request_context& rc, responder respond)
         return respond(error_response(alias.error()));
     std::int64_t project = caller->second.project_id;
     ctx.writes.submit(
-        [project, alias = std::move(*alias)](store_writer& w) {
-            alias_user(w, project, alias.alias_id, alias.original_id, now_ms());
-        },
+        {alias_user{project, std::move(alias->alias_id), std::move(alias->original_id), now_ms()}},
         people_ok_when_durable(std::move(respond)));
 }
 

@@ -27,14 +27,12 @@ void create_or_update_user(server_context& ctx, request_context& rc, responder r
     // Filled on the writer thread by the work, read there by the completion after the commit.
     auto outcome = std::make_shared<upsert_outcome>();
     ctx.writes.submit(
-        [project, user = std::vector<user_upsert>{to_upsert(*change)}, outcome](store_writer& w) {
-            std::vector<upsert_outcome> outcomes;
-            w.upsert_users(project, user, now_ms(), &outcomes);
-            *outcome = outcomes.front();
-        },
-        [respond = std::move(respond), outcome, external_id](std::optional<api_error> error) {
+        {upsert_user(project, *change, now_ms(), true)},
+        [respond = std::move(respond), outcome, external_id](std::optional<api_error> error,
+                                                             std::vector<operation_outcome> outcomes) {
             if (error)
                 return respond(error_response(*error));
+            *outcome = std::move(outcomes.front().upserts.front());
             respond(json_response(200, json::object{
                                            {"success", true},
                                            {"user_id", outcome->public_id},
@@ -42,8 +40,7 @@ void create_or_update_user(server_context& ctx, request_context& rc, responder r
                                            {"message", outcome->created ? "User created successfully"
                                                                         : "User updated successfully"},
                                        }));
-        },
-        writer::write_kind::plain);
+        });
 }
 
 } // namespace

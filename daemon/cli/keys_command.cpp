@@ -102,7 +102,6 @@ int run_keys_command(const std::vector<std::string>& args)
             key_kind kind = kind_name == "public" ? key_kind::public_key : key_kind::secret;
             generated_key key = generate_api_key(kind);
             auto w = db->open_writer();
-            w->begin();
             std::int64_t now = now_ms();
             api_key_record record;
             record.project_id = w->ensure_project(project, now);
@@ -111,7 +110,6 @@ int run_keys_command(const std::vector<std::string>& args)
             record.key_hash = key.key_hash;
             record.created_at = now;
             w->insert_key(record);
-            w->commit();
             std::cout << key.key << "\n";
             return 0;
         }
@@ -125,9 +123,7 @@ int run_keys_command(const std::vector<std::string>& args)
         }
         // revoke
         auto w = db->open_writer();
-        w->begin();
         int n = w->revoke_keys(api_key_prefix(prefix), now_ms());
-        w->commit();
         if (n == 0) {
             std::cerr << "profiled keys revoke: no active key has prefix " << prefix << "\n";
             return 1;

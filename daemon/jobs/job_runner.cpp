@@ -2,7 +2,6 @@
 #include "daemon/serve/loop_failure.hpp"
 
 #include <chrono>
-#include <deque>
 #include <filesystem>
 #include <future>
 #include <map>
@@ -17,7 +16,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/json/parser.hpp>
 #include <fmt/format.h>
 
 #include "common/formats/spool_file.hpp"
@@ -25,15 +23,14 @@
 #include "common/ops/log.hpp"
 #include "common/ops/metrics.hpp"
 #include "common/ops/token_bucket.hpp"
-#include "common/profiles/requests.hpp"
-#include "common/profiles/user_writes.hpp"
+#include "common/profiles/ids.hpp"
+#include "daemon/jobs/job_chunk.hpp"
 #include "daemon/serve/server_context.hpp"
 
 namespace profiled {
 
 namespace net = boost::asio;
 namespace fs = std::filesystem;
-namespace json = boost::json;
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 
@@ -44,102 +41,28 @@ namespace {
 constexpr double unlimited_chunk_rows = 5000;
 constexpr auto progress_log_interval = 10s;
 constexpr auto retry_after_failure = 1s;
+// How long a claimed job stays this daemon's without a renewal; renewed (and more jobs looked for) every third.
+constexpr auto job_lease = 30s;
+constexpr auto claim_interval = job_lease / 3;
 
-// A row parsed and validated, ready to apply, or the reason it cannot be.
-struct parsed_row {
-    std::optional<user_change> user;
-    std::optional<company_change> company;
-    std::optional<job_row_error> error;
-};
-
-// The id a row names, for its error entry, when it has one.
-std::string row_id_of(const json::object& row, job_type type)
-{
-    const char* field = type == job_type::users ? "user_id" : "company_id";
-    if (auto* v = row.if_contains(field); v && v->is_string())
-        return std::string(v->get_string().subview(0, std::min<std::size_t>(v->get_string().size(), max_id_bytes)));
-    return {};
-}
-
-// Parses and validates one spool row of a job of the given type.
-parsed_row parse_row(const spool_row& row, job_type type)
-{
-    parsed_row out;
-    auto body = parse_json_object(row.text);
-    if (!body) {
-        out.error = job_row_error{row.line, "", body.error().field, body.error().message};
-        return out;
-    }
-    if (type == job_type::users) {
-        auto change = parse_bulk_user_row(*body);
-        if (change)
-            out.user = std::move(*change);
-        else
-            out.error = job_row_error{row.line, row_id_of(*body, type), change.error().field, change.error().message};
-    } else {
-        auto change = parse_bulk_company_row(*body);
-        if (change)
-            out.company = std::move(*change);
-        else
-            out.error = job_row_error{row.line, row_id_of(*body, type), change.error().field, change.error().message};
-    }
-    return out;
-}
-
-// Rows read from a job's spool file and validated, ready for one writer transaction.
-struct job_chunk {
-    // Serialized here, on the parser thread, in the form the store binds.
-    std::shared_ptr<std::vector<user_upsert>> users = std::make_shared<std::vector<user_upsert>>();
-    std::shared_ptr<std::vector<company_upsert>> companies = std::make_shared<std::vector<company_upsert>>();
-    std::shared_ptr<std::vector<job_row_error>> errors = std::make_shared<std::vector<job_row_error>>();
-    std::int64_t rows = 0;
-    std::int64_t wanted = 0;
-    std::uint64_t end_offset = 0; // the spool position after the chunk's last row
-    std::int64_t end_line = 0;
-    std::string read_problem; // set when the spool file could not be read
-};
-
-// Rows to ask for in the next chunk: at most cap, and no more than the job has left (but at least one, so
-// that a spool file shorter than announced is found out).
-double chunk_rows(double cap, std::int64_t remaining)
-{
-    return std::min<double>(cap, static_cast<double>(std::max<std::int64_t>(remaining, 1)));
-}
-
-// Reads and validates up to `take` rows from the reader's position.
-job_chunk read_chunk(spool_reader& reader, job_type type, std::int64_t take)
-{
-    job_chunk chunk;
-    chunk.wanted = take;
-    try {
-        while (chunk.rows < take) {
-            auto row = reader.next();
-            if (!row)
-                break;
-            ++chunk.rows;
-            parsed_row parsed = parse_row(*row, type);
-            if (parsed.error)
-                chunk.errors->push_back(std::move(*parsed.error));
-            else if (parsed.user)
-                chunk.users->push_back(to_upsert(*parsed.user));
-            else
-                chunk.companies->push_back(to_upsert(*parsed.company));
-        }
-    } catch (const std::exception& e) {
-        // Spool read errors, and anything else: this runs on the parser thread, where nothing else would catch it.
-        chunk.read_problem = e.what();
-    }
-    chunk.end_offset = reader.offset();
-    chunk.end_line = reader.line();
-    return chunk;
-}
-
-// A writer transaction under way, awaited after other work was done meanwhile.
+// A writer batch under way, awaited after other work was done meanwhile.
 struct pending_write {
     explicit pending_write(net::io_context& io) : done(io, steady::time_point::max()) {}
     net::steady_timer done;
     std::optional<std::optional<api_error>> outcome;
 };
+
+// What a batch did: its failure as a whole, or each operation's outcome.
+struct write_result {
+    std::optional<api_error> failure;
+    std::vector<operation_outcome> outcomes;
+};
+
+// The wall-clock time (unix ms) a lease taken or renewed now lasts until.
+std::int64_t lease_until(std::int64_t now)
+{
+    return now + std::chrono::duration_cast<std::chrono::milliseconds>(job_lease).count();
+}
 
 // A job being worked on, with its open spool file.
 struct active_job {
@@ -149,30 +72,43 @@ struct active_job {
     std::optional<job_chunk> prefetched;
     steady::time_point started_at = steady::now();
     steady::time_point last_progress_log = steady::now();
+    steady::time_point lease_renewed = steady::now();
     std::int64_t processed_at_start = 0;
 };
 
-// One project's jobs, oldest first, and its row rate.
+// One project's job claimed by this daemon (at most one at a time, its oldest), and the project's row rate.
 struct project_queue {
-    std::deque<std::shared_ptr<active_job>> jobs;
+    std::shared_ptr<active_job> held;
     token_bucket bucket;
+};
+
+// An unfinished job this daemon knows of: as the store has it since the last commit, and since when it is known.
+struct known_job {
+    job_record job;
+    steady::time_point seen_at = steady::now();
 };
 
 } // namespace
 
 struct job_runner::impl {
-    impl(net::io_context& io_, server_context& ctx_) : io(io_), ctx(ctx_), wake(io_) {}
+    impl(net::io_context& io_, server_context& ctx_) : io(io_), ctx(ctx_), wake(io_), claim_wake(io_) {}
 
     net::io_context& io;
     server_context& ctx;
     net::steady_timer wake;
+    net::steady_timer claim_wake;
+    // This daemon's name on the leases of the jobs it claims: random per process start.
+    std::string owner = "daemon-" + random_base62(16);
     std::map<std::int64_t, project_queue> projects;
     std::int64_t last_project = -1;
+    std::int64_t last_claimed_project = -1;
+    bool claim_requested = false;
     bool stopping = false;
     bool running = false;
     runner_stats stats;
-    // Each job the runner holds as the store has it since the last commit, by job id: status polls read this.
-    std::unordered_map<std::string, job_record> committed;
+    // Each unfinished job this daemon knows of (recovered, accepted here, or claimed), by job id: status polls
+    // and the per-project queue limit read this.
+    std::unordered_map<std::string, known_job> known;
     // Parses spool rows off the io thread. Last member: joined first, before anything it uses goes away.
     net::thread_pool parser{1};
 
@@ -184,31 +120,125 @@ struct job_runner::impl {
         return {ctx.settings.rows_per_minute / 60.0, ctx.settings.rows_burst};
     }
 
-    // Adds a job to its project's queue (io thread).
-    void enqueue(job_record job)
+    // Remembers an unfinished job (io thread).
+    void remember(job_record job)
     {
-        auto [it, fresh] = projects.try_emplace(job.project_id, project_queue{{}, token_bucket(bucket_config(), steady::now())});
+        auto it = known.find(job.job_id);
+        if (it != known.end()) {
+            it->second.job = std::move(job);
+            return;
+        }
+        std::string job_id = job.job_id;
+        known.emplace(std::move(job_id), known_job{std::move(job)});
+    }
+
+    // Holds a job this daemon claimed, in its project's slot (io thread).
+    void hold(job_record job)
+    {
+        auto [it, fresh] =
+            projects.try_emplace(job.project_id, project_queue{nullptr, token_bucket(bucket_config(), steady::now())});
+        remember(job);
         auto active = std::make_shared<active_job>();
         active->processed_at_start = job.processed_rows;
-        committed.insert_or_assign(job.job_id, job);
+        active->started_at = known.at(job.job_id).seen_at;
         active->job = std::move(job);
-        it->second.jobs.push_back(std::move(active));
+        it->second.held = std::move(active);
         wake.cancel();
     }
 
-    // Runs work in the writer and waits for its outcome. Not a coroutine itself: the work is moved into the
-    // initiation, which sidesteps GCC 12's mishandling of temporaries inside co_await expressions.
-    net::awaitable<std::optional<api_error>> write(writer::work w)
+    // Asks the claimer to look for jobs now (io thread).
+    void request_claim()
     {
-        return net::async_initiate<const net::use_awaitable_t<>&, void(std::optional<api_error>)>(
-            [this, w = std::move(w)](auto handler) mutable {
+        claim_requested = true;
+        claim_wake.cancel();
+    }
+
+    // The claimer's loop: claims jobs for the projects this daemon holds none of, and renews the leases of held
+    // jobs, whenever asked and every claim_interval.
+    net::awaitable<void> claim_jobs()
+    {
+        while (!stopping) {
+            claim_requested = false;
+            co_await renew_leases();
+            while (!stopping) {
+                auto job = co_await claim_one();
+                if (!job)
+                    break;
+                last_claimed_project = job->project_id;
+                hold(std::move(*job));
+            }
+            if (claim_requested || stopping)
+                continue;
+            claim_wake.expires_after(claim_interval);
+            co_await claim_wake.async_wait(net::as_tuple(net::use_awaitable));
+        }
+    }
+
+    // Claims the fair-next job of a project this daemon holds no job of; nothing when there is none (or the
+    // claim failed, which the next round retries).
+    net::awaitable<std::optional<job_record>> claim_one()
+    {
+        claim_job claim{owner, last_claimed_project, {}, now_ms(), 0};
+        claim.lease_until = lease_until(claim.now);
+        for (const auto& [id, project] : projects) {
+            if (project.held)
+                claim.skip_projects.push_back(id);
+        }
+        std::vector<store_operation> ops;
+        ops.push_back(std::move(claim));
+        auto result = co_await write_for_outcomes(std::move(ops));
+        if (result.failure) {
+            if (!stopping)
+                log_event(log_level::error, "job.claim_failed", result.failure->message);
+            co_return std::nullopt;
+        }
+        co_return std::move(result.outcomes.front().job);
+    }
+
+    // Renews the lease of each held job not renewed for a while (one waiting on its project's row rate).
+    net::awaitable<void> renew_leases()
+    {
+        std::vector<store_operation> renewals;
+        auto now = steady::now();
+        for (auto& [id, project] : projects) {
+            if (!project.held || now - project.held->lease_renewed < claim_interval)
+                continue;
+            project.held->lease_renewed = now;
+            renewals.push_back(renew_job_lease{project.held->job.job_id, owner, lease_until(now_ms())});
+        }
+        if (!renewals.empty())
+            co_await write(std::move(renewals));
+    }
+
+    // Runs operations in the writer and waits for what they did. Not a coroutine itself: the operations are
+    // moved into the initiation, which sidesteps GCC 12's mishandling of temporaries inside co_await expressions.
+    net::awaitable<write_result> write_for_outcomes(std::vector<store_operation> ops)
+    {
+        return net::async_initiate<const net::use_awaitable_t<>&, void(write_result)>(
+            [this, ops = std::move(ops)](auto handler) mutable {
                 auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-                ctx.writes.submit(std::move(w), [shared](std::optional<api_error> outcome) {
+                ctx.writes.submit(std::move(ops), [shared](std::optional<api_error> failure,
+                                                           std::vector<operation_outcome> outcomes) {
                     auto ex = net::get_associated_executor(*shared);
-                    net::post(ex, [shared, outcome = std::move(outcome)]() mutable { (*shared)(std::move(outcome)); });
+                    net::post(ex, [shared, result = write_result{std::move(failure), std::move(outcomes)}]() mutable {
+                        (*shared)(std::move(result));
+                    });
                 });
             },
             net::use_awaitable);
+    }
+
+    // Runs operations in the writer and waits for the failure or first refusal, if any.
+    net::awaitable<std::optional<api_error>> write(std::vector<store_operation> ops)
+    {
+        auto result = co_await write_for_outcomes(std::move(ops));
+        if (result.failure)
+            co_return std::move(result.failure);
+        for (auto& o : result.outcomes) {
+            if (o.refused)
+                co_return std::move(o.refused);
+        }
+        co_return std::nullopt;
     }
 
     // Reads and validates a chunk on the parser thread, so the io thread keeps answering requests meanwhile.
@@ -227,19 +257,16 @@ struct job_runner::impl {
             net::use_awaitable);
     }
 
-    // Hands work to the writer without waiting for it; finish_write() waits.
-    std::shared_ptr<pending_write> start_write(writer::work w, writer::write_kind kind)
+    // Hands operations to the writer without waiting for them; finish_write() waits.
+    std::shared_ptr<pending_write> start_write(std::vector<store_operation> ops)
     {
         auto pending = std::make_shared<pending_write>(io);
-        ctx.writes.submit(
-            std::move(w),
-            [this, pending](std::optional<api_error> outcome) {
-                net::post(io, [pending, outcome = std::move(outcome)]() mutable {
-                    pending->outcome = std::move(outcome);
-                    pending->done.cancel();
-                });
-            },
-            kind);
+        ctx.writes.submit(std::move(ops), [this, pending](std::optional<api_error> outcome) {
+            net::post(io, [pending, outcome = std::move(outcome)]() mutable {
+                pending->outcome = std::move(outcome);
+                pending->done.cancel();
+            });
+        });
         return pending;
     }
 
@@ -257,7 +284,7 @@ struct job_runner::impl {
         steady::duration shortest = steady::duration::max();
         auto visit = [&](auto begin, auto end) -> project_queue* {
             for (auto it = begin; it != end; ++it) {
-                if (it->second.jobs.empty())
+                if (!it->second.held)
                     continue;
                 if (it->second.bucket.unlimited() || it->second.bucket.available(now) >= 1) {
                     last_project = it->first;
@@ -292,9 +319,8 @@ struct job_runner::impl {
     // Marks a job failed because it cannot be processed at all.
     net::awaitable<void> fail_job(project_queue& project, std::shared_ptr<active_job> active, std::string reason)
     {
-        writer::work fail = [job_id = active->job.job_id, reason](store_writer& w) {
-            w.finish_job(job_id, job_status::failed, reason, now_ms());
-        };
+        std::vector<store_operation> fail;
+        fail.push_back(finish_job{active->job.job_id, job_status::failed, reason, now_ms()});
         auto outcome = co_await write(std::move(fail));
         if (outcome) {
             co_await pause(retry_after_failure);
@@ -310,12 +336,13 @@ struct job_runner::impl {
         co_await t.async_wait(net::as_tuple(net::use_awaitable));
     }
 
-    // Bookkeeping once a job's final state is committed: spool removed, logged, dequeued.
+    // Bookkeeping once a job's final state is committed: spool removed, logged, let go (and the project's next
+    // job looked for).
     void finished(project_queue& project, const std::shared_ptr<active_job>& active, job_status status,
                   const std::optional<std::string>& reason)
     {
         active->reader.reset();
-        committed.erase(active->job.job_id);
+        known.erase(active->job.job_id);
         std::error_code ec;
         fs::remove(spool_path(spool_dir(), active->job.job_id), ec);
         double seconds = std::chrono::duration<double>(steady::now() - active->started_at).count();
@@ -336,14 +363,15 @@ struct job_runner::impl {
         m.observe("profiled_job_duration_seconds", {}, seconds);
         if (status == job_status::done)
             m.set("profiled_last_job_done_timestamp_seconds", {}, static_cast<double>(now_ms()) / 1000.0);
-        auto& jobs = project.jobs;
-        jobs.erase(std::remove(jobs.begin(), jobs.end(), active), jobs.end());
+        if (project.held == active)
+            project.held.reset();
+        request_claim();
     }
 
-    // Reads, validates and applies the next chunk of the project's oldest job in one writer transaction.
+    // Reads, validates and applies the next chunk of the project's held job in one writer batch.
     net::awaitable<void> run_chunk(project_queue& project)
     {
-        auto active = project.jobs.front();
+        auto active = project.held;
         job_record& job = active->job;
         if (!active->reader) {
             std::string problem;
@@ -378,15 +406,12 @@ struct job_runner::impl {
             co_await fail_job(project, active, "the job's spool file cannot be read: " + chunk.read_problem);
             co_return;
         }
-        auto users = chunk.users;
-        auto companies = chunk.companies;
-        auto errors = chunk.errors;
         std::int64_t rows = chunk.rows;
         std::int64_t take = chunk.wanted;
 
         job_record next = job;
         next.processed_rows += rows;
-        next.failed_rows += static_cast<std::int64_t>(errors->size());
+        next.failed_rows += static_cast<std::int64_t>(chunk.errors.size());
         next.checkpoint_offset = chunk.end_offset;
         next.checkpoint_line = chunk.end_line;
         bool end_of_job = next.processed_rows >= job.total_rows || rows < take;
@@ -412,23 +437,26 @@ struct job_runner::impl {
         if (first_chunk)
             next.started_at = now_ms();
 
-        writer::work apply = [next, users, companies, errors, first_chunk, status, reason](store_writer& w) {
-            std::int64_t now = now_ms();
-            if (first_chunk)
-                w.mark_job_running(next.job_id, *next.started_at);
-            if (!users->empty())
-                w.upsert_users(next.project_id, *users, now);
-            if (!companies->empty())
-                w.upsert_companies(next.project_id, *companies, now);
-            for (const auto& error : *errors)
-                w.insert_job_error(next.job_id, error);
-            w.advance_job(next.job_id, next.checkpoint_offset, next.checkpoint_line, next.processed_rows,
-                          next.failed_rows);
-            if (status)
-                w.finish_job(next.job_id, *status, reason, now);
-        };
+        std::size_t applied_rows = chunk.users.size() + chunk.companies.size();
+        std::size_t failed_rows = chunk.errors.size();
+        // Checkpoint and the chunk's rows in one batch: one transaction, so each row is applied exactly once.
+        std::vector<store_operation> apply;
+        std::int64_t now = now_ms();
+        if (!chunk.users.empty())
+            apply.push_back(upsert_users{next.project_id, std::move(chunk.users), now});
+        if (!chunk.companies.empty())
+            apply.push_back(upsert_companies{next.project_id, std::move(chunk.companies), now});
+        std::optional<std::int64_t> started_at;
+        if (first_chunk)
+            started_at = next.started_at;
+        apply.push_back(advance_job{next.job_id, owner, next.checkpoint_offset, next.checkpoint_line,
+                                    next.processed_rows, next.failed_rows, std::move(chunk.errors), started_at,
+                                    lease_until(now)});
+        if (status)
+            apply.push_back(finish_job{next.job_id, *status, reason, now});
+        active->lease_renewed = steady::now();
         // A chunk is never refused as a whole: it is applied, or its transaction fails and it is read again.
-        auto pending = start_write(std::move(apply), writer::write_kind::plain);
+        auto pending = start_write(std::move(apply));
         if (!status && project.bucket.unlimited()) {
             auto rows = static_cast<std::int64_t>(chunk_rows(unlimited_chunk_rows, job.total_rows - next.processed_rows));
             active->prefetched = co_await read_chunk_off_loop(*active->reader, job.type, rows);
@@ -442,14 +470,14 @@ struct job_runner::impl {
             co_await pause(retry_after_failure);
             co_return;
         }
-        stats.rows_applied += users->size() + companies->size();
-        stats.rows_failed += errors->size();
+        stats.rows_applied += applied_rows;
+        stats.rows_failed += failed_rows;
         auto& m = daemon_metrics();
         m.add("profiled_rows_total", metric_labels({{"type", to_string(job.type)}, {"result", "applied"}}),
-              static_cast<double>(users->size() + companies->size()));
-        if (!errors->empty())
+              static_cast<double>(applied_rows));
+        if (failed_rows != 0)
             m.add("profiled_rows_total", metric_labels({{"type", to_string(job.type)}, {"result", "failed"}}),
-                  static_cast<double>(errors->size()));
+                  static_cast<double>(failed_rows));
         if (first_chunk) {
             m.add("profiled_jobs_total", metric_labels({{"status", "running"}}));
             m.observe("profiled_job_queue_wait_seconds", {},
@@ -458,7 +486,7 @@ struct job_runner::impl {
         if (first_chunk)
             next.status = job_status::running;
         job = next;
-        committed.insert_or_assign(job.job_id, job);
+        remember(job);
         if (status) {
             job.status = *status;
             finished(project, active, *status, reason);
@@ -478,19 +506,14 @@ struct job_runner::impl {
 job_runner::job_runner(net::io_context& io, server_context& ctx) : impl_(std::make_unique<impl>(io, ctx)) {}
 job_runner::~job_runner() = default;
 
-// Start-up recovery, before listening.
 void job_runner::recover()
 {
-    auto unfinished = std::make_shared<std::vector<job_record>>();
-    auto read = std::make_shared<std::promise<std::optional<api_error>>>();
-    impl_->ctx.writes.submit([unfinished](store_writer& w) { *unfinished = w.unfinished_jobs(); },
-                             [read](std::optional<api_error> e) { read->set_value(std::move(e)); });
-    if (auto e = read->get_future().get())
-        throw std::runtime_error("cannot read unfinished jobs: " + e->message);
+    // Before listening, on the thread that will run the io context: the reader is this thread's.
+    std::vector<job_record> unfinished = impl_->ctx.reader.unfinished_jobs();
 
     fs::path dir = impl_->spool_dir();
     std::set<std::string> wanted;
-    for (const auto& j : *unfinished)
+    for (const auto& j : unfinished)
         wanted.insert(j.job_id + ".ndjson");
     int removed = 0;
     for (const auto& entry : fs::directory_iterator(dir)) {
@@ -503,19 +526,18 @@ void job_runner::recover()
         }
     }
     int resumed = 0, lost = 0;
-    for (auto& j : *unfinished) {
+    for (auto& j : unfinished) {
         if (fs::exists(spool_path(dir, j.job_id))) {
-            impl_->enqueue(std::move(j));
+            // Claimed once the runner starts, like every job: this daemon only learns of it here.
+            impl_->remember(std::move(j));
             ++resumed;
             continue;
         }
         ++lost;
         auto done = std::make_shared<std::promise<std::optional<api_error>>>();
         impl_->ctx.writes.submit(
-            [job_id = j.job_id](store_writer& w) {
-                w.finish_job(job_id, job_status::failed, "the job's spool file was lost before the job finished",
-                             now_ms());
-            },
+            {finish_job{j.job_id, job_status::failed, "the job's spool file was lost before the job finished",
+                        now_ms()}},
             [done](std::optional<api_error> e) { done->set_value(std::move(e)); });
         done->get_future().get();
         log_event(log_level::error, "job.failed", "spool file lost", {{"job_id", j.job_id}, {"project_id", j.project_id}});
@@ -524,27 +546,28 @@ void job_runner::recover()
               {{"resumed", resumed}, {"lost", lost}, {"spool_files_removed", removed}});
 }
 
-// Starts working.
 void job_runner::start()
 {
     impl_->running = true;
     net::co_spawn(impl_->io, impl_->run(), fail_loudly{"job runner"});
+    net::co_spawn(impl_->io, impl_->claim_jobs(), fail_loudly{"job claimer"});
 }
 
-// Queues a newly accepted job; callable from any thread.
 void job_runner::add_job(job_record job)
 {
-    net::post(impl_->io, [this, job = std::move(job)]() mutable { impl_->enqueue(std::move(job)); });
+    net::post(impl_->io, [this, job = std::move(job)]() mutable {
+        impl_->remember(std::move(job));
+        impl_->request_claim();
+    });
 }
 
-// Takes no new chunk.
 void job_runner::stop()
 {
     impl_->stopping = true;
     impl_->wake.cancel();
+    impl_->claim_wake.cancel();
 }
 
-// Applies new row rate settings to every project's bucket.
 void job_runner::set_rate(double rows_per_minute, double burst)
 {
     auto now = steady::now();
@@ -552,31 +575,32 @@ void job_runner::set_rate(double rows_per_minute, double burst)
         project.bucket.reconfigure({rows_per_minute / 60.0, burst}, now);
 }
 
-// Jobs not finished for this project.
 std::uint64_t job_runner::queued_jobs(std::int64_t project_id) const
 {
-    auto it = impl_->projects.find(project_id);
-    return it == impl_->projects.end() ? 0 : it->second.jobs.size();
+    std::uint64_t n = 0;
+    for (const auto& [id, known] : impl_->known) {
+        if (known.job.project_id == project_id)
+            ++n;
+    }
+    return n;
 }
 
 std::optional<job_record> job_runner::find_active(std::int64_t project_id, const std::string& job_id) const
 {
-    auto it = impl_->committed.find(job_id);
-    if (it == impl_->committed.end() || it->second.project_id != project_id)
+    auto it = impl_->known.find(job_id);
+    if (it == impl_->known.end() || it->second.job.project_id != project_id)
         return std::nullopt;
-    return it->second;
+    return it->second.job;
 }
 
 runner_stats job_runner::stats() const
 {
     runner_stats s = impl_->stats;
-    for (const auto& [id, project] : impl_->projects) {
-        for (const auto& j : project.jobs) {
-            if (j->job.status == job_status::running)
-                ++s.running_jobs;
-            else
-                ++s.queued_jobs;
-        }
+    for (const auto& [id, known] : impl_->known) {
+        if (known.job.status == job_status::running)
+            ++s.running_jobs;
+        else
+            ++s.queued_jobs;
     }
     return s;
 }

@@ -32,11 +32,13 @@ public:
     job_runner& operator=(const job_runner&) = delete;
 
     // Start-up recovery, before listening: removes .part and orphan spool files, fails jobs whose spool is lost,
-    // and queues every unfinished job to resume from its checkpoint. Needs the writer running.
+    // and remembers every other unfinished job, to be claimed (and resumed from its checkpoint) once started.
+    // Needs the writer running.
     void recover();
-    // Starts working (a coroutine on the io thread).
+    // Starts working (coroutines on the io thread): claims jobs through the store, one per project at a time,
+    // at start, when woken by add_job, and every third of a lease, and works through them chunk by chunk.
     void start();
-    // Queues a newly accepted job; callable from any thread.
+    // Tells the runner a newly accepted job was committed, so it looks for work now; callable from any thread.
     void add_job(job_record job);
     // Takes no new chunk; the chunk in progress is committed by the writer or not at all.
     void stop();
@@ -44,8 +46,8 @@ public:
     void set_rate(double rows_per_minute, double burst);
     // Jobs not finished for this project (io thread).
     std::uint64_t queued_jobs(std::int64_t project_id) const;
-    // The project's job as last committed, while the runner holds it (queued or running); nothing once it ended
-    // or when the runner does not have it (io thread).
+    // The project's job as last committed, while the runner knows it unfinished (queued or running); nothing
+    // once it ended or when the runner does not know it (io thread).
     std::optional<job_record> find_active(std::int64_t project_id, const std::string& job_id) const;
     runner_stats stats() const;
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 
 #include "common/ops/log.hpp"
 #include "common/store/store_error.hpp"
@@ -21,17 +22,36 @@ writer::writer(store& db, std::size_t max_group) : db_(db.open_writer()), max_gr
 
 writer::~writer() { stop(); }
 
-void writer::submit(work w, completion done, write_kind kind)
+void writer::submit(std::vector<store_operation> ops, completion done)
+{
+    enqueue({std::move(ops), [done = std::move(done)](std::optional<api_error> failure,
+                                                      std::vector<operation_outcome> outcomes) {
+                 if (failure)
+                     return done(std::move(failure));
+                 for (auto& o : outcomes) {
+                     if (o.refused)
+                         return done(std::move(o.refused));
+                 }
+                 done(std::nullopt);
+             }});
+}
+
+void writer::submit(std::vector<store_operation> ops, outcomes_completion done)
+{
+    enqueue({std::move(ops), std::move(done)});
+}
+
+void writer::enqueue(item it)
 {
     {
         std::lock_guard lock(mutex_);
         if (!stopping_) {
-            pending_.push_back({std::move(w), std::move(done), kind});
+            pending_.push_back(std::move(it));
             wake_.notify_one();
             return;
         }
     }
-    done(api_error{errc::unavailable, "shutting_down", "the server is shutting down; retry shortly", {}});
+    it.done(api_error{errc::unavailable, "shutting_down", "the server is shutting down; retry shortly", {}}, {});
 }
 
 void writer::stop()
@@ -75,63 +95,37 @@ void writer::run()
     }
 }
 
-bool writer::run_items(std::deque<item>& group, std::vector<std::optional<api_error>>& outcome, bool savepoint_all)
-{
-    for (std::size_t i = 0; i < group.size(); ++i) {
-        bool own_savepoint = savepoint_all || group[i].kind == write_kind::refusable;
-        if (own_savepoint)
-            db_->savepoint();
-        try {
-            group[i].w(*db_);
-            if (own_savepoint)
-                db_->release_savepoint();
-        } catch (const store_error&) {
-            // A failed statement may have ended the whole transaction (disk full, I/O error): give up the group.
-            throw;
-        } catch (const std::exception& e) {
-            if (!own_savepoint)
-                return false; // its half-done changes cannot be undone alone
-            db_->rollback_savepoint();
-            if (auto* refused = dynamic_cast<const api_exception*>(&e)) {
-                outcome[i] = refused->error();
-            } else {
-                log_event(log_level::error, "writer.error", e.what());
-                outcome[i] = internal_error();
-            }
-        }
-    }
-    return true;
-}
-
-// One transaction for the group. Plain items run without savepoints (two statements fewer each); should one
-// of them fail, the group runs again with every item in its own savepoint, so a failed item undoes only itself.
 void writer::commit_group(std::deque<item>& group)
 {
-    std::vector<std::optional<api_error>> outcome(group.size());
+    std::vector<store_operation> batch;
+    for (auto& it : group)
+        std::move(it.ops.begin(), it.ops.end(), std::back_inserter(batch));
+    std::vector<operation_outcome> outcomes;
+    std::optional<api_error> failure;
     auto started = std::chrono::steady_clock::now();
     try {
-        db_->begin();
-        if (!run_items(group, outcome, false)) {
-            db_->rollback();
-            std::fill(outcome.begin(), outcome.end(), std::nullopt);
-            db_->begin();
-            run_items(group, outcome, true);
-        }
-        db_->commit();
+        outcomes = db_->apply(batch);
     } catch (const std::exception& e) {
         auto* store_failed = dynamic_cast<const store_error*>(&e);
         std::string_view kind = failure_name(store_failed ? store_failed->kind() : store_failure::other);
         log_event(log_level::error, "writer.commit_failed", e.what(), {{"items", group.size()}, {"failure", kind}});
-        db_->rollback();
-        api_error failure = store_failed ? api_error_for(*store_failed) : internal_error();
-        for (auto& o : outcome)
-            o = failure;
+        failure = store_failed ? api_error_for(*store_failed) : internal_error();
     }
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (observer_)
         observer_(group.size(), seconds);
-    for (std::size_t i = 0; i < group.size(); ++i)
-        group[i].done(std::move(outcome[i]));
+    std::size_t next = 0;
+    for (auto& it : group) {
+        std::size_t n = it.ops.size();
+        if (failure) {
+            it.done(failure, {});
+            continue;
+        }
+        std::vector<operation_outcome> mine(std::make_move_iterator(outcomes.begin() + next),
+                                            std::make_move_iterator(outcomes.begin() + next + n));
+        next += n;
+        it.done(std::nullopt, std::move(mine));
+    }
 }
 
 } // namespace profiled

@@ -9,9 +9,11 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <vector>
 
 #include "common/api_error.hpp"
 #include "common/store/store.hpp"
+#include "common/store/store_operations.hpp"
 
 namespace profiled {
 
@@ -24,10 +26,13 @@ struct writer_stats {
 
 class writer {
 public:
-    // Changes made through the store_writer inside the group's transaction; throw api_exception to refuse.
-    using work = std::function<void(store_writer&)>;
-    // Called on the writer thread once the group committed (nullopt) or the work was refused or failed.
+    // Called on the writer thread once the operations committed (nullopt), or with the first refusal among them,
+    // or with the failure when the batch failed.
     using completion = std::function<void(std::optional<api_error>)>;
+    // Called on the writer thread with what each operation did once the batch committed; failure is set (and
+    // outcomes empty) when the batch failed as a whole.
+    using outcomes_completion =
+        std::function<void(std::optional<api_error> failure, std::vector<operation_outcome> outcomes)>;
     // Called on the writer thread after each group commit: items in the group and commit seconds.
     using batch_observer = std::function<void(std::size_t items, double commit_seconds)>;
 
@@ -36,12 +41,11 @@ public:
     writer(const writer&) = delete;
     writer& operator=(const writer&) = delete;
 
-    // How an item can end: a plain write (upserts) is never refused, so it needs no savepoint of its own; a
-    // refusable one (people operations, alias, job insert) may throw api_exception and is undone alone.
-    enum class write_kind { plain, refusable };
-
-    // Queues work; done is called once it is durable or has failed.
-    void submit(work w, completion done, write_kind kind = write_kind::refusable);
+    // Queues operations for the next batch; done is called once they are durable or have failed. A refused
+    // operation undoes only itself, not the others of the submission.
+    void submit(std::vector<store_operation> ops, completion done);
+    // The same, for callers that need what the operations return (upsert outcomes, a claimed job, ...).
+    void submit(std::vector<store_operation> ops, outcomes_completion done);
     // Commits what is queued, then stops the thread. Later submits fail with 503.
     void stop();
     // Registers the observer for batch figures (before any submit).
@@ -51,18 +55,15 @@ public:
 
 private:
     struct item {
-        work w;
-        completion done;
-        write_kind kind = write_kind::refusable;
+        std::vector<store_operation> ops;
+        outcomes_completion done;
     };
+    // Queues an item, or answers it with 503 when stopping.
+    void enqueue(item it);
     // The writer thread's loop: takes what is pending and commits it in groups.
     void run();
-    // Commits one group in one transaction and answers each item.
+    // Applies one group's operations as one batch and answers each item.
     void commit_group(std::deque<item>& group);
-    // Runs the group's items inside the open transaction, each refusable item (or every item, when
-    // savepoint_all) in its own savepoint; false when a plain item failed, which leaves the transaction to
-    // roll back and the group to be run again with savepoint_all.
-    bool run_items(std::deque<item>& group, std::vector<std::optional<api_error>>& outcome, bool savepoint_all);
 
     std::unique_ptr<store_writer> db_;
     std::size_t max_group_;

@@ -6,40 +6,32 @@
 #include <boost/json/parse.hpp>
 #include <catch2/catch.hpp>
 
-#include "common/profiles/people_writes.hpp"
+#include "common/profiles/people_operations.hpp"
 #include "common/profiles/user_writes.hpp"
 #include "common/store/sqlite/sqlite_store.hpp"
 #include "common/store/store.hpp"
 #include "tests/support/scratch_dir.hpp"
+#include "tests/support/store_batches.hpp"
 
 using namespace profiled;
 namespace json = boost::json;
 
 namespace {
 
-// A fresh database with one project; apply() runs apply_people_update in its own transaction.
+// A fresh database with one project; apply() runs a people update in a batch of its own.
 class people_store {
 public:
     people_store() : db_(open_sqlite_store(dir_.file("profiled.db"))), writer_(db_->open_writer()), reader_(db_->open_reader())
     {
-        writer_->begin();
         project_ = writer_->ensure_project("default", 1);
-        writer_->commit();
     }
 
-    // Applies the operations (JSON text) to distinct_id; rolls back and rethrows on refusal.
+    // Applies the operations (JSON text) to distinct_id; throws api_exception when refused.
     void apply(const std::string& distinct_id, const std::string& operations, std::int64_t now = 50)
     {
         auto ops = parse_people_operations(json::parse(operations).as_object());
         REQUIRE(ops.has_value());
-        writer_->begin();
-        try {
-            apply_people_update(*writer_, project_, distinct_id, *ops, now);
-        } catch (...) {
-            writer_->rollback();
-            throw;
-        }
-        writer_->commit();
+        test::apply_one(*writer_, update_people{project_, distinct_id, *ops, now});
     }
 
     // Writes email through the Users API's upsert.
@@ -48,9 +40,7 @@ public:
         user_change change;
         change.user_id = user_id;
         change.email = email;
-        writer_->begin();
-        upsert_user(*writer_, project_, change, 40);
-        writer_->commit();
+        test::apply_one(*writer_, upsert_user(project_, change, 40));
     }
 
     std::optional<user_profile> find(const std::string& user_id) { return reader_->find_user(project_, user_id); }

@@ -9,6 +9,7 @@
 #include "common/profiles/user_writes.hpp"
 #include "common/store/open_store.hpp"
 #include "tests/support/scratch_dir.hpp"
+#include "tests/support/store_batches.hpp"
 
 using namespace profiled;
 namespace json = boost::json;
@@ -20,29 +21,18 @@ class merge_engine {
 public:
     merge_engine() : db_(open_store(dir_.path())), writer_(db_->open_writer()), reader_(db_->open_reader())
     {
-        write([this](store_writer& w) { project_ = w.ensure_project("default", 1); });
+        project_ = writer_->ensure_project("default", 1);
     }
 
-    // Runs f in one committed transaction.
-    template <typename F>
-    void write(F f)
-    {
-        writer_->begin();
-        f(*writer_);
-        writer_->commit();
-    }
+    // Applies one operation in a batch of its own.
+    operation_outcome write(store_operation op) { return test::apply_one(*writer_, std::move(op)); }
     // Applies a user change at time now.
     upsert_outcome user(const user_change& change, std::int64_t now)
     {
-        upsert_outcome out;
-        write([&](store_writer& w) { out = upsert_user(w, project_, change, now); });
-        return out;
+        return write(upsert_user(project_, change, now, true)).upserts.front();
     }
     // Applies a company change at time now.
-    void company(const company_change& change, std::int64_t now)
-    {
-        write([&](store_writer& w) { upsert_company(w, project_, change, now); });
-    }
+    void company(const company_change& change, std::int64_t now) { write(upsert_company(project_, change, now)); }
     // The project every change goes to.
     std::int64_t project() const { return project_; }
     // The stored user.
@@ -170,7 +160,7 @@ TEST_CASE("a change to an existing user merges key by key", "[merge]")
     }
     SECTION("a change sent to an alias lands on the user it names")
     {
-        engine.write([&](store_writer& w) { w.insert_alias(engine.project(), "anon_1", "user_001", 2000); });
+        engine.write(alias_user{engine.project(), "user_001", "anon_1", 2000});
         change.user_id = "anon_1";
         change.properties = {{"plan", "team"}};
         CHECK_FALSE(engine.user(change, 9000).created);

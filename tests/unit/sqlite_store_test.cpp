@@ -8,11 +8,13 @@
 #include <boost/json/value.hpp>
 #include <catch2/catch.hpp>
 
+#include "common/profiles/people_operations.hpp"
 #include "common/store/migrations.hpp"
 #include "common/store/sqlite/sqlite.hpp"
 #include "common/store/sqlite/sqlite_store.hpp"
 #include "common/store/store.hpp"
 #include "tests/support/scratch_dir.hpp"
+#include "tests/support/store_batches.hpp"
 
 using namespace profiled;
 
@@ -28,16 +30,26 @@ private:
 };
 
 // A user as a client would first send it.
-user_profile make_user(const std::string& user_id, const std::string& public_id, std::int64_t now)
+user_upsert make_user(const std::string& user_id)
 {
-    user_profile u;
+    user_upsert u;
     u.user_id = user_id;
-    u.id = public_id;
-    u.properties = {{"plan", "pro"}, {"seats", 3}, {"gone", nullptr}};
-    u.origin = {{"channel", "ios-app"}};
-    u.created_at = now;
-    u.updated_at = now;
+    u.properties = R"({"plan":"pro","seats":3,"gone":null})";
+    u.origin = R"({"channel":"ios-app"})";
     return u;
+}
+
+// Upserts one user at time now; says whether it was created, and its internal id.
+upsert_outcome upsert_one(store_writer& w, std::int64_t project, user_upsert row, std::int64_t now)
+{
+    return test::apply_one(w, upsert_users{project, {std::move(row)}, now, true}).upserts.at(0);
+}
+
+// Inserts a job; the outcome names the earlier job when another one holds its Idempotency-Key.
+operation_outcome insert(store_writer& w, const job_record& job, const std::string& digest,
+                         std::int64_t not_before = 0)
+{
+    return test::apply_one(w, insert_job{job, digest, not_before});
 }
 
 // A queued job of the project, submitted at the given time.
@@ -55,14 +67,8 @@ job_record make_job(std::int64_t project, const std::string& job_id, std::int64_
     return j;
 }
 
-// Runs fn inside one committed write transaction.
-template <typename Fn>
-void in_transaction(store_writer& w, Fn&& fn)
-{
-    w.begin();
-    fn(w);
-    w.commit();
-}
+// Applies ops as one batch.
+std::vector<operation_outcome> apply(store_writer& w, std::vector<store_operation> ops) { return w.apply(ops); }
 
 } // namespace
 
@@ -134,24 +140,24 @@ TEST_CASE("users save, load and stay within their project", "[store]")
     auto db = open_sqlite_store(dir.path());
     auto w = db->open_writer();
     auto r = db->open_reader();
-    std::int64_t a = 0, b = 0;
-    in_transaction(*w, [&](store_writer& tx) {
-        a = tx.ensure_project("alpha", 1000);
-        b = tx.ensure_project("beta", 1000);
-        tx.save_user(a, make_user("user_001", "usr_AAAAAAAAAAAAAAAA", 1000), true);
-    });
+    std::int64_t a = w->ensure_project("alpha", 1000);
+    std::int64_t b = w->ensure_project("beta", 1000);
+    upsert_outcome first = upsert_one(*w, a, make_user("user_001"), 1000);
     REQUIRE(a != b);
+    CHECK(first.created);
+    CHECK(first.public_id.rfind("usr_", 0) == 0);
+    CHECK(first.public_id.size() == 20);
 
     SECTION("ensure_project gives the same id for the same name")
     {
-        in_transaction(*w, [&](store_writer& tx) { CHECK(tx.ensure_project("alpha", 2000) == a); });
+        CHECK(w->ensure_project("alpha", 2000) == a);
     }
     SECTION("a saved user reads back field for field, null properties included")
     {
         auto u = r->find_user(a, "user_001");
         REQUIRE(u);
         CHECK(u->user_id == "user_001");
-        CHECK(u->id == "usr_AAAAAAAAAAAAAAAA");
+        CHECK(u->id == first.public_id);
         CHECK_FALSE(u->email);
         CHECK_FALSE(u->phone);
         CHECK_FALSE(u->company_id);
@@ -164,76 +170,111 @@ TEST_CASE("users save, load and stay within their project", "[store]")
         CHECK(u->created_at == 1000);
         CHECK(u->updated_at == 1000);
     }
-    SECTION("an update replaces the stored fields but not created_at or the internal id")
+    SECTION("an update overwrites the given fields but not created_at or the internal id")
     {
-        in_transaction(*w, [&](store_writer& tx) {
-            auto u = tx.load_user(a, "user_001");
-            REQUIRE(u);
-            u->email = "jane@example.com";
-            u->phone = "+1234567890";
-            u->company_id = "company_001";
-            u->properties = {{"plan", "free"}};
-            u->updated_at = 5000;
-            tx.save_user(a, *u, false);
-        });
+        user_upsert change;
+        change.user_id = "user_001";
+        change.email = "jane@example.com";
+        change.phone = "+1234567890";
+        change.company_id = "company_001";
+        change.properties = R"({"plan":"free"})";
+        upsert_outcome again = upsert_one(*w, a, change, 5000);
+        CHECK_FALSE(again.created);
+        CHECK(again.public_id == first.public_id);
         auto u = r->find_user(a, "user_001");
         REQUIRE(u);
         CHECK(u->email == "jane@example.com");
         CHECK(u->phone == "+1234567890");
         CHECK(u->company_id == "company_001");
-        CHECK(u->properties == boost::json::object{{"plan", "free"}});
-        CHECK(u->id == "usr_AAAAAAAAAAAAAAAA");
+        CHECK(u->properties == boost::json::object{{"plan", "free"}, {"seats", 3}, {"gone", nullptr}});
+        CHECK(u->id == first.public_id);
         CHECK(u->created_at == 1000);
         CHECK(u->updated_at == 5000);
     }
     SECTION("another project does not see the user, and may hold its own with the same user_id")
     {
         CHECK_FALSE(r->find_user(b, "user_001"));
-        in_transaction(*w, [&](store_writer& tx) {
-            CHECK_FALSE(tx.load_user(b, "user_001"));
-            tx.save_user(b, make_user("user_001", "usr_BBBBBBBBBBBBBBBB", 2000), true);
-        });
-        CHECK(r->find_user(a, "user_001")->id == "usr_AAAAAAAAAAAAAAAA");
-        CHECK(r->find_user(b, "user_001")->id == "usr_BBBBBBBBBBBBBBBB");
+        upsert_outcome other = upsert_one(*w, b, make_user("user_001"), 2000);
+        CHECK(other.created);
+        CHECK(other.public_id != first.public_id);
+        CHECK(r->find_user(a, "user_001")->id == first.public_id);
+        CHECK(r->find_user(b, "user_001")->id == other.public_id);
     }
-    SECTION("a rolled back transaction leaves nothing behind")
+    SECTION("a batch that fails as a whole leaves nothing behind")
     {
-        w->begin();
-        w->save_user(a, make_user("user_002", "usr_CCCCCCCCCCCCCCCC", 3000), true);
-        w->rollback();
+        REQUIRE_FALSE(insert(*w, make_job(a, "job-taken", 1000), "").earlier_job);
+        // The second job's id is taken: a broken write, not a refusal, so the batch fails and nothing of it stays.
+        CHECK_THROWS_AS(apply(*w, {upsert_users{a, {make_user("user_002")}, 3000},
+                                   insert_job{make_job(a, "job-taken", 3000), "", 0}}),
+                        store_error);
         CHECK_FALSE(r->find_user(a, "user_002"));
-    }
-    SECTION("a rolled back savepoint undoes only its own step")
-    {
-        in_transaction(*w, [&](store_writer& tx) {
-            tx.savepoint();
-            tx.save_user(a, make_user("kept", "usr_DDDDDDDDDDDDDDDD", 3000), true);
-            tx.release_savepoint();
-            tx.savepoint();
-            tx.save_user(a, make_user("undone", "usr_EEEEEEEEEEEEEEEE", 3000), true);
-            tx.rollback_savepoint();
-        });
-        CHECK(r->find_user(a, "kept"));
-        CHECK_FALSE(r->find_user(a, "undone"));
+        CHECK(r->list_all_jobs(10).size() == 1);
     }
     SECTION("a deleted user is gone")
     {
-        in_transaction(*w, [&](store_writer& tx) { tx.delete_user(a, "user_001"); });
+        CHECK(test::apply_one(*w, delete_user{a, "user_001"}).count == 1);
         CHECK_FALSE(r->find_user(a, "user_001"));
+        CHECK(test::apply_one(*w, delete_user{a, "user_001"}).count == 0);
     }
     SECTION("user ids are exact: case, slashes and unicode are distinct ids")
     {
-        in_transaction(*w, [&](store_writer& tx) {
-            tx.save_user(a, make_user("User_001", "usr_FFFFFFFFFFFFFFFF", 3000), true);
-            tx.save_user(a, make_user("a/b", "usr_GGGGGGGGGGGGGGGG", 3000), true);
-            tx.save_user(a, make_user("j\xc3\xb6rg@x.com", "usr_HHHHHHHHHHHHHHHH", 3000), true);
-        });
-        CHECK(r->find_user(a, "User_001")->id == "usr_FFFFFFFFFFFFFFFF");
-        CHECK(r->find_user(a, "user_001")->id == "usr_AAAAAAAAAAAAAAAA");
-        CHECK(r->find_user(a, "a/b")->id == "usr_GGGGGGGGGGGGGGGG");
-        CHECK(r->find_user(a, "j\xc3\xb6rg@x.com")->id == "usr_HHHHHHHHHHHHHHHH");
+        auto outcomes = apply(*w, {upsert_users{a,
+                                                {make_user("User_001"), make_user("a/b"),
+                                                 make_user("j\xc3\xb6rg@x.com")},
+                                                3000, true}});
+        REQUIRE(outcomes.size() == 1);
+        const auto& made = outcomes[0].upserts;
+        REQUIRE(made.size() == 3);
+        for (const auto& m : made)
+            CHECK(m.created);
+        CHECK(r->find_user(a, "User_001")->id == made[0].public_id);
+        CHECK(r->find_user(a, "user_001")->id == first.public_id);
+        CHECK(r->find_user(a, "a/b")->id == made[1].public_id);
+        CHECK(r->find_user(a, "j\xc3\xb6rg@x.com")->id == made[2].public_id);
         CHECK_FALSE(r->find_user(a, "a"));
     }
+}
+
+TEST_CASE("a refused operation in a batch does not undo the others", "[store][batch]")
+{
+    scratch_db dir;
+    auto db = open_sqlite_store(dir.path());
+    auto w = db->open_writer();
+    auto r = db->open_reader();
+    std::int64_t p = w->ensure_project("alpha", 1000);
+    upsert_one(*w, p, make_user("user_001"), 1000);
+
+    people_operations bad; // $add on a string: refused
+    bad.set["touched"] = true;
+    bad.add["plan"] = 1;
+    people_operations good;
+    good.set["visits"] = 3;
+    auto outcomes = apply(*w, {upsert_users{p, {make_user("kept_before")}, 2000},
+                               update_people{p, "user_001", bad, 2000},
+                               alias_user{p, "user_001", "user_001", 2000},
+                               update_people{p, "user_001", good, 2000},
+                               insert_job{make_job(p, "job-1", 2000), "", 0},
+                               upsert_users{p, {make_user("kept_after")}, 2000}});
+    REQUIRE(outcomes.size() == 6);
+    CHECK_FALSE(outcomes[0].refused);
+    REQUIRE(outcomes[1].refused);
+    CHECK(outcomes[1].refused->kind == errc::bad_request);
+    REQUIRE(outcomes[2].refused);
+    CHECK(outcomes[2].refused->code == "same_ids");
+    CHECK_FALSE(outcomes[3].refused);
+    CHECK_FALSE(outcomes[4].refused);
+    CHECK_FALSE(outcomes[5].refused);
+
+    CHECK(r->find_user(p, "kept_before"));
+    CHECK(r->find_user(p, "kept_after"));
+    CHECK(r->find_job(p, "job-1"));
+    auto u = r->find_user(p, "user_001");
+    REQUIRE(u);
+    // The refused update left nothing of itself (not even its $set); the later one applied.
+    CHECK_FALSE(u->properties.contains("touched"));
+    CHECK(u->properties.at("plan") == "pro");
+    CHECK(u->properties.at("visits") == 3);
+    CHECK(u->aliases.empty());
 }
 
 TEST_CASE("companies save and load within their project", "[store]")
@@ -242,12 +283,9 @@ TEST_CASE("companies save and load within their project", "[store]")
     auto db = open_sqlite_store(dir.path());
     auto w = db->open_writer();
     auto r = db->open_reader();
-    std::int64_t a = 0, b = 0;
-    in_transaction(*w, [&](store_writer& tx) {
-        a = tx.ensure_project("alpha", 1000);
-        b = tx.ensure_project("beta", 1000);
-        tx.save_company(a, {"company_001", {{"name", "Acme"}, {"size", nullptr}}, 1000, 1000}, true);
-    });
+    std::int64_t a = w->ensure_project("alpha", 1000);
+    std::int64_t b = w->ensure_project("beta", 1000);
+    test::apply_one(*w, upsert_companies{a, {{"company_001", R"({"name":"Acme","size":null})"}}, 1000});
 
     auto c = r->find_company(a, "company_001");
     REQUIRE(c);
@@ -258,13 +296,7 @@ TEST_CASE("companies save and load within their project", "[store]")
     CHECK_FALSE(r->find_company(b, "company_001"));
     CHECK_FALSE(r->find_company(a, "company_002"));
 
-    in_transaction(*w, [&](store_writer& tx) {
-        auto loaded = tx.load_company(a, "company_001");
-        REQUIRE(loaded);
-        loaded->properties["plan"] = "enterprise";
-        loaded->updated_at = 4000;
-        tx.save_company(a, *loaded, false);
-    });
+    test::apply_one(*w, upsert_companies{a, {{"company_001", R"({"plan":"enterprise"})"}}, 4000});
     c = r->find_company(a, "company_001");
     REQUIRE(c);
     CHECK(c->properties.at("plan") == "enterprise");
@@ -279,13 +311,11 @@ TEST_CASE("keys are found by hash and revoked by prefix", "[store][keys]")
     auto db = open_sqlite_store(dir.path());
     auto w = db->open_writer();
     auto r = db->open_reader();
-    in_transaction(*w, [&](store_writer& tx) {
-        std::int64_t alpha = tx.ensure_project("alpha", 1000);
-        std::int64_t beta = tx.ensure_project("beta", 1000);
-        tx.insert_key({0, alpha, "", key_kind::secret, "sk_AAAA1111", "hash-secret-1", 1000, std::nullopt});
-        tx.insert_key({0, alpha, "", key_kind::public_key, "pk_AAAA1111", "hash-public-1", 1001, std::nullopt});
-        tx.insert_key({0, beta, "", key_kind::secret, "sk_AAAA2222", "hash-secret-2", 1002, std::nullopt});
-    });
+    std::int64_t alpha = w->ensure_project("alpha", 1000);
+    std::int64_t beta = w->ensure_project("beta", 1000);
+    w->insert_key({0, alpha, "", key_kind::secret, "sk_AAAA1111", "hash-secret-1", 1000, std::nullopt});
+    w->insert_key({0, alpha, "", key_kind::public_key, "pk_AAAA1111", "hash-public-1", 1001, std::nullopt});
+    w->insert_key({0, beta, "", key_kind::secret, "sk_AAAA2222", "hash-secret-2", 1002, std::nullopt});
 
     SECTION("find_key returns the key's project and kind, and nothing for an unknown hash")
     {
@@ -307,29 +337,22 @@ TEST_CASE("keys are found by hash and revoked by prefix", "[store][keys]")
     }
     SECTION("revoking by a full prefix revokes only that key, once")
     {
-        int n = 0;
-        in_transaction(*w, [&](store_writer& tx) { n = tx.revoke_keys("sk_AAAA1111", 9000); });
-        CHECK(n == 1);
+        CHECK(w->revoke_keys("sk_AAAA1111", 9000) == 1);
         CHECK(r->find_key("hash-secret-1")->revoked_at == 9000);
         CHECK_FALSE(r->find_key("hash-secret-2")->revoked_at);
         CHECK_FALSE(r->find_key("hash-public-1")->revoked_at);
-        in_transaction(*w, [&](store_writer& tx) { n = tx.revoke_keys("sk_AAAA1111", 9500); });
-        CHECK(n == 0);
+        CHECK(w->revoke_keys("sk_AAAA1111", 9500) == 0);
         CHECK(r->find_key("hash-secret-1")->revoked_at == 9000);
     }
     SECTION("a shorter prefix revokes every live key it starts")
     {
-        int n = 0;
-        in_transaction(*w, [&](store_writer& tx) { n = tx.revoke_keys("sk_AAAA", 9000); });
-        CHECK(n == 2);
+        CHECK(w->revoke_keys("sk_AAAA", 9000) == 2);
         CHECK(r->find_key("hash-secret-2")->revoked_at);
         CHECK_FALSE(r->find_key("hash-public-1")->revoked_at);
     }
     SECTION("a prefix that matches nothing revokes nothing")
     {
-        int n = -1;
-        in_transaction(*w, [&](store_writer& tx) { n = tx.revoke_keys("sk_ZZZZ", 9000); });
-        CHECK(n == 0);
+        CHECK(w->revoke_keys("sk_ZZZZ", 9000) == 0);
         for (const auto& k : r->list_keys())
             CHECK_FALSE(k.revoked_at);
     }
@@ -341,14 +364,10 @@ TEST_CASE("an alias resolves to its user", "[store]")
     auto db = open_sqlite_store(dir.path());
     auto w = db->open_writer();
     auto r = db->open_reader();
-    std::int64_t p = 0, other = 0;
-    in_transaction(*w, [&](store_writer& tx) {
-        p = tx.ensure_project("alpha", 1000);
-        other = tx.ensure_project("beta", 1000);
-        tx.save_user(p, make_user("user_123", "usr_AAAAAAAAAAAAAAAA", 1000), true);
-        tx.insert_alias(p, "anon_456", "user_123", 1000);
-        tx.insert_alias(p, "anon_111", "user_123", 1000);
-    });
+    std::int64_t p = w->ensure_project("alpha", 1000);
+    std::int64_t other = w->ensure_project("beta", 1000);
+    upsert_outcome user = upsert_one(*w, p, make_user("user_123"), 1000);
+    apply(*w, {alias_user{p, "user_123", "anon_456", 1000}, alias_user{p, "user_123", "anon_111", 1000}});
 
     SECTION("reads through an alias return the real user with its aliases")
     {
@@ -358,27 +377,30 @@ TEST_CASE("an alias resolves to its user", "[store]")
         CHECK(u->aliases == std::vector<std::string>{"anon_111", "anon_456"});
         CHECK(r->find_user(p, "user_123")->aliases.size() == 2);
     }
-    SECTION("the writer resolves an alias and leaves other ids as they are")
+    SECTION("writes resolve an alias and leave other ids as they are")
     {
-        in_transaction(*w, [&](store_writer& tx) {
-            CHECK(tx.resolve_user_id(p, "anon_456") == "user_123");
-            CHECK(tx.resolve_user_id(p, "user_123") == "user_123");
-            CHECK(tx.resolve_user_id(p, "stranger") == "stranger");
-        });
+        upsert_outcome through_alias = upsert_one(*w, p, make_user("anon_456"), 2000);
+        CHECK_FALSE(through_alias.created);
+        CHECK(through_alias.public_id == user.public_id);
+        CHECK_FALSE(upsert_one(*w, p, make_user("user_123"), 2000).created);
+        CHECK(upsert_one(*w, p, make_user("stranger"), 2000).created);
+        CHECK(r->find_user(p, "stranger")->user_id == "stranger");
     }
     SECTION("aliases are scoped to their project")
     {
         CHECK_FALSE(r->find_user(other, "anon_456"));
-        in_transaction(*w, [&](store_writer& tx) { CHECK(tx.resolve_user_id(other, "anon_456") == "anon_456"); });
+        CHECK(upsert_one(*w, other, make_user("anon_456"), 2000).created);
+        CHECK(r->find_user(other, "anon_456")->user_id == "anon_456");
     }
-    SECTION("moved aliases follow the new user")
+    SECTION("aliases follow their user when it becomes an alias itself")
     {
-        in_transaction(*w, [&](store_writer& tx) {
-            tx.save_user(p, make_user("user_999", "usr_BBBBBBBBBBBBBBBB", 2000), true);
-            tx.move_aliases(p, "user_123", "user_999");
-        });
+        test::apply_one(*w, alias_user{p, "user_999", "user_123", 2000});
         CHECK(r->find_user(p, "anon_456")->user_id == "user_999");
-        CHECK(r->find_user(p, "user_123")->aliases.empty());
+        auto moved = r->find_user(p, "user_123");
+        REQUIRE(moved);
+        CHECK(moved->user_id == "user_999");
+        CHECK(moved->id == user.public_id);
+        CHECK(moved->aliases == std::vector<std::string>{"anon_111", "anon_456", "user_123"});
     }
 }
 
@@ -388,14 +410,11 @@ TEST_CASE("jobs list newest first in pages that a cursor continues", "[store]")
     auto db = open_sqlite_store(dir.path());
     auto w = db->open_writer();
     auto r = db->open_reader();
-    std::int64_t p = 0, other = 0;
-    in_transaction(*w, [&](store_writer& tx) {
-        p = tx.ensure_project("alpha", 1000);
-        other = tx.ensure_project("beta", 1000);
-        for (int i = 0; i < 5; ++i)
-            REQUIRE(tx.insert_job(make_job(p, "job-" + std::to_string(i), 1000 + i), ""));
-        REQUIRE(tx.insert_job(make_job(other, "job-other", 2000), ""));
-    });
+    std::int64_t p = w->ensure_project("alpha", 1000);
+    std::int64_t other = w->ensure_project("beta", 1000);
+    for (int i = 0; i < 5; ++i)
+        REQUIRE_FALSE(insert(*w, make_job(p, "job-" + std::to_string(i), 1000 + i), "").earlier_job);
+    REQUIRE_FALSE(insert(*w, make_job(other, "job-other", 2000), "").earlier_job);
 
     SECTION("a new job reads back as queued with its figures")
     {
@@ -451,18 +470,15 @@ TEST_CASE("jobs list newest first in pages that a cursor continues", "[store]")
     }
     SECTION("the status filter, progress and the end of a job")
     {
-        in_transaction(*w, [&](store_writer& tx) {
-            tx.mark_job_running("job-1", 3000);
-            tx.advance_job("job-1", 512, 7, 6, 1);
-            tx.mark_job_running("job-2", 3100);
-            tx.finish_job("job-2", job_status::failed, std::string("spool file lost"), 3200);
-            auto loaded = tx.load_job("job-1");
-            REQUIRE(loaded);
-            CHECK(loaded->status == job_status::running);
-            CHECK(loaded->processed_rows == 6);
-            CHECK_FALSE(tx.load_job("job-none"));
-            CHECK(tx.unfinished_jobs().size() == 4 + 1); // four of alpha's, one of beta's
-        });
+        apply(*w, {advance_job{"job-1", "daemon-a", 512, 7, 6, 1, {}, 3000, 4000},
+                   advance_job{"job-2", "daemon-a", 0, 0, 0, 0, {}, 3100, 4000},
+                   finish_job{"job-2", job_status::failed, std::string("spool file lost"), 3200}});
+        auto loaded = r->find_job(p, "job-1");
+        REQUIRE(loaded);
+        CHECK(loaded->status == job_status::running);
+        CHECK(loaded->processed_rows == 6);
+        CHECK_FALSE(r->find_job(p, "job-none"));
+        CHECK(r->unfinished_jobs().size() == 4 + 1); // four of alpha's, one of beta's
         auto running = r->list_jobs(p, job_status::running, std::nullopt, 10);
         REQUIRE(running);
         REQUIRE(running->jobs.size() == 1);
@@ -485,6 +501,17 @@ TEST_CASE("jobs list newest first in pages that a cursor continues", "[store]")
         REQUIRE(done);
         CHECK(done->jobs.empty());
     }
+    SECTION("a later chunk keeps the job running and its first start time")
+    {
+        apply(*w, {advance_job{"job-1", "daemon-a", 100, 2, 2, 0, {}, 3000, 4000}});
+        apply(*w, {advance_job{"job-1", "daemon-a", 200, 4, 4, 0, {}, std::nullopt, 5000}});
+        auto j = r->find_job(p, "job-1");
+        REQUIRE(j);
+        CHECK(j->status == job_status::running);
+        CHECK(j->started_at == 3000);
+        CHECK(j->checkpoint_offset == 200);
+        CHECK(j->processed_rows == 4);
+    }
     SECTION("list_all_jobs spans projects")
     {
         CHECK(r->list_all_jobs(100).size() == 6);
@@ -499,13 +526,13 @@ TEST_CASE("job row errors list by line in pages", "[store]")
     auto w = db->open_writer();
     auto r = db->open_reader();
     const std::string job = "job-errors";
-    in_transaction(*w, [&](store_writer& tx) {
-        std::int64_t p = tx.ensure_project("alpha", 1000);
-        REQUIRE(tx.insert_job(make_job(p, job, 1000), ""));
-        REQUIRE(tx.insert_job(make_job(p, "job-quiet", 1001), ""));
-        for (int line : {9, 3, 5, 12, 7})
-            tx.insert_job_error(job, {line, "user_" + std::to_string(line), "user_id", "user_id is required"});
-    });
+    std::int64_t p = w->ensure_project("alpha", 1000);
+    REQUIRE_FALSE(insert(*w, make_job(p, job, 1000), "").earlier_job);
+    REQUIRE_FALSE(insert(*w, make_job(p, "job-quiet", 1001), "").earlier_job);
+    advance_job chunk{job, "daemon-a", 100, 12, 12, 5, {}, 1100, 5000};
+    for (int line : {9, 3, 5, 12, 7})
+        chunk.errors.push_back({line, "user_" + std::to_string(line), "user_id", "user_id is required"});
+    apply(*w, {chunk});
 
     std::vector<std::int64_t> lines;
     std::optional<std::string> after;
@@ -545,37 +572,28 @@ TEST_CASE("an idempotency key holds one job per project, bound to its upload's d
         j.idempotency_key = "nightly";
         return j;
     };
-    std::int64_t p = 0, other = 0;
-    bool first = false;
-    in_transaction(*w, [&](store_writer& tx) {
-        p = tx.ensure_project("alpha", 1000);
-        other = tx.ensure_project("beta", 1000);
-        first = tx.insert_job(keyed(p, "job-first", 1000), digest);
-    });
-    REQUIRE(first);
+    std::int64_t p = w->ensure_project("alpha", 1000);
+    std::int64_t other = w->ensure_project("beta", 1000);
+    REQUIRE_FALSE(insert(*w, keyed(p, "job-first", 1000), digest).earlier_job);
 
     SECTION("the key is found with its digest, by the writer and the reader")
     {
-        in_transaction(*w, [&](store_writer& tx) {
-            auto held = tx.find_job_by_idempotency_key(p, "nightly", 0);
-            REQUIRE(held);
-            CHECK(held->job.job_id == "job-first");
-            CHECK(held->upload_sha256 == digest);
-            CHECK_FALSE(tx.find_job_by_idempotency_key(p, "nightly", 1001));
-            CHECK_FALSE(tx.find_job_by_idempotency_key(other, "nightly", 0));
-        });
+        auto held = insert(*w, keyed(p, "job-twin", 1001), digest, 0).earlier_job;
+        REQUIRE(held);
+        CHECK(held->job.job_id == "job-first");
+        CHECK(held->upload_sha256 == digest);
         auto seen = r->find_job_by_idempotency_key(p, "nightly", 0);
         REQUIRE(seen);
         CHECK(seen->job_id == "job-first");
         CHECK(seen->idempotency_key == "nightly");
+        CHECK_FALSE(r->find_job_by_idempotency_key(p, "nightly", 1001));
+        CHECK_FALSE(r->find_job_by_idempotency_key(other, "nightly", 0));
     }
     SECTION("a second job with the key is not inserted, whatever its digest; another project's is")
     {
-        in_transaction(*w, [&](store_writer& tx) {
-            CHECK_FALSE(tx.insert_job(keyed(p, "job-twin", 1001), digest));
-            CHECK_FALSE(tx.insert_job(keyed(p, "job-other-body", 1002), std::string(64, 'b')));
-            CHECK(tx.insert_job(keyed(other, "job-beta", 1003), digest));
-        });
+        CHECK(insert(*w, keyed(p, "job-twin", 1001), digest).earlier_job);
+        CHECK(insert(*w, keyed(p, "job-other-body", 1002), std::string(64, 'b')).earlier_job);
+        CHECK_FALSE(insert(*w, keyed(other, "job-beta", 1003), digest).earlier_job);
         CHECK_FALSE(r->find_job(p, "job-twin"));
         CHECK_FALSE(r->find_job(p, "job-other-body"));
         CHECK(r->find_job(other, "job-beta"));
@@ -583,27 +601,24 @@ TEST_CASE("an idempotency key holds one job per project, bound to its upload's d
     }
     SECTION("jobs without a key never clash")
     {
-        in_transaction(*w, [&](store_writer& tx) {
-            CHECK(tx.insert_job(make_job(p, "job-a", 1001), ""));
-            CHECK(tx.insert_job(make_job(p, "job-b", 1002), ""));
-        });
+        CHECK_FALSE(insert(*w, make_job(p, "job-a", 1001), "").earlier_job);
+        CHECK_FALSE(insert(*w, make_job(p, "job-b", 1002), "").earlier_job);
         CHECK(r->list_all_jobs(10).size() == 3);
     }
-    SECTION("clearing forgets the key only on jobs submitted before the window")
+    SECTION("the key is forgotten only on jobs submitted before the window")
     {
-        in_transaction(*w, [&](store_writer& tx) {
-            tx.clear_idempotency_key(p, "nightly", 1000);
-            CHECK_FALSE(tx.insert_job(keyed(p, "job-too-soon", 2000), digest));
-            tx.clear_idempotency_key(p, "nightly", 1001);
-            REQUIRE(tx.insert_job(keyed(p, "job-next-day", 90'000'000), std::string(64, 'c')));
-            auto held = tx.find_job_by_idempotency_key(p, "nightly", 0);
-            REQUIRE(held);
-            CHECK(held->job.job_id == "job-next-day");
-            CHECK(held->upload_sha256 == std::string(64, 'c'));
-        });
+        auto too_soon = insert(*w, keyed(p, "job-too-soon", 2000), digest, 1000).earlier_job;
+        REQUIRE(too_soon);
+        CHECK(too_soon->job.job_id == "job-first");
+        REQUIRE_FALSE(insert(*w, keyed(p, "job-next-day", 90'000'000), std::string(64, 'c'), 1001).earlier_job);
+        auto held = insert(*w, keyed(p, "job-later", 90'000'001), digest, 0).earlier_job;
+        REQUIRE(held);
+        CHECK(held->job.job_id == "job-next-day");
+        CHECK(held->upload_sha256 == std::string(64, 'c'));
         // The old job stays, without its key.
         auto old = r->find_job(p, "job-first");
         REQUIRE(old);
         CHECK_FALSE(old->idempotency_key);
+        CHECK_FALSE(r->find_job(p, "job-too-soon"));
     }
 }

@@ -8,12 +8,11 @@
 #include <boost/json/parse.hpp>
 #include <catch2/catch.hpp>
 
-#include "common/profiles/people_writes.hpp"
-#include "common/profiles/user_aliases.hpp"
 #include "common/profiles/user_writes.hpp"
 #include "common/store/sqlite/sqlite_store.hpp"
 #include "common/store/store.hpp"
 #include "tests/support/scratch_dir.hpp"
+#include "tests/support/store_batches.hpp"
 
 using namespace profiled;
 namespace json = boost::json;
@@ -25,22 +24,11 @@ class alias_store {
 public:
     alias_store() : db_(open_sqlite_store(dir_.file("profiled.db"))), writer_(db_->open_writer()), reader_(db_->open_reader())
     {
-        write([this](store_writer& w) { project_ = w.ensure_project("default", 1); });
+        project_ = writer_->ensure_project("default", 1);
     }
 
-    // Runs fn in one committed transaction; rolls back and rethrows when fn throws.
-    template <typename Fn>
-    void write(Fn&& fn)
-    {
-        writer_->begin();
-        try {
-            fn(*writer_);
-        } catch (...) {
-            writer_->rollback();
-            throw;
-        }
-        writer_->commit();
-    }
+    // Applies one operation in a batch of its own; throws api_exception when it was refused.
+    operation_outcome write(store_operation op) { return test::apply_one(*writer_, std::move(op)); }
 
     // Writes a user as POST /v1/users would, at time now.
     void user(const std::string& user_id, const std::string& properties, std::int64_t now,
@@ -50,13 +38,13 @@ public:
         change.user_id = user_id;
         change.email = std::move(email);
         change.properties = json::parse(properties).as_object();
-        write([&](store_writer& w) { upsert_user(w, project_, change, now); });
+        write(upsert_user(project_, change, now));
     }
 
-    // alias_user in its own transaction.
+    // The alias operation in a batch of its own.
     void alias(const std::string& alias_id, const std::string& original_id, std::int64_t now = 100)
     {
-        write([&](store_writer& w) { alias_user(w, project_, alias_id, original_id, now); });
+        write(alias_user{project_, alias_id, original_id, now});
     }
 
     // The profile a read of user_id returns.
@@ -72,7 +60,7 @@ private:
     std::int64_t project_ = 0;
 };
 
-// The api_error an alias_user call throws, or nothing when it succeeds.
+// The api_error an alias operation is refused with, or nothing when it succeeds.
 std::optional<api_error> alias_error(alias_store& s, const std::string& alias_id, const std::string& original_id)
 {
     try {
@@ -137,7 +125,7 @@ TEST_CASE("an alias recorded before any profile sends later writes to the perman
     s.user("anon_1", R"({"via":"identify"})", 20);
     people_operations ops;
     ops.add["visits"] = 2;
-    s.write([&](store_writer& w) { apply_people_update(w, s.project(), "anon_1", ops, 30); });
+    s.write(update_people{s.project(), "anon_1", ops, 30});
 
     auto user = s.find("user_1");
     REQUIRE(user);

@@ -1,0 +1,63 @@
+#include "common/store/sqlite/batch_operations.hpp"
+
+#include <stdexcept>
+
+#include "common/store/sqlite/job_rows.hpp"
+#include "common/store/sqlite/profile_rows.hpp"
+#include "common/store/sqlite/profile_updates.hpp"
+#include "common/store/sqlite/stored_rows.hpp"
+
+namespace profiled {
+
+namespace {
+
+// Overloads of one visitor, one per operation type.
+template <typename... Fn>
+struct each_operation : Fn... {
+    using Fn::operator()...;
+};
+template <typename... Fn>
+each_operation(Fn...) -> each_operation<Fn...>;
+
+} // namespace
+
+bool is_refusable(const store_operation& op)
+{
+    return std::holds_alternative<update_people>(op) || std::holds_alternative<alias_user>(op) ||
+           std::holds_alternative<insert_job>(op);
+}
+
+operation_outcome run_operation(sqlite_connection& db, const store_operation& op)
+{
+    operation_outcome out;
+    std::visit(each_operation{
+                   [&](const upsert_users& u) {
+                       upsert_user_rows(db, u.project_id, u.rows, u.now, u.report_outcomes ? &out.upserts : nullptr);
+                   },
+                   [&](const upsert_companies& c) { upsert_company_rows(db, c.project_id, c.rows, c.now); },
+                   [&](const update_people& p) { out.refused = update_people_rows(db, p); },
+                   [&](const alias_user& a) { out.refused = alias_user_rows(db, a); },
+                   [&](const delete_user& d) { out.count = delete_user_row(db, d.project_id, d.user_id); },
+                   [&](const insert_job& i) {
+                       const job_record& job = i.job;
+                       if (job.idempotency_key)
+                           clear_idempotency_key(db, job.project_id, *job.idempotency_key, i.idempotency_not_before);
+                       if (insert_job_row(db, job, i.upload_sha256))
+                           return;
+                       if (!job.idempotency_key)
+                           throw std::logic_error("a job without an idempotency key was not inserted");
+                       out.earlier_job =
+                           find_job_by_key(db, job.project_id, *job.idempotency_key, i.idempotency_not_before);
+                       if (!out.earlier_job)
+                           throw std::logic_error("a job holds the idempotency key but cannot be found");
+                   },
+                   [&](const claim_job& c) { out.job = claim_job_row(db, c); },
+                   [&](const advance_job& a) { advance_job_row(db, a); },
+                   [&](const renew_job_lease& r) { renew_job_lease_row(db, r); },
+                   [&](const finish_job& f) { finish_job_row(db, f); },
+               },
+               op);
+    return out;
+}
+
+} // namespace profiled

@@ -1,0 +1,93 @@
+#include "common/store/sqlite/job_rows.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "common/store/sqlite/stored_rows.hpp"
+
+namespace profiled {
+
+bool insert_job_row(sqlite_connection& db, const job_record& j, const std::string& upload_sha256)
+{
+    // Only a clash on the idempotency key is an answer; any other constraint failing is a bug and throws.
+    std::optional<std::string> digest;
+    if (j.idempotency_key)
+        digest = upload_sha256;
+    db.query("INSERT INTO jobs(job_id, project_id, type, status, filename, file_size, total_rows, "
+             "idempotency_key, idempotency_sha256, submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+             "ON CONFLICT (project_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING",
+             j.job_id, j.project_id, to_string(j.type), to_string(j.status), j.filename, j.file_size, j.total_rows,
+             j.idempotency_key, digest, j.submitted_at)
+        .run();
+    return db.changes() != 0;
+}
+
+void clear_idempotency_key(sqlite_connection& db, std::int64_t project_id, const std::string& key,
+                           std::int64_t not_before)
+{
+    db.query("UPDATE jobs SET idempotency_key = NULL WHERE project_id = ? AND idempotency_key = ? "
+             "AND submitted_at < ?",
+             project_id, key, not_before)
+        .run();
+}
+
+std::optional<job_record> claim_job_row(sqlite_connection& db, const claim_job& claim)
+{
+    // One statement that picks and takes the job, so that an engine shared by several daemons can do the same
+    // with its own row locking (PostgreSQL: FOR UPDATE SKIP LOCKED in the subquery). Projects after the one
+    // last served come first, in project order (round-robin), and within a project the oldest job.
+    static const std::string sql =
+        std::string("UPDATE jobs SET lease_owner = ?1, lease_expires_at = ?2 WHERE id = ("
+                    "SELECT id FROM jobs WHERE status IN ('queued', 'running') "
+                    "AND (lease_owner IS NULL OR lease_expires_at <= ?3) "
+                    "AND project_id NOT IN (SELECT value FROM json_each(?4)) "
+                    "ORDER BY project_id <= ?5, project_id, id LIMIT 1) RETURNING ") +
+        job_column_list;
+    boost::json::array skip;
+    for (std::int64_t p : claim.skip_projects)
+        skip.push_back(p);
+    auto q = db.query(sql, claim.owner, claim.lease_until, claim.now, boost::json::serialize(skip),
+                      claim.after_project_id);
+    if (!q.step())
+        return std::nullopt;
+    return read_job(q);
+}
+
+void advance_job_row(sqlite_connection& db, const advance_job& a)
+{
+    for (const auto& e : a.errors)
+        db.query("INSERT OR REPLACE INTO job_errors(job_id, line, row_id, field, message) "
+                 "VALUES ((SELECT id FROM jobs WHERE job_id = ?), ?, ?, ?, ?)",
+                 a.job_id, e.line, e.row_id, e.field, e.message)
+            .run();
+    db.query("UPDATE jobs SET checkpoint_offset = ?1, checkpoint_line = ?2, processed_rows = ?3, failed_rows = ?4, "
+             "status = CASE WHEN ?5 IS NULL THEN status ELSE 'running' END, "
+             "started_at = coalesce(started_at, ?5), lease_owner = ?6, lease_expires_at = ?7 WHERE job_id = ?8",
+             a.checkpoint_offset, a.checkpoint_line, a.processed_rows, a.failed_rows, a.started_at, a.owner,
+             a.lease_until, a.job_id)
+        .run();
+}
+
+void renew_job_lease_row(sqlite_connection& db, const renew_job_lease& r)
+{
+    db.query("UPDATE jobs SET lease_owner = ?, lease_expires_at = ? WHERE job_id = ? "
+             "AND status IN ('queued', 'running')",
+             r.owner, r.lease_until, r.job_id)
+        .run();
+}
+
+void finish_job_row(sqlite_connection& db, const finish_job& f)
+{
+    db.query("UPDATE jobs SET status = ?, error = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL "
+             "WHERE job_id = ?",
+             to_string(f.status), f.error, f.now, f.job_id)
+        .run();
+}
+
+int clear_job_leases(sqlite_connection& db)
+{
+    db.query("UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner IS NOT NULL").run();
+    return db.changes();
+}
+
+} // namespace profiled

@@ -1,0 +1,125 @@
+// The domain operations a writer hands the store in one batch, and what each of them did.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "common/api_error.hpp"
+#include "common/profiles/people_operations.hpp"
+#include "common/profiles/profile.hpp"
+
+namespace profiled {
+
+// The job that holds an Idempotency-Key, with what the key was bound to when the job was submitted.
+struct idempotent_job {
+    job_record job;            // its type names the bulk route the key was used on
+    std::string upload_sha256; // SHA-256 (hex) of the upload; empty for jobs older than the binding
+};
+
+// Merges each change into the user it names (following an alias), creating the users that are new. With
+// report_outcomes the outcome says, for each row in order, whether the user was created and its internal id.
+struct upsert_users {
+    std::int64_t project_id = 0;
+    std::vector<user_upsert> rows;
+    std::int64_t now = 0;
+    bool report_outcomes = false;
+};
+
+// Merges each change into its company, creating the companies that are new.
+struct upsert_companies {
+    std::int64_t project_id = 0;
+    std::vector<company_upsert> rows;
+    std::int64_t now = 0;
+};
+
+// Applies People API operations to the user distinct_id resolves to, creating the profile when new; refused
+// (and undone alone) when an operation does not fit the stored value.
+struct update_people {
+    std::int64_t project_id = 0;
+    std::string distinct_id;
+    people_operations operations;
+    std::int64_t now = 0;
+};
+
+// Makes original_id (anonymous) resolve to the user alias_id resolves to, merging their profiles; refused on
+// the same id twice, an id already aliased elsewhere, or a cycle.
+struct alias_user {
+    std::int64_t project_id = 0;
+    std::string alias_id;
+    std::string original_id;
+    std::int64_t now = 0;
+};
+
+// Removes the user with this exact user_id; the outcome's count says whether one was there.
+struct delete_user {
+    std::int64_t project_id = 0;
+    std::string user_id;
+};
+
+// Records a new queued job, its Idempotency-Key bound to the upload's digest. The key is first forgotten on
+// the project's jobs submitted before idempotency_not_before; when a job within the window still holds it, no
+// job is inserted and the outcome names that earlier job.
+struct insert_job {
+    job_record job;
+    std::string upload_sha256; // hex
+    std::int64_t idempotency_not_before = 0;
+};
+
+// Claims the oldest unfinished job of the fair-next project (round-robin after after_project_id, skipping
+// skip_projects) whose lease is free or expired: the lease becomes owner's until lease_until. The outcome's
+// job is the claimed job, or nothing when no job can be claimed.
+struct claim_job {
+    std::string owner;
+    std::int64_t after_project_id = -1;
+    std::vector<std::int64_t> skip_projects;
+    std::int64_t now = 0;
+    std::int64_t lease_until = 0;
+};
+
+// Records a processed chunk of owner's job: new checkpoint and counts, the chunk's row errors, the lease
+// renewed until lease_until, and (with started_at) the job marked running. The chunk's upserts are separate
+// operations of the same batch, so checkpoint and rows commit together.
+struct advance_job {
+    std::string job_id;
+    std::string owner;
+    std::int64_t checkpoint_offset = 0;
+    std::int64_t checkpoint_line = 0;
+    std::int64_t processed_rows = 0;
+    std::int64_t failed_rows = 0;
+    std::vector<job_row_error> errors;
+    std::optional<std::int64_t> started_at; // set on the job's first chunk: it becomes running
+    std::int64_t lease_until = 0;
+};
+
+// Keeps owner's lease on a job that is waiting (on its project's row rate) until lease_until.
+struct renew_job_lease {
+    std::string job_id;
+    std::string owner;
+    std::int64_t lease_until = 0;
+};
+
+// Ends a job (done or failed, with the reason) and frees its lease.
+struct finish_job {
+    std::string job_id;
+    job_status status = job_status::done;
+    std::optional<std::string> error;
+    std::int64_t now = 0;
+};
+
+// One domain operation of a batch.
+using store_operation = std::variant<upsert_users, upsert_companies, update_people, alias_user, delete_user,
+                                     insert_job, claim_job, advance_job, renew_job_lease, finish_job>;
+
+// What one operation of a batch did.
+struct operation_outcome {
+    std::optional<api_error> refused;     // set when the operation was refused (and undone alone)
+    std::vector<upsert_outcome> upserts;  // upsert_users with report_outcomes: one per row, in order
+    std::optional<job_record> job;        // claim_job: the job claimed, if any
+    std::optional<idempotent_job> earlier_job; // insert_job: the earlier job holding the key, when no job was inserted
+    std::int64_t count = 0;               // delete_user: users removed
+};
+
+} // namespace profiled

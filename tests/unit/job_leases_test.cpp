@@ -1,0 +1,171 @@
+// Jobs claimed through the store with a lease: fairness across projects, expiry, renewal, skipping.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <catch2/catch.hpp>
+
+#include "common/store/sqlite/sqlite_store.hpp"
+#include "common/store/store.hpp"
+#include "tests/support/scratch_dir.hpp"
+#include "tests/support/store_batches.hpp"
+
+using namespace profiled;
+
+namespace {
+
+// A store with three projects (alpha < beta < gamma) and a writer to queue and claim their jobs.
+class job_queue {
+public:
+    job_queue() : db_(open_sqlite_store(dir_.file("profiled.db"))), writer_(db_->open_writer()), reader_(db_->open_reader())
+    {
+        alpha = writer_->ensure_project("alpha", 1);
+        beta = writer_->ensure_project("beta", 1);
+        gamma = writer_->ensure_project("gamma", 1);
+    }
+
+    // Queues a job of the project, submitted at the given time.
+    void queue(std::int64_t project, const std::string& job_id, std::int64_t submitted_at)
+    {
+        job_record j;
+        j.job_id = job_id;
+        j.project_id = project;
+        j.total_rows = 10;
+        j.file_size = 100;
+        j.submitted_at = submitted_at;
+        test::apply_one(*writer_, insert_job{j, "", 0});
+    }
+
+    // The job owner claims at now for a lease until now + 1000, or nothing.
+    std::optional<job_record> claim(const std::string& owner, std::int64_t now, std::int64_t after_project = -1,
+                                    std::vector<std::int64_t> skip = {})
+    {
+        return test::apply_one(*writer_, claim_job{owner, after_project, std::move(skip), now, now + 1000}).job;
+    }
+
+    // The job id a claim got, or "none".
+    std::string claimed(const std::string& owner, std::int64_t now, std::int64_t after_project = -1,
+                        std::vector<std::int64_t> skip = {})
+    {
+        auto job = claim(owner, now, after_project, std::move(skip));
+        return job ? job->job_id : "none";
+    }
+
+    store_writer& writer() { return *writer_; }
+    store& db() { return *db_; }
+    store_reader& reader() { return *reader_; }
+
+    std::int64_t alpha = 0, beta = 0, gamma = 0;
+
+private:
+    test::scratch_dir dir_;
+    std::unique_ptr<store> db_;
+    std::unique_ptr<store_writer> writer_;
+    std::unique_ptr<store_reader> reader_;
+};
+
+} // namespace
+
+TEST_CASE("claims go round-robin across projects, oldest job first within one", "[store][leases]")
+{
+    job_queue q;
+    q.queue(q.beta, "beta-1", 100);
+    q.queue(q.alpha, "alpha-2", 300);
+    q.queue(q.alpha, "alpha-1", 200);
+    q.queue(q.gamma, "gamma-1", 400);
+
+    SECTION("from the start: each project in turn, skipping those already held")
+    {
+        CHECK(q.claimed("daemon-a", 1000) == "alpha-2"); // inserted first: the oldest job of alpha
+        CHECK(q.claimed("daemon-a", 1000, q.alpha, {q.alpha}) == "beta-1");
+        CHECK(q.claimed("daemon-a", 1000, q.beta, {q.alpha, q.beta}) == "gamma-1");
+        CHECK(q.claimed("daemon-a", 1000, q.gamma, {q.alpha, q.beta, q.gamma}) == "none");
+    }
+    SECTION("after the project last served, wrapping around to the first")
+    {
+        CHECK(q.claimed("daemon-a", 1000, q.beta) == "gamma-1");
+        CHECK(q.claimed("daemon-a", 1000, q.gamma, {q.gamma}) == "alpha-2");
+        CHECK(q.claimed("daemon-a", 1000, q.alpha, {q.alpha, q.gamma}) == "beta-1");
+    }
+    SECTION("a project's next job once the one before it is leased")
+    {
+        CHECK(q.claimed("daemon-a", 1000) == "alpha-2");
+        CHECK(q.claimed("daemon-b", 1000, q.gamma, {q.beta, q.gamma}) == "alpha-1");
+    }
+    SECTION("a claim reads back the whole job as stored")
+    {
+        auto job = q.claim("daemon-a", 1000, q.alpha);
+        REQUIRE(job);
+        CHECK(job->job_id == "beta-1");
+        CHECK(job->project_id == q.beta);
+        CHECK(job->status == job_status::queued);
+        CHECK(job->total_rows == 10);
+        CHECK(job->submitted_at == 100);
+    }
+}
+
+TEST_CASE("a claim skips the projects it is given", "[store][leases]")
+{
+    job_queue q;
+    q.queue(q.alpha, "alpha-1", 100);
+    q.queue(q.beta, "beta-1", 200);
+    CHECK(q.claimed("daemon-a", 1000, -1, {q.alpha}) == "beta-1");
+    CHECK(q.claimed("daemon-a", 1000, -1, {q.alpha, q.beta}) == "none");
+    CHECK(q.claimed("daemon-a", 1000, -1, {q.beta}) == "alpha-1");
+}
+
+TEST_CASE("a live lease cannot be claimed, an expired one can", "[store][leases]")
+{
+    job_queue q;
+    q.queue(q.alpha, "alpha-1", 100);
+    REQUIRE(q.claimed("daemon-a", 1000) == "alpha-1"); // leased until 2000
+    CHECK(q.claimed("daemon-b", 1500) == "none");
+    CHECK(q.claimed("daemon-b", 1999) == "none");
+    CHECK(q.claimed("daemon-b", 2000) == "alpha-1"); // now daemon-b's until 3000
+    CHECK(q.claimed("daemon-a", 2500) == "none");
+}
+
+TEST_CASE("advancing a job and renewing its lease keep it the owner's", "[store][leases]")
+{
+    job_queue q;
+    q.queue(q.alpha, "alpha-1", 100);
+    REQUIRE(q.claimed("daemon-a", 1000) == "alpha-1"); // leased until 2000
+
+    SECTION("an advance renews the lease")
+    {
+        test::apply_one(q.writer(), advance_job{"alpha-1", "daemon-a", 50, 5, 5, 0, {}, 1100, 5000});
+        CHECK(q.claimed("daemon-b", 3000) == "none");
+        auto resumed = q.claim("daemon-b", 5000);
+        REQUIRE(resumed);
+        CHECK(resumed->status == job_status::running);
+        CHECK(resumed->checkpoint_offset == 50);
+        CHECK(resumed->processed_rows == 5);
+    }
+    SECTION("a renewal keeps a waiting job")
+    {
+        test::apply_one(q.writer(), renew_job_lease{"alpha-1", "daemon-a", 4000});
+        CHECK(q.claimed("daemon-b", 3000) == "none");
+        CHECK(q.claimed("daemon-b", 4000) == "alpha-1");
+    }
+    SECTION("a finished job is never claimed again")
+    {
+        test::apply_one(q.writer(), finish_job{"alpha-1", job_status::done, std::nullopt, 1200});
+        CHECK(q.claimed("daemon-b", 9000) == "none");
+        auto j = q.reader().find_job(q.alpha, "alpha-1");
+        REQUIRE(j);
+        CHECK(j->status == job_status::done);
+    }
+}
+
+TEST_CASE("opening the writer frees the leases a dead process left", "[store][leases]")
+{
+    job_queue q;
+    q.queue(q.alpha, "alpha-1", 100);
+    REQUIRE(q.claimed("daemon-a", 1000) == "alpha-1"); // leased until 2000
+    auto restarted = q.db().open_writer();
+    auto job = test::apply_one(*restarted, claim_job{"daemon-b", -1, {}, 1500, 2500}).job;
+    REQUIRE(job);
+    CHECK(job->job_id == "alpha-1");
+}
