@@ -76,6 +76,10 @@ def registered_routes(repo):
     return routes
 
 
+# Refusals that pass only between the store and the job runner and are never answered to a client.
+INTERNAL_CODES = {"lease_lost"}
+
+
 # Every error_code the daemon can answer with, from the sources under common/ and daemon/.
 def error_codes(repo):
     codes = set(HELPER_CODES)
@@ -83,7 +87,7 @@ def error_codes(repo):
         text = source.read_text()
         for pattern in ERROR_CODE_PATTERNS[:3]:
             codes.update(pattern.findall(text))
-    return codes
+    return codes - INTERNAL_CODES
 
 
 JSON_TYPES = ("null", "boolean", "number", "string", "array", "object")

@@ -62,10 +62,14 @@ class store_writer {
 public:
     virtual ~store_writer() = default;
 
-    // Runs the batch in one transaction and says what each operation did, in the batch's order. A refused
-    // operation is undone alone and does not undo the others. Throws store_error when the engine fails, and then
-    // nothing of the batch is applied.
-    virtual std::vector<operation_outcome> apply(const std::vector<store_operation>& ops) = 0;
+    // Runs the batch in one transaction and says what each operation did, in the batch's order. The batch is made
+    // of units, each all or nothing (unit_ends: one past each unit's last operation, ascending, the last one
+    // ops.size(); empty: every operation a unit of its own): when an operation is refused, the rest of its unit
+    // is undone with it and refused alike, and the other units are not touched. A writer makes each submission a
+    // unit, so a job chunk's rows and its checkpoint commit together or not at all. Throws store_error when the
+    // engine fails, and then nothing of the batch is applied.
+    virtual std::vector<operation_outcome> apply(const std::vector<store_operation>& ops,
+                                                 const std::vector<std::size_t>& unit_ends = {}) = 0;
 
     // Project and key administration for the CLI, each in a transaction of its own.
     // The project's id, creating it when new.

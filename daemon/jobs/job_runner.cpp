@@ -21,6 +21,7 @@
 #include "common/formats/spool_file.hpp"
 #include "common/ops/clock.hpp"
 #include "common/ops/log.hpp"
+#include "common/ops/thread_roles.hpp"
 #include "common/ops/metrics.hpp"
 #include "common/ops/token_bucket.hpp"
 #include "common/profiles/ids.hpp"
@@ -91,7 +92,13 @@ struct known_job {
 } // namespace
 
 struct job_runner::impl {
-    impl(net::io_context& io_, server_context& ctx_) : io(io_), ctx(ctx_), wake(io_), claim_wake(io_) {}
+    impl(net::io_context& io_, server_context& ctx_) : io(io_), ctx(ctx_), wake(io_), claim_wake(io_)
+    {
+        net::post(parser, [] {
+            name_this_thread("profiled-parser");
+            make_this_thread_background();
+        });
+    }
 
     net::io_context& io;
     server_context& ctx;
@@ -198,16 +205,37 @@ struct job_runner::impl {
     // Renews the lease of each held job not renewed for a while (one waiting on its project's row rate).
     net::awaitable<void> renew_leases()
     {
-        std::vector<store_operation> renewals;
+        std::vector<std::shared_ptr<active_job>> due;
         auto now = steady::now();
         for (auto& [id, project] : projects) {
             if (!project.held || now - project.held->lease_renewed < claim_interval)
                 continue;
             project.held->lease_renewed = now;
-            renewals.push_back(renew_job_lease{project.held->job.job_id, owner, lease_until(now_ms())});
+            due.push_back(project.held);
         }
-        if (!renewals.empty())
-            co_await write(std::move(renewals));
+        // One submission each: a lease lost on one job must not refuse the others' renewals with it.
+        for (auto& active : due) {
+            std::vector<store_operation> renewal;
+            renewal.push_back(renew_job_lease{active->job.job_id, owner, lease_until(now_ms())});
+            auto outcome = co_await write(std::move(renewal));
+            if (outcome && outcome->code == "lease_lost")
+                let_go(active, *outcome);
+        }
+    }
+
+    // Forgets a job whose lease another daemon took over (this one was too slow to renew it): that daemon goes on
+    // from the job's last checkpoint.
+    void let_go(const std::shared_ptr<active_job>& active, const api_error& why)
+    {
+        log_event(log_level::warn, "job.lease_lost", why.message,
+                  {{"job_id", active->job.job_id}, {"project_id", active->job.project_id}});
+        auto it = projects.find(active->job.project_id);
+        if (it != projects.end() && it->second.held == active)
+            it->second.held.reset();
+        active->reader.reset();
+        active->prefetched.reset();
+        known.erase(active->job.job_id);
+        request_claim();
     }
 
     // Runs operations in the writer and waits for what they did. Not a coroutine itself: the operations are
@@ -440,28 +468,34 @@ struct job_runner::impl {
         std::size_t applied_rows = chunk.users.size() + chunk.companies.size();
         std::size_t failed_rows = chunk.errors.size();
         // Checkpoint and the chunk's rows in one batch: one transaction, so each row is applied exactly once.
+        // The advance first: a lease lost meanwhile refuses the submission before any of its rows is written.
         std::vector<store_operation> apply;
         std::int64_t now = now_ms();
-        if (!chunk.users.empty())
-            apply.push_back(upsert_users{next.project_id, std::move(chunk.users), now});
-        if (!chunk.companies.empty())
-            apply.push_back(upsert_companies{next.project_id, std::move(chunk.companies), now});
         std::optional<std::int64_t> started_at;
         if (first_chunk)
             started_at = next.started_at;
         apply.push_back(advance_job{next.job_id, owner, next.checkpoint_offset, next.checkpoint_line,
                                     next.processed_rows, next.failed_rows, std::move(chunk.errors), started_at,
                                     lease_until(now)});
+        if (!chunk.users.empty())
+            apply.push_back(upsert_users{next.project_id, std::move(chunk.users), now});
+        if (!chunk.companies.empty())
+            apply.push_back(upsert_companies{next.project_id, std::move(chunk.companies), now});
         if (status)
             apply.push_back(finish_job{next.job_id, *status, reason, now});
         active->lease_renewed = steady::now();
-        // A chunk is never refused as a whole: it is applied, or its transaction fails and it is read again.
+        // A chunk is applied as a whole or not at all: refused only when the lease was lost, else applied, or its
+        // transaction fails and it is read again.
         auto pending = start_write(std::move(apply));
         if (!status && project.bucket.unlimited()) {
             auto rows = static_cast<std::int64_t>(chunk_rows(unlimited_chunk_rows, job.total_rows - next.processed_rows));
             active->prefetched = co_await read_chunk_off_loop(*active->reader, job.type, rows);
         }
         auto outcome = co_await finish_write(pending);
+        if (outcome && outcome->code == "lease_lost") {
+            let_go(active, *outcome);
+            co_return;
+        }
         if (outcome) {
             // Nothing of the chunk was applied: read it again from the checkpoint after a pause.
             log_event(log_level::error, "job.chunk_failed", outcome->message, {{"job_id", job.job_id}});

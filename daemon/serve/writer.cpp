@@ -5,6 +5,7 @@
 #include <iterator>
 
 #include "common/ops/log.hpp"
+#include "common/ops/thread_roles.hpp"
 #include "common/store/store_error.hpp"
 #include "daemon/api/store_failures.hpp"
 
@@ -73,6 +74,7 @@ std::size_t writer::queue_depth()
 
 void writer::run()
 {
+    name_this_thread("profiled-writer");
     for (;;) {
         std::deque<item> group;
         {
@@ -98,13 +100,16 @@ void writer::run()
 void writer::commit_group(std::deque<item>& group)
 {
     std::vector<store_operation> batch;
-    for (auto& it : group)
+    std::vector<std::size_t> unit_ends; // each submission is all or nothing
+    for (auto& it : group) {
         std::move(it.ops.begin(), it.ops.end(), std::back_inserter(batch));
+        unit_ends.push_back(batch.size());
+    }
     std::vector<operation_outcome> outcomes;
     std::optional<api_error> failure;
     auto started = std::chrono::steady_clock::now();
     try {
-        outcomes = db_->apply(batch);
+        outcomes = db_->apply(batch, unit_ends);
     } catch (const std::exception& e) {
         auto* store_failed = dynamic_cast<const store_error*>(&e);
         std::string_view kind = failure_name(store_failed ? store_failed->kind() : store_failure::other);

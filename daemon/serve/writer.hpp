@@ -41,8 +41,8 @@ public:
     writer(const writer&) = delete;
     writer& operator=(const writer&) = delete;
 
-    // Queues operations for the next batch; done is called once they are durable or have failed. A refused
-    // operation undoes only itself, not the others of the submission.
+    // Queues operations for the next batch; done is called once they are durable or have failed. The submission
+    // is all or nothing: a refused operation undoes the submission's other operations too, never another's.
     void submit(std::vector<store_operation> ops, completion done);
     // The same, for callers that need what the operations return (upsert outcomes, a claimed job, ...).
     void submit(std::vector<store_operation> ops, outcomes_completion done);

@@ -169,3 +169,60 @@ TEST_CASE("opening the writer frees the leases a dead process left", "[store][le
     REQUIRE(job);
     CHECK(job->job_id == "alpha-1");
 }
+
+TEST_CASE("a daemon whose lease ran out cannot advance or renew the job", "[store][leases]")
+{
+    job_queue q;
+    q.queue(q.alpha, "alpha-1", 100);
+    REQUIRE(q.claimed("daemon-a", 1000) == "alpha-1"); // leased until 2000
+    REQUIRE(q.claimed("daemon-b", 2000) == "alpha-1"); // taken over once it ran out
+
+    std::vector<store_operation> late;
+    late.push_back(advance_job{"alpha-1", "daemon-a", 50, 5, 5, 0, {}, 1100, 5000});
+    late.push_back(renew_job_lease{"alpha-1", "daemon-a", 6000});
+    auto outcomes = q.writer().apply(late);
+    REQUIRE(outcomes.size() == 2);
+    for (const auto& o : outcomes) {
+        REQUIRE(o.refused);
+        CHECK(o.refused->code == "lease_lost");
+    }
+    auto j = q.reader().find_job(q.alpha, "alpha-1");
+    REQUIRE(j);
+    CHECK(j->processed_rows == 0);
+    CHECK(j->checkpoint_offset == 0);
+    // The new owner goes on as if nothing happened.
+    CHECK_NOTHROW(test::apply_one(q.writer(), advance_job{"alpha-1", "daemon-b", 60, 6, 6, 0, {}, 2100, 7000}));
+}
+
+TEST_CASE("a job chunk's rows and checkpoint are one unit: a lost lease applies neither", "[store][leases]")
+{
+    job_queue q;
+    q.queue(q.alpha, "alpha-1", 100);
+    q.queue(q.beta, "beta-1", 100);
+    REQUIRE(q.claimed("daemon-a", 1000) == "alpha-1");
+    REQUIRE(q.claimed("daemon-b", 2000) == "alpha-1");
+    REQUIRE(q.claimed("daemon-a", 2000) == "beta-1");
+
+    user_upsert row;
+    row.user_id = "from_the_lost_chunk";
+    row.properties = R"({"plan":"pro"})";
+    row.origin = "{}";
+    user_upsert other = row;
+    other.user_id = "from_the_live_chunk";
+    std::vector<store_operation> batch;
+    batch.push_back(advance_job{"alpha-1", "daemon-a", 50, 5, 5, 0, {}, 1100, 5000}); // lost
+    batch.push_back(upsert_users{q.alpha, {row}, 2100});
+    batch.push_back(advance_job{"beta-1", "daemon-a", 70, 7, 7, 0, {}, 2100, 5000}); // still held
+    batch.push_back(upsert_users{q.beta, {other}, 2100});
+    auto outcomes = q.writer().apply(batch, {2, 4});
+    REQUIRE(outcomes.size() == 4);
+    CHECK(outcomes[0].refused);
+    CHECK(outcomes[1].refused); // undone with its unit
+    CHECK_FALSE(outcomes[2].refused);
+    CHECK_FALSE(outcomes[3].refused);
+    CHECK_FALSE(q.reader().find_user(q.alpha, "from_the_lost_chunk"));
+    CHECK(q.reader().find_user(q.beta, "from_the_live_chunk"));
+    auto beta_job = q.reader().find_job(q.beta, "beta-1");
+    REQUIRE(beta_job);
+    CHECK(beta_job->processed_rows == 7);
+}

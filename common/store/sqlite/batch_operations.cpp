@@ -24,7 +24,8 @@ each_operation(Fn...) -> each_operation<Fn...>;
 bool is_refusable(const store_operation& op)
 {
     return std::holds_alternative<update_people>(op) || std::holds_alternative<alias_user>(op) ||
-           std::holds_alternative<insert_job>(op);
+           std::holds_alternative<insert_job>(op) || std::holds_alternative<advance_job>(op) ||
+           std::holds_alternative<renew_job_lease>(op);
 }
 
 operation_outcome run_operation(sqlite_connection& db, const store_operation& op)
@@ -52,8 +53,8 @@ operation_outcome run_operation(sqlite_connection& db, const store_operation& op
                            throw std::logic_error("a job holds the idempotency key but cannot be found");
                    },
                    [&](const claim_job& c) { out.job = claim_job_row(db, c); },
-                   [&](const advance_job& a) { advance_job_row(db, a); },
-                   [&](const renew_job_lease& r) { renew_job_lease_row(db, r); },
+                   [&](const advance_job& a) { out.refused = advance_job_row(db, a); },
+                   [&](const renew_job_lease& r) { out.refused = renew_job_lease_row(db, r); },
                    [&](const finish_job& f) { finish_job_row(db, f); },
                },
                op);

@@ -53,27 +53,43 @@ std::optional<job_record> claim_job_row(sqlite_connection& db, const claim_job& 
     return read_job(q);
 }
 
-void advance_job_row(sqlite_connection& db, const advance_job& a)
+namespace {
+// The refusal of a write to a job whose lease owner no longer holds: another daemon claimed it after the lease
+// ran out, and the job's rows are that daemon's to apply now.
+api_error lease_lost(const std::string& job_id)
 {
+    return {errc::conflict, "lease_lost",
+            "the lease on job " + job_id + " ran out and another daemon holds the job now", {}};
+}
+} // namespace
+
+std::optional<api_error> advance_job_row(sqlite_connection& db, const advance_job& a)
+{
+    db.query("UPDATE jobs SET checkpoint_offset = ?1, checkpoint_line = ?2, processed_rows = ?3, failed_rows = ?4, "
+             "status = CASE WHEN ?5 IS NULL THEN status ELSE 'running' END, "
+             "started_at = coalesce(started_at, ?5), lease_expires_at = ?7 WHERE job_id = ?8 AND lease_owner = ?6",
+             a.checkpoint_offset, a.checkpoint_line, a.processed_rows, a.failed_rows, a.started_at, a.owner,
+             a.lease_until, a.job_id)
+        .run();
+    if (db.changes() == 0)
+        return lease_lost(a.job_id);
     for (const auto& e : a.errors)
         db.query("INSERT OR REPLACE INTO job_errors(job_id, line, row_id, field, message) "
                  "VALUES ((SELECT id FROM jobs WHERE job_id = ?), ?, ?, ?, ?)",
                  a.job_id, e.line, e.row_id, e.field, e.message)
             .run();
-    db.query("UPDATE jobs SET checkpoint_offset = ?1, checkpoint_line = ?2, processed_rows = ?3, failed_rows = ?4, "
-             "status = CASE WHEN ?5 IS NULL THEN status ELSE 'running' END, "
-             "started_at = coalesce(started_at, ?5), lease_owner = ?6, lease_expires_at = ?7 WHERE job_id = ?8",
-             a.checkpoint_offset, a.checkpoint_line, a.processed_rows, a.failed_rows, a.started_at, a.owner,
-             a.lease_until, a.job_id)
-        .run();
+    return std::nullopt;
 }
 
-void renew_job_lease_row(sqlite_connection& db, const renew_job_lease& r)
+std::optional<api_error> renew_job_lease_row(sqlite_connection& db, const renew_job_lease& r)
 {
-    db.query("UPDATE jobs SET lease_owner = ?, lease_expires_at = ? WHERE job_id = ? "
+    db.query("UPDATE jobs SET lease_expires_at = ? WHERE job_id = ? AND lease_owner = ? "
              "AND status IN ('queued', 'running')",
-             r.owner, r.lease_until, r.job_id)
+             r.lease_until, r.job_id, r.owner)
         .run();
+    if (db.changes() == 0)
+        return lease_lost(r.job_id);
+    return std::nullopt;
 }
 
 void finish_job_row(sqlite_connection& db, const finish_job& f)

@@ -21,10 +21,11 @@ void clear_idempotency_key(sqlite_connection& db, std::int64_t project_id, const
                            std::int64_t not_before);
 // The claimed job, or nothing: see claim_job in store_operations.hpp.
 std::optional<job_record> claim_job_row(sqlite_connection& db, const claim_job& claim);
-// Records a processed chunk (checkpoint, counts, row errors, running), renewing the lease.
-void advance_job_row(sqlite_connection& db, const advance_job& advance);
-// Keeps the lease of a waiting job.
-void renew_job_lease_row(sqlite_connection& db, const renew_job_lease& renew);
+// Records a processed chunk (checkpoint, counts, row errors, running), renewing the lease; refused (lease_lost)
+// when the advance's owner no longer holds the job's lease.
+std::optional<api_error> advance_job_row(sqlite_connection& db, const advance_job& advance);
+// Keeps the lease of a waiting job; refused (lease_lost) when the owner no longer holds it.
+std::optional<api_error> renew_job_lease_row(sqlite_connection& db, const renew_job_lease& renew);
 // Ends the job and frees its lease.
 void finish_job_row(sqlite_connection& db, const finish_job& finish);
 // Frees every job's lease; returns how many were held.

@@ -1,5 +1,7 @@
 #include "common/store/sqlite/sqlite_writer.hpp"
 
+#include <algorithm>
+
 #include "common/ops/log.hpp"
 #include "common/store/sqlite/batch_operations.hpp"
 #include "common/store/sqlite/job_rows.hpp"
@@ -27,19 +29,24 @@ public:
 
     // Plain operations (upserts, job steps) run without savepoints, two statements fewer each; should one of them
     // fail, the batch runs again with every operation in its own savepoint, so a failed one undoes only itself.
-    std::vector<operation_outcome> apply(const std::vector<store_operation>& ops) override
+    std::vector<operation_outcome> apply(const std::vector<store_operation>& ops,
+                                         const std::vector<std::size_t>& unit_ends) override
     {
         db_.check_not_moved();
+        std::vector<std::size_t> ends = unit_ends;
+        if (ends.empty())
+            for (std::size_t i = 1; i <= ops.size(); ++i)
+                ends.push_back(i);
         std::vector<operation_outcome> outcomes;
         {
             sqlite_transaction tx(db_);
-            if (run_batch(ops, outcomes, false)) {
+            if (run_batch(ops, ends, outcomes, false)) {
                 tx.commit();
                 return outcomes;
             }
         }
         sqlite_transaction tx(db_);
-        run_batch(ops, outcomes, true);
+        run_batch(ops, ends, outcomes, true);
         tx.commit();
         return outcomes;
     }
@@ -77,38 +84,50 @@ public:
     }
 
 private:
-    // Runs every operation inside the open transaction, each refusable one (or every one, when savepoint_all)
-    // in its own savepoint; false when a plain operation failed, which leaves the transaction to roll back and
-    // the batch to be run again with savepoint_all.
-    bool run_batch(const std::vector<store_operation>& ops, std::vector<operation_outcome>& outcomes,
-                   bool savepoint_all)
+    // Runs every unit inside the open transaction, each one holding a refusable operation (or every one, when
+    // savepoint_all) in its own savepoint; false when an operation of a unit without a savepoint failed or was
+    // refused, which leaves the transaction to roll back and the batch to be run again with savepoint_all.
+    bool run_batch(const std::vector<store_operation>& ops, const std::vector<std::size_t>& unit_ends,
+                   std::vector<operation_outcome>& outcomes, bool savepoint_all)
     {
         outcomes.assign(ops.size(), {});
-        for (std::size_t i = 0; i < ops.size(); ++i) {
-            bool own_savepoint = savepoint_all || is_refusable(ops[i]);
+        std::size_t begin = 0;
+        for (std::size_t end : unit_ends) {
+            bool own_savepoint = savepoint_all || std::any_of(ops.begin() + static_cast<std::ptrdiff_t>(begin),
+                                                              ops.begin() + static_cast<std::ptrdiff_t>(end),
+                                                              [](const store_operation& op) { return is_refusable(op); });
             if (own_savepoint)
-                db_.exec("SAVEPOINT operation");
-            try {
-                outcomes[i] = run_operation(db_, ops[i]);
-            } catch (const store_error&) {
-                // A failed statement may have ended the whole transaction (disk full, I/O error): give up the batch.
-                throw;
-            } catch (const std::exception& e) {
-                if (!own_savepoint)
-                    return false; // its half-done changes cannot be undone alone
-                log_event(log_level::error, "writer.error", e.what());
-                outcomes[i] = {};
-                outcomes[i].refused = internal_error();
+                db_.exec("SAVEPOINT unit");
+            std::optional<api_error> refused;
+            for (std::size_t i = begin; i < end && !refused; ++i) {
+                try {
+                    outcomes[i] = run_operation(db_, ops[i]);
+                } catch (const store_error&) {
+                    // A failed statement may have ended the whole transaction (disk full, I/O error): give up the
+                    // batch.
+                    throw;
+                } catch (const std::exception& e) {
+                    if (!own_savepoint)
+                        return false; // its half-done changes cannot be undone alone
+                    log_event(log_level::error, "writer.error", e.what());
+                    outcomes[i] = {};
+                    outcomes[i].refused = internal_error();
+                }
+                refused = outcomes[i].refused;
             }
-            if (!own_savepoint) {
-                if (outcomes[i].refused)
-                    return false;
-                continue;
+            if (refused && !own_savepoint)
+                return false;
+            if (refused) {
+                db_.exec("ROLLBACK TO unit; RELEASE unit");
+                // The unit's other operations were undone with it: they are refused alike, and return nothing.
+                for (std::size_t i = begin; i < end; ++i) {
+                    outcomes[i] = {};
+                    outcomes[i].refused = refused;
+                }
+            } else if (own_savepoint) {
+                db_.exec("RELEASE unit");
             }
-            if (outcomes[i].refused)
-                db_.exec("ROLLBACK TO operation; RELEASE operation");
-            else
-                db_.exec("RELEASE operation");
+            begin = end;
         }
         return true;
     }
