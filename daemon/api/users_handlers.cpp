@@ -10,40 +10,41 @@
 
 namespace profiled {
 namespace json = boost::json;
+namespace net = boost::asio;
 
 namespace {
 
 // POST /v1/users: 200 {success, user_id: "usr_…", external_id, message} once the write is durable.
-void create_or_update_user(server_context& ctx, request_context& rc, responder respond)
+net::awaitable<http_response> create_or_update_user(server_context& ctx, request_context& rc)
 {
     auto body = parse_json_object(rc.request.body);
     if (!body)
-        return respond(error_response(body.error()));
+        co_return error_response(body.error());
     auto change = parse_users_request(*body);
     if (!change)
-        return respond(error_response(change.error()));
+        co_return error_response(change.error());
     std::int64_t project = rc.key->project_id;
     std::string external_id = change->user_id;
-    // Filled on the writer thread by the work, read there by the completion after the commit.
+    // Filled on the writer thread by the work, read here once the commit is known.
     auto outcome = std::make_shared<upsert_outcome>();
-    ctx.writes.submit(
+    auto write = written(
+        ctx,
         [project, user = std::vector<user_upsert>{to_upsert(*change)}, outcome](store_writer& w) {
             std::vector<upsert_outcome> outcomes;
             w.upsert_users(project, user, now_ms(), &outcomes);
             *outcome = outcomes.front();
         },
-        [respond = std::move(respond), outcome, external_id](std::optional<api_error> error) {
-            if (error)
-                return respond(error_response(*error));
-            respond(json_response(200, json::object{
-                                           {"success", true},
-                                           {"user_id", outcome->public_id},
-                                           {"external_id", external_id},
-                                           {"message", outcome->created ? "User created successfully"
-                                                                        : "User updated successfully"},
-                                       }));
-        },
         writer::write_kind::plain);
+    auto error = co_await std::move(write);
+    if (error)
+        co_return error_response(*error);
+    co_return json_response(200, json::object{
+                                     {"success", true},
+                                     {"user_id", outcome->public_id},
+                                     {"external_id", external_id},
+                                     {"message", outcome->created ? "User created successfully"
+                                                                  : "User updated successfully"},
+                                 });
 }
 
 } // namespace

@@ -185,20 +185,19 @@ http_response router::response_for_exception(const route& r, std::exception_ptr 
     }
 }
 
-void router::dispatch(const route_match& match, const http_request& request, responder respond)
+boost::asio::awaitable<http_response> router::dispatch(const route_match& match, const http_request& request)
 {
     const route& r = *match.matched;
-    std::optional<http_response> failure;
+    std::exception_ptr failure;
     try {
         request_context ctx{request, match.params, std::nullopt};
         if (auto refused = admit(r, request, ctx))
-            return respond(std::move(*refused));
-        r.handler(ctx, respond);
-        return;
+            co_return std::move(*refused);
+        co_return co_await r.handler(ctx);
     } catch (...) {
-        failure = response_for_exception(r, std::current_exception());
+        failure = std::current_exception();
     }
-    respond(std::move(*failure));
+    co_return response_for_exception(r, failure);
 }
 
 void router::add_upload(std::string method, std::string pattern, route_options options, upload_handler handler)
@@ -208,13 +207,14 @@ void router::add_upload(std::string method, std::string pattern, route_options o
     routes_.back().upload = std::move(handler);
 }
 
-opened_upload router::open_upload(const route_match& match, const http_request& request)
+boost::asio::awaitable<opened_upload> router::open_upload(const route_match& match, const http_request& request)
 {
     const route& r = *match.matched;
+    std::exception_ptr failure;
     try {
         request_context ctx{request, match.params, std::nullopt};
         if (auto refused = admit(r, request, ctx))
-            return {{nullptr, std::move(refused)}, nullptr};
+            co_return opened_upload{{nullptr, std::move(refused)}, nullptr};
         std::shared_ptr<void> slot;
         if (ctx.key) {
             auto& busy = (*uploads_)[ctx.key->id];
@@ -226,7 +226,7 @@ opened_upload router::open_upload(const route_match& match, const http_request& 
                                  busy),
                      {}});
                 r.headers.emplace_back("Retry-After", "1");
-                return {{nullptr, std::move(r)}, nullptr};
+                co_return opened_upload{{nullptr, std::move(r)}, nullptr};
             }
             ++busy;
             // Given back when the session lets go of the upload, however it ends.
@@ -235,10 +235,12 @@ opened_upload router::open_upload(const route_match& match, const http_request& 
                     uploads->erase(it);
             });
         }
-        return {r.upload(ctx), std::move(slot)};
+        upload_start start = co_await r.upload(ctx);
+        co_return opened_upload{std::move(start), std::move(slot)};
     } catch (...) {
-        return {{nullptr, response_for_exception(r, std::current_exception())}, nullptr};
+        failure = std::current_exception();
     }
+    co_return opened_upload{{nullptr, response_for_exception(r, failure)}, nullptr};
 }
 
 } // namespace profiled

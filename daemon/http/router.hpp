@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/awaitable.hpp>
+
 #include "common/ops/token_bucket.hpp"
 #include "common/profiles/profile.hpp"
 #include "common/store/store.hpp"
@@ -51,9 +53,10 @@ struct request_context {
     std::function<std::optional<http_response>(const api_key_record&)> throttle;
 };
 
-using route_handler = std::function<void(request_context&, responder)>;
+// A handler: a coroutine on the io thread that co_returns its response; what it throws becomes an error response.
+using route_handler = std::function<boost::asio::awaitable<http_response>(request_context&)>;
 // For upload routes: called once the headers are read, before any of the body.
-using upload_handler = std::function<upload_start(request_context&)>;
+using upload_handler = std::function<boost::asio::awaitable<upload_start>(request_context&)>;
 
 struct route {
     std::string method;
@@ -96,10 +99,10 @@ public:
     // Adds an upload route, whose body is streamed to the sink its handler returns.
     void add_upload(std::string method, std::string pattern, route_options options, upload_handler handler);
     // Checks auth and content type, runs the handler, and turns exceptions into error responses.
-    void dispatch(const route_match& match, const http_request& request, responder respond);
+    boost::asio::awaitable<http_response> dispatch(const route_match& match, const http_request& request);
     // Checks auth and the key's concurrent uploads, and starts an upload route: a sink for the body or an
     // immediate response.
-    opened_upload open_upload(const route_match& match, const http_request& request);
+    boost::asio::awaitable<opened_upload> open_upload(const route_match& match, const http_request& request);
 
 private:
     // Authenticates the request as the route demands and checks its content type; an error response on refusal.

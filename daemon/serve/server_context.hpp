@@ -1,10 +1,15 @@
-// What every handler shares: settings, the store's reader, the writer, the spool thread, and the server's state.
+// What every handler shares: settings, the store's readers, the writer, the spool thread, and the server's state.
 #pragma once
 
 #include <atomic>
+#include <optional>
 
+#include <boost/asio/awaitable.hpp>
+
+#include "common/api_error.hpp"
 #include "common/ops/settings.hpp"
 #include "common/store/store.hpp"
+#include "daemon/serve/reader_pool.hpp"
 #include "daemon/serve/writer.hpp"
 
 namespace profiled {
@@ -15,12 +20,19 @@ class spool_thread;
 struct server_context {
     server_settings settings;
     store& db;
-    store_reader& reader; // io thread only
+    store_reader& reader; // io thread only: the key cache's reader, and the runner's start-up recovery
     writer& writes;
+    reader_pool& reads;                // where handlers read the store (ctx.reads.run(...))
     spool_thread& spooler;             // where upload sinks do their blocking work
     job_runner* runner = nullptr;      // set once the runner exists
     std::atomic<bool> ready{false};    // recovery done and listening
     std::atomic<bool> stopping{false}; // shutdown begun
 };
+
+// Runs work in the writer, which must start it within the request timeout (--request-timeout), and waits until it
+// is durable: nullopt, or the refusal (503 store_timeout when it was not started in time: not applied). Not a
+// coroutine (see off_loop): build it outside the co_await expression when work is a lambda.
+boost::asio::awaitable<std::optional<api_error>> written(server_context& ctx, writer::work work,
+                                                         writer::write_kind kind = writer::write_kind::refusable);
 
 } // namespace profiled

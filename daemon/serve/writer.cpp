@@ -21,12 +21,12 @@ writer::writer(store& db, std::size_t max_group) : db_(db.open_writer()), max_gr
 
 writer::~writer() { stop(); }
 
-void writer::submit(work w, completion done, write_kind kind)
+void writer::submit(work w, completion done, write_kind kind, deadline until)
 {
     {
         std::lock_guard lock(mutex_);
         if (!stopping_) {
-            pending_.push_back({std::move(w), std::move(done), kind});
+            pending_.push_back({std::move(w), std::move(done), kind, until});
             wake_.notify_one();
             return;
         }
@@ -54,7 +54,7 @@ std::size_t writer::queue_depth()
 void writer::run()
 {
     for (;;) {
-        std::deque<item> group;
+        std::deque<item> group, late;
         {
             std::unique_lock lock(mutex_);
             wake_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
@@ -65,11 +65,17 @@ void writer::run()
             // turns behind each other's fsync.
             if (pending_.size() < last_group_size_)
                 wake_.wait_for(lock, gather_window, [this] { return stopping_ || pending_.size() >= last_group_size_; });
+            auto now = std::chrono::steady_clock::now();
             while (!pending_.empty() && group.size() < max_group_) {
-                group.push_back(std::move(pending_.front()));
+                (pending_.front().until < now ? late : group).push_back(std::move(pending_.front()));
                 pending_.pop_front();
             }
         }
+        // Late items never run: their clients are answered 503 store_timeout, which must mean not applied.
+        for (auto& i : late)
+            i.done(store_timeout_error());
+        if (group.empty())
+            continue;
         last_group_size_ = group.size();
         commit_group(group);
     }

@@ -1,6 +1,7 @@
 // The writer: one thread that owns the only write connection and commits pending writes in groups.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -40,8 +41,13 @@ public:
     // refusable one (people operations, alias, job insert) may throw api_exception and is undone alone.
     enum class write_kind { plain, refusable };
 
-    // Queues work; done is called once it is durable or has failed.
-    void submit(work w, completion done, write_kind kind = write_kind::refusable);
+    // The latest moment the writer may start an item; a request's deadline.
+    using deadline = std::chrono::steady_clock::time_point;
+
+    // Queues work; done is called once it is durable or has failed. An item whose deadline has passed when the
+    // writer takes it into a group is answered 503 store_timeout without running (so it is not applied); an item
+    // already in a group is committed or failed with the group, however long that takes.
+    void submit(work w, completion done, write_kind kind = write_kind::refusable, deadline until = deadline::max());
     // Commits what is queued, then stops the thread. Later submits fail with 503.
     void stop();
     // Registers the observer for batch figures (before any submit).
@@ -54,6 +60,7 @@ private:
         work w;
         completion done;
         write_kind kind = write_kind::refusable;
+        deadline until = deadline::max();
     };
     // The writer thread's loop: takes what is pending and commits it in groups.
     void run();
