@@ -7,6 +7,7 @@
 #include "common/api_error.hpp"
 #include "common/ops/log.hpp"
 #include "daemon/api/store_failures.hpp"
+#include "daemon/serve/off_loop.hpp"
 
 namespace profiled {
 
@@ -34,6 +35,21 @@ void reader_pool::stop()
         if (t.joinable())
             t.join();
     }
+}
+
+net::awaitable<bool> reader_pool::run_job(read_job job)
+{
+    return off_loop<bool>([this, job = std::move(job)](resumption<bool> resume) mutable {
+        auto cancel = start_deadline([resume](std::exception_ptr timeout) { resume.fail(std::move(timeout)); });
+        post([job = std::move(job), resume, cancel](store_reader& reader) mutable {
+            auto work = [&] {
+                job(reader);
+                return true;
+            };
+            resume.deliver(work);
+            cancel();
+        });
+    });
 }
 
 void reader_pool::post(read_job job)

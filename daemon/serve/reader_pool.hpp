@@ -10,12 +10,14 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <type_traits>
 #include <vector>
 
+#include <boost/asio/awaitable.hpp>
+
 #include "common/store/store.hpp"
-#include "daemon/serve/off_loop.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -42,19 +44,25 @@ public:
     boost::asio::awaitable<std::invoke_result_t<Read&, store_reader&>> run(Read read)
     {
         using result = std::invoke_result_t<Read&, store_reader&>;
-        return off_loop<result>([this, read = std::move(read)](resumption<result> resume) mutable {
-            auto cancel = start_deadline([resume](std::exception_ptr timeout) { resume.fail(std::move(timeout)); });
-            post([read = std::move(read), resume, cancel](store_reader& reader) mutable {
-                auto work = [&] { return read(reader); };
-                resume.deliver(work);
-                cancel();
-            });
-        });
+        auto value = std::make_shared<std::optional<result>>();
+        // Type-erased into run_job, so each read costs its handler's file one small coroutine, not a bridge.
+        auto job = run_job([read = std::move(read), value](store_reader& r) mutable { value->emplace(read(r)); });
+        return take_result(std::move(job), value);
     }
     // Runs the reads already queued, then ends the threads.
     void stop();
 
 private:
+    // Runs job on a reader thread; completes when it has run, rethrowing what it threw, or with store_timeout.
+    boost::asio::awaitable<bool> run_job(read_job job);
+    // Waits for a read started by run_job, then gives what it stored in value.
+    template <typename T>
+    static boost::asio::awaitable<T> take_result(boost::asio::awaitable<bool> read,
+                                                 std::shared_ptr<std::optional<T>> value)
+    {
+        co_await std::move(read);
+        co_return std::move(**value);
+    }
     // Queues job for the next free reader thread.
     void post(read_job job);
     // Arms the request timeout on the io thread: expire gets the store_timeout exception once it passes, unless
