@@ -24,25 +24,25 @@ http_response people_ok(const std::optional<api_error>& error)
 
 // The body and its caller's key, or the answer refusing the request: bad JSON, a missing or unknown key,
 // a public key where secret_only (403 naming the endpoint), or the key over its write rate (429).
-boost::system::result<std::pair<json::object, api_key_record>, http_response>
+net::awaitable<boost::system::result<std::pair<json::object, api_key_record>, http_response>>
 admitted_body(server_context& ctx, const request_context& rc, std::string_view endpoint, bool secret_only)
 {
     auto body = parse_json_object(rc.request.body);
     if (!body)
-        return error_response(body.error());
+        co_return error_response(body.error());
     auto key_text = body_api_key(*body);
     if (!key_text)
-        return error_response(key_text.error());
-    auto key = authenticate_key(ctx.reader, *key_text);
+        co_return error_response(key_text.error());
+    auto key = co_await authenticate_key(key_cache_of(ctx.reader), ctx.reads, *key_text);
     if (!key)
-        return error_response(key.error());
+        co_return error_response(key.error());
     if (secret_only) {
         if (auto denied = require_secret(*key, endpoint))
-            return error_response(*denied);
+            co_return error_response(*denied);
     }
     if (auto refused = rc.throttle(*key))
-        return std::move(*refused);
-    return std::pair{std::move(*body), std::move(*key)};
+        co_return std::move(*refused);
+    co_return std::pair{std::move(*body), std::move(*key)};
 }
 
 // A People API update of one profile in the writer, awaited until durable. Not a coroutine (see written()).
@@ -56,7 +56,7 @@ net::awaitable<std::optional<api_error>> submit_update(server_context& ctx, std:
 // POST /public/identify: a public or a secret key; properties are $set.
 net::awaitable<http_response> people_identify(server_context& ctx, request_context& rc)
 {
-    auto caller = admitted_body(ctx, rc, "POST /public/identify", false);
+    auto caller = co_await admitted_body(ctx, rc, "POST /public/identify", false);
     if (!caller)
         co_return std::move(caller.error());
     auto update = parse_people_identify(caller->first);
@@ -70,7 +70,7 @@ net::awaitable<http_response> people_identify(server_context& ctx, request_conte
 // POST /public/people/set: a secret key; the operations apply atomically or not at all.
 net::awaitable<http_response> people_set(server_context& ctx, request_context& rc)
 {
-    auto caller = admitted_body(ctx, rc, "POST /public/people/set", true);
+    auto caller = co_await admitted_body(ctx, rc, "POST /public/people/set", true);
     if (!caller)
         co_return std::move(caller.error());
     auto update = parse_people_set(caller->first);
@@ -84,7 +84,7 @@ net::awaitable<http_response> people_set(server_context& ctx, request_context& r
 // POST /public/alias: a secret key; original_id resolves to alias_id from now on.
 net::awaitable<http_response> people_alias(server_context& ctx, request_context& rc)
 {
-    auto caller = admitted_body(ctx, rc, "POST /public/alias", true);
+    auto caller = co_await admitted_body(ctx, rc, "POST /public/alias", true);
     if (!caller)
         co_return std::move(caller.error());
     auto alias = parse_alias(caller->first);

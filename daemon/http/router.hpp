@@ -81,9 +81,12 @@ struct route_match {
     std::string allow; // on a 405: the methods the path takes, for the Allow header
 };
 
+class reader_pool;
+
 class router {
 public:
-    explicit router(store_reader& keys) : keys_(keys) {}
+    // keys is the io thread's reader, for the key cache; keys it does not hold are looked up in lookups.
+    router(store_reader& keys, reader_pool& lookups) : keys_(keys), lookups_(lookups) {}
 
     // Sets the per-key request rate limits (at start and on SIGHUP).
     void set_rate_limits(request_rate_limits limits);
@@ -106,11 +109,13 @@ public:
 
 private:
     // Authenticates the request as the route demands and checks its content type; an error response on refusal.
-    std::optional<http_response> admit(const route& r, const http_request& request, request_context& ctx);
+    boost::asio::awaitable<std::optional<http_response>> admit(const route& r, const http_request& request,
+                                                               request_context& ctx);
     // The response for an exception escaping a handler.
     http_response response_for_exception(const route& r, std::exception_ptr e);
 
     store_reader& keys_;
+    reader_pool& lookups_;
     std::vector<route> routes_;
     request_rate_limits limits_;
     std::map<std::pair<std::int64_t, rate_class>, token_bucket> buckets_;

@@ -265,7 +265,7 @@ void serve_until_stopped(const server_settings& settings, const std::vector<std:
     job_runner runner(io, ctx);
     ctx.runner = &runner;
     runner.recover();
-    router routes(*reader);
+    router routes(*reader, reads);
     routes.set_rate_limits(rate_limits_of(settings));
     routes.set_uploads_per_key(settings.max_uploads_per_key);
     add_all_routes(routes, ctx);
