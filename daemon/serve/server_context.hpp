@@ -20,7 +20,7 @@ class spool_thread;
 struct server_context {
     server_settings settings;
     store& db;
-    store_reader& reader; // io thread only: the key cache's reader, and the runner's start-up recovery
+    store_reader& reader; // io thread only: the key cache's, which looks for key changes in it
     writer& writes;
     reader_pool& reads;                // where handlers read the store (ctx.reads.run(...))
     spool_thread& spooler;             // where upload sinks do their blocking work
