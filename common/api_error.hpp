@@ -20,6 +20,7 @@ enum class errc {
     unprocessable, // well-formed, but at odds with what the server already holds (a reused Idempotency-Key)
     rate_limited,
     unavailable,
+    timed_out, // the store did not answer within the request's deadline: 503 with Retry-After
     insufficient_storage,
     internal,
 };

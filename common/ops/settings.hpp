@@ -34,6 +34,7 @@ struct server_settings {
     double rate_limit_reads = 0;   // read requests per second per key; 0 = off
     std::uint32_t read_timeout_seconds = 30;
     std::uint32_t idle_timeout_seconds = 60;
+    std::uint32_t request_timeout_seconds = 10; // the store must answer a request's read or start its write within
     std::uint32_t shutdown_grace_seconds = 10;
 };
 

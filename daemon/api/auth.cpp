@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "common/api_keys.hpp"
+#include "daemon/serve/reader_pool.hpp"
 
 namespace profiled {
 
@@ -16,19 +17,31 @@ api_error unauthorized(std::string message) { return {errc::unauthorized, "unaut
 
 std::optional<api_key_record> key_cache::find(std::string_view key)
 {
-    check_for_changes();
-    // Found by the key's hash, as in the store: the lookup's timing says nothing about the key.
-    std::string hash = hash_api_key(key);
-    if (auto known = by_hash_.find(hash); known != by_hash_.end())
-        return known->second;
+    auto known = recall(key);
+    if (known.record)
+        return known.record;
     // Read after the version it is held against, so never older than the last look for changes.
     auto found = find_api_key(reader_, key);
-    if (found) {
-        if (by_hash_.size() >= max_keys)
-            by_hash_.clear();
-        by_hash_.emplace(std::move(hash), *found);
-    }
+    if (found)
+        remember(key, *found, known.version);
     return found;
+}
+
+key_cache::recalled key_cache::recall(std::string_view key)
+{
+    check_for_changes();
+    if (auto known = by_hash_.find(hash_api_key(key)); known != by_hash_.end())
+        return {known->second, *seen_version_};
+    return {std::nullopt, *seen_version_};
+}
+
+void key_cache::remember(std::string_view key, const api_key_record& record, std::uint64_t version)
+{
+    if (seen_version_ != version)
+        return;
+    if (by_hash_.size() >= max_keys)
+        by_hash_.clear();
+    by_hash_.emplace(hash_api_key(key), record);
 }
 
 void key_cache::check_for_changes()
@@ -48,27 +61,34 @@ key_cache& key_cache_of(store_reader& reader)
     return *cache;
 }
 
-// The live key given as text.
-result<api_key_record> authenticate_key(store_reader& reader, std::string_view key)
+boost::asio::awaitable<result<api_key_record>> authenticate_key(key_cache& cache, reader_pool& lookups,
+                                                                std::string_view key)
 {
     if (key.empty())
-        return unauthorized("an API key is required");
-    auto found = key_cache_of(reader).find(key);
+        co_return unauthorized("an API key is required");
+    auto known = cache.recall(key);
+    std::optional<api_key_record> found = std::move(known.record);
+    if (!found) {
+        auto lookup = lookups.run([key = std::string(key)](store_reader& r) { return find_api_key(r, key); });
+        found = co_await std::move(lookup);
+        if (found)
+            cache.remember(key, *found, known.version);
+    }
     if (!found)
-        return unauthorized("unknown API key");
+        co_return unauthorized("unknown API key");
     if (found->revoked_at)
-        return unauthorized("this API key has been revoked");
-    return std::move(*found);
+        co_return unauthorized("this API key has been revoked");
+    co_return std::move(*found);
 }
 
-// The live key named by an Authorization header.
-result<api_key_record> authenticate_header(store_reader& reader, std::string_view authorization)
+boost::asio::awaitable<result<api_key_record>> authenticate_header(key_cache& cache, reader_pool& lookups,
+                                                                   std::string_view authorization)
 {
     if (authorization.empty())
-        return unauthorized("missing Authorization header; send 'Authorization: Token YOUR_API_KEY'");
+        co_return unauthorized("missing Authorization header; send 'Authorization: Token YOUR_API_KEY'");
     auto space = authorization.find(' ');
     if (space == std::string_view::npos)
-        return unauthorized("malformed Authorization header; expected 'Token KEY' or 'Bearer KEY'");
+        co_return unauthorized("malformed Authorization header; expected 'Token KEY' or 'Bearer KEY'");
     std::string_view scheme = authorization.substr(0, space);
     std::string_view key = authorization.substr(space + 1);
     while (!key.empty() && key.front() == ' ')
@@ -81,8 +101,8 @@ result<api_key_record> authenticate_header(store_reader& reader, std::string_vie
                });
     };
     if (!equals_ci(scheme, "token") && !equals_ci(scheme, "bearer"))
-        return unauthorized("unsupported Authorization scheme; use 'Token KEY' or 'Bearer KEY'");
-    return authenticate_key(reader, key);
+        co_return unauthorized("unsupported Authorization scheme; use 'Token KEY' or 'Bearer KEY'");
+    co_return co_await authenticate_key(cache, lookups, key);
 }
 
 // A 403 unless the key is a secret key.

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include <boost/asio/awaitable.hpp>
+
 #include "common/profiles/requests.hpp"
 #include "common/store/store.hpp"
 
@@ -21,9 +23,20 @@ class key_cache {
 public:
     static constexpr std::size_t max_keys = 10000;
 
+    // What the cache holds for a key: its record, or nothing and the key version a lookup elsewhere hands back.
+    struct recalled {
+        std::optional<api_key_record> record;
+        std::uint64_t version = 0;
+    };
+
     explicit key_cache(store_reader& reader) : reader_(reader) {}
     // The stored record of key, revoked or not (as find_api_key gives it), from memory when it can be.
     std::optional<api_key_record> find(std::string_view key);
+    // The record of key from memory, once any key change is accounted for; no lookup.
+    recalled recall(std::string_view key);
+    // Remembers the record of key that a lookup elsewhere found after recall handed out version; not when a key
+    // changed since (the record may predate the change).
+    void remember(std::string_view key, const api_key_record& record, std::uint64_t version);
     // The reader the keys are looked up in.
     store_reader& reader() const { return reader_; }
     // How many keys are remembered.
@@ -41,10 +54,15 @@ private:
 // The key cache this thread keeps for reader (made on first use; the daemon authenticates through one reader).
 key_cache& key_cache_of(store_reader& reader);
 
-// The live key named by an "Authorization: Token KEY" or "Bearer KEY" header, through the reader's key cache.
-result<api_key_record> authenticate_header(store_reader& reader, std::string_view authorization);
-// The live key given as text (the People API's apiKey field), through the reader's key cache.
-result<api_key_record> authenticate_key(store_reader& reader, std::string_view key);
+class reader_pool;
+
+// The live key named by an "Authorization: Token KEY" or "Bearer KEY" header: from the key cache on this (the
+// io) thread, a key it does not hold looked up on a reader thread. authorization must outlive the coroutine.
+boost::asio::awaitable<result<api_key_record>> authenticate_header(key_cache& cache, reader_pool& lookups,
+                                                                   std::string_view authorization);
+// The live key given as text (the People API's apiKey field), as authenticate_header finds it.
+boost::asio::awaitable<result<api_key_record>> authenticate_key(key_cache& cache, reader_pool& lookups,
+                                                                std::string_view key);
 // A 403 unless the key is a secret key.
 std::optional<api_error> require_secret(const api_key_record& key, std::string_view endpoint);
 

@@ -20,12 +20,14 @@
 #include "daemon/api/store_failures.hpp"
 #include "daemon/jobs/job_runner.hpp"
 #include "daemon/serve/server_context.hpp"
+#include "daemon/serve/spool_thread.hpp"
 
 namespace profiled {
 
 namespace {
 
 namespace json = boost::json;
+namespace net = boost::asio;
 
 // How the body of a bulk upload is framed.
 enum class body_format { json_document, multipart_ndjson, raw_ndjson };
@@ -75,10 +77,10 @@ http_response answer_repeat(const std::string& key, const idempotent_job& earlie
     return replay;
 }
 
-// A 401 when the upload's key was revoked (or removed) while its body was being received.
-std::optional<api_error> key_revoked_since(store_reader& reader, const api_key_record& key)
+// A 401 when the upload's key, as the store has it now (current), was revoked (or removed) while its body was
+// being received.
+std::optional<api_error> key_revoked_since(const std::optional<api_key_record>& current)
 {
-    auto current = reader.find_key(key.key_hash);
     if (current && !current->revoked_at)
         return std::nullopt;
     return api_error{errc::unauthorized, "unauthorized",
@@ -134,24 +136,48 @@ public:
         }
     }
 
-    std::optional<api_error> recheck() override
+    net::awaitable<http_response> finish() override
+    {
+        if (auto refused = co_await recheck())
+            co_return error_response(*refused);
+        auto sealing = on_spool_thread(ctx_.spooler, [this] { return seal(); });
+        if (auto refused = co_await std::move(sealing))
+            co_return error_response(*refused);
+        job_.file_size = static_cast<std::int64_t>(file_size());
+        job_.total_rows = rows_;
+        if (multipart_)
+            job_.filename = multipart_->filename();
+        job_.submitted_at = now_ms();
+        co_return co_await queue();
+    }
+
+private:
+    // A refusal that came up while the body streamed in: the key revoked meanwhile.
+    net::awaitable<std::optional<api_error>> recheck()
     {
         try {
             // A key revoked while the body streamed in takes nothing with it; a job it already has keeps running.
-            return key_revoked_since(ctx_.reader, key_);
+            auto lookup = ctx_.reads.run([hash = key_.key_hash](store_reader& r) { return r.find_key(hash); });
+            auto current = co_await std::move(lookup);
+            co_return key_revoked_since(current);
+        } catch (const api_exception& e) {
+            // The store did not answer in time: nothing is accepted.
+            co_return e.error();
         } catch (const store_error& e) {
             // The key lookup failed: nothing is accepted, and the client hears what any request would.
             log_event(log_level::error, "intake.failed", e.what(),
                       {{"job_id", job_.job_id}, {"failure", failure_name(e.kind())}});
-            return api_error_for(e);
+            co_return api_error_for(e);
         } catch (const std::exception& e) {
             // The key lookup failed (a bug): nothing is accepted, the session goes on.
             log_event(log_level::error, "intake.failed", e.what(), {{"job_id", job_.job_id}});
-            return internal_error();
+            co_return internal_error();
         }
     }
 
-    void finish(responder respond) override
+    // On the spool thread, once the body is complete: the last limits and format checks, then the spool file made
+    // durable; or the refusal, with the part file gone.
+    std::optional<api_error> seal()
     {
         std::optional<api_error> refused;
         try {
@@ -180,49 +206,44 @@ public:
             log_event(log_level::error, "intake.failed", e.what(), {{"job_id", job_.job_id}});
             refused = internal_error();
         }
-        if (refused) {
+        if (refused)
             spool_->discard();
-            return respond(error_response(*refused));
-        }
-        job_.file_size = static_cast<std::int64_t>(file_size());
-        job_.total_rows = rows_;
-        if (multipart_)
-            job_.filename = multipart_->filename();
-        job_.submitted_at = now_ms();
-        queue(std::move(respond));
+        return refused;
     }
 
-private:
-    // Records the job as queued in the writer; answers 202 once committed. When another job holds the
-    // Idempotency-Key (a repeat, or a twin upload that finished first), the insert says so and this upload
-    // goes: the answer is that job again or a 422.
-    void queue(responder respond)
+    // Records the job as queued in the writer; 202 once committed. When another job holds the Idempotency-Key (a
+    // repeat, or a twin upload that finished first), the insert says so and this upload goes: the answer is that
+    // job again or a 422.
+    net::awaitable<http_response> queue()
     {
         auto job = std::make_shared<job_record>(job_);
-        auto earlier = std::make_shared<std::optional<idempotent_job>>();
         auto digest = std::make_shared<const std::string>(upload_digest_.finish_hex());
-        ctx_.writes.submit(
-            {insert_job{*job, *digest, job->submitted_at - idempotency_window_ms}},
-            [job, earlier, digest, spool = spool_, &runner = runner_, respond = std::move(respond)](
-                std::optional<api_error> error, std::vector<operation_outcome> outcomes) {
-                if (!error)
-                    error = std::move(outcomes.front().refused);
-                if (!error)
-                    *earlier = std::move(outcomes.front().earlier_job);
-                if (error || *earlier)
-                    spool->discard();
-                if (error)
-                    return respond(error_response(*error));
-                if (*earlier)
-                    return respond(answer_repeat(*job->idempotency_key, **earlier, job->type, *digest));
-                log_event(log_level::info, "job.queued", "bulk job queued",
-                          {{"job_id", job->job_id}, {"project_id", job->project_id}, {"type", to_string(job->type)},
-                           {"rows", job->total_rows}, {"bytes", job->file_size}});
-                daemon_metrics().add("profiled_upload_bytes_total", {}, static_cast<double>(job->file_size));
-                daemon_metrics().add("profiled_jobs_total", metric_labels({{"status", "queued"}}));
-                runner.add_job(*job);
-                respond(json_response(202, job_to_json(*job)));
+        auto write = written_outcomes(ctx_, {insert_job{*job, *digest, job->submitted_at - idempotency_window_ms}});
+        auto result = co_await std::move(write);
+        std::optional<api_error> error = std::move(result.failure);
+        std::optional<idempotent_job> earlier;
+        if (!error)
+            error = std::move(result.outcomes.front().refused);
+        if (!error)
+            earlier = std::move(result.outcomes.front().earlier_job);
+        if (error || earlier) {
+            auto discarding = on_spool_thread(ctx_.spooler, [spool = spool_] {
+                spool->discard();
+                return true;
             });
+            co_await std::move(discarding);
+        }
+        if (error)
+            co_return error_response(*error);
+        if (earlier)
+            co_return answer_repeat(*job->idempotency_key, *earlier, job->type, *digest);
+        log_event(log_level::info, "job.queued", "bulk job queued",
+                  {{"job_id", job->job_id}, {"project_id", job->project_id}, {"type", to_string(job->type)},
+                   {"rows", job->total_rows}, {"bytes", job->file_size}});
+        daemon_metrics().add("profiled_upload_bytes_total", {}, static_cast<double>(job->file_size));
+        daemon_metrics().add("profiled_jobs_total", metric_labels({{"status", "queued"}}));
+        runner_.add_job(*job);
+        co_return json_response(202, job_to_json(*job));
     }
 
     // One row (a JSON document element or an NDJSON line) into the spool, keeping upload line numbers.
@@ -288,7 +309,8 @@ private:
 };
 
 // Starts a bulk upload of the given type: checks headers, refuses a key of the other route, opens the spool file.
-upload_start start_bulk_upload(server_context& ctx, job_runner& runner, request_context& rc, job_type type)
+net::awaitable<upload_start> start_bulk_upload(server_context& ctx, job_runner& runner, request_context& rc,
+                                               job_type type)
 {
     const http_request& req = rc.request;
     std::string content_type(req.header("content-type"));
@@ -300,14 +322,14 @@ upload_start start_bulk_upload(server_context& ctx, job_runner& runner, request_
     } else if (media == "multipart/form-data") {
         auto b = multipart_boundary(content_type);
         if (!b)
-            return {nullptr, error_response(bad_body("malformed_multipart",
+            co_return upload_start{nullptr, error_response(bad_body("malformed_multipart",
                                                      "multipart/form-data needs a boundary parameter"))};
         format = body_format::multipart_ndjson;
         boundary = *b;
     } else if (media == "application/x-ndjson" || media == "application/jsonl") {
         format = body_format::raw_ndjson;
     } else {
-        return {nullptr,
+        co_return upload_start{nullptr,
                 error_response({errc::unsupported_media_type, "unsupported_media_type",
                                 fmt::format("Content-Type must be application/json (a {{\"{}\":[...]}} document) or "
                                             "multipart/form-data with an NDJSON part named file, not {}",
@@ -324,15 +346,18 @@ upload_start start_bulk_upload(server_context& ctx, job_runner& runner, request_
     std::optional<job_record> earlier;
     if (!idempotency_key.empty()) {
         if (idempotency_key.size() > 255)
-            return {nullptr, error_response(invalid_field("Idempotency-Key", "Idempotency-Key is longer than 255 "
+            co_return upload_start{nullptr, error_response(invalid_field("Idempotency-Key", "Idempotency-Key is longer than 255 "
                                                                              "characters"))};
         job.idempotency_key = std::string(idempotency_key);
         // A key used on the other bulk route is refused before the body is read. For this route the body
         // decides, so it is read in full; the job's insert has the final word.
-        earlier = ctx.reader.find_job_by_idempotency_key(job.project_id, *job.idempotency_key,
-                                                         now_ms() - idempotency_window_ms);
+        auto lookup = ctx.reads.run([project = job.project_id, key = *job.idempotency_key,
+                                     not_before = now_ms() - idempotency_window_ms](store_reader& r) {
+            return r.find_job_by_idempotency_key(project, key, not_before);
+        });
+        earlier = co_await std::move(lookup);
         if (earlier && earlier->type != type)
-            return {nullptr, error_response(idempotency_key_reused(*job.idempotency_key, *earlier, false))};
+            co_return upload_start{nullptr, error_response(idempotency_key_reused(*job.idempotency_key, *earlier, false))};
     }
     // A repeat of a key in use makes no job, so a full queue is no reason to refuse the client's retry.
     if (!earlier && runner.queued_jobs(job.project_id) >= ctx.settings.max_queued_jobs) {
@@ -343,15 +368,16 @@ upload_start start_bulk_upload(server_context& ctx, job_runner& runner, request_
                                              {}});
         // A job takes a while; a minute is a fair first wait before polling the queue again.
         busy.headers.emplace_back("Retry-After", "60");
-        return {nullptr, std::move(busy)};
+        co_return upload_start{nullptr, std::move(busy)};
     }
     std::string job_id = job.job_id;
     try {
-        return {std::make_unique<bulk_upload>(ctx, runner, *rc.key, std::move(job), format, std::move(boundary)),
-                std::nullopt};
+        co_return upload_start{
+            std::make_unique<bulk_upload>(ctx, runner, *rc.key, std::move(job), format, std::move(boundary)),
+            std::nullopt};
     } catch (const spool_error& e) {
         // The part file could not even be created (no space or inodes left, spool dir missing).
-        return {nullptr, error_response(spool_failure(e, job_id))};
+        co_return upload_start{nullptr, error_response(spool_failure(e, job_id))};
     }
 }
 

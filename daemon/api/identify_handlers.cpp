@@ -12,81 +12,86 @@
 
 namespace profiled {
 namespace json = boost::json;
+namespace net = boost::asio;
 
 namespace {
 
-// Sends 202 {} once the write is durable, or the write's error.
-writer::completion accepted_when_durable(responder respond)
+// 202 {} once the write is durable, or the write's error.
+http_response accepted(const std::optional<api_error>& error)
 {
-    return [respond = std::move(respond)](std::optional<api_error> error) {
-        if (error)
-            return respond(error_response(*error));
-        respond(json_response(202, json::object{}));
-    };
+    if (error)
+        return error_response(*error);
+    return json_response(202, json::object{});
 }
 
 // POST /v1/identify.
-void identify(server_context& ctx, request_context& rc, responder respond)
+net::awaitable<http_response> identify(server_context& ctx, request_context& rc)
 {
     std::string_view version = rc.request.header("x-api-version");
     if (version.empty())
-        return respond(error_response(missing_field("X-API-Version")));
+        co_return error_response(missing_field("X-API-Version"));
     if (version != "2020-09-22")
-        return respond(error_response(invalid_field(
-            "X-API-Version", "X-API-Version must be 2020-09-22, the only version profiled speaks")));
+        co_return error_response(
+            invalid_field("X-API-Version", "X-API-Version must be 2020-09-22, the only version profiled speaks"));
     auto body = parse_json_object(rc.request.body);
     if (!body)
-        return respond(error_response(body.error()));
+        co_return error_response(body.error());
     auto req = parse_identify(*body);
     if (!req)
-        return respond(error_response(req.error()));
+        co_return error_response(req.error());
     std::int64_t project = rc.key->project_id;
     // Serialized here, so the writer thread only binds and steps.
     std::vector<user_upsert> user{to_upsert(req->user)};
     std::vector<company_upsert> company;
     if (req->company)
         company.push_back(to_upsert(*req->company));
-    ctx.writes.submit(
-        [&] {
-            std::int64_t now = now_ms();
-            std::vector<store_operation> ops;
-            if (!company.empty())
-                ops.push_back(upsert_companies{project, std::move(company), now});
-            ops.push_back(upsert_users{project, std::move(user), now});
-            return ops;
-        }(),
-        accepted_when_durable(std::move(respond)));
+    std::int64_t now = now_ms();
+    std::vector<store_operation> ops;
+    if (!company.empty())
+        ops.push_back(upsert_companies{project, std::move(company), now});
+    ops.push_back(upsert_users{project, std::move(user), now});
+    auto write = written(ctx, std::move(ops));
+    auto error = co_await std::move(write);
+    co_return accepted(error);
 }
 
 // POST /v1/companies/identify.
-void identify_company(server_context& ctx, request_context& rc, responder respond)
+net::awaitable<http_response> identify_company(server_context& ctx, request_context& rc)
 {
     auto body = parse_json_object(rc.request.body);
     if (!body)
-        return respond(error_response(body.error()));
+        co_return error_response(body.error());
     auto change = parse_company_identify(*body);
     if (!change)
-        return respond(error_response(change.error()));
+        co_return error_response(change.error());
     std::int64_t project = rc.key->project_id;
-    ctx.writes.submit({upsert_company(project, *change, now_ms())}, accepted_when_durable(std::move(respond)));
+    auto write = written(ctx, {upsert_company(project, *change, now_ms())});
+    auto error = co_await std::move(write);
+    co_return accepted(error);
 }
 
 // GET /v1/users/{user_id}.
-void get_user(server_context& ctx, request_context& rc, responder respond)
+net::awaitable<http_response> get_user(server_context& ctx, request_context& rc)
 {
-    auto user = ctx.reader.find_user(rc.key->project_id, rc.params[0]);
+    auto lookup = ctx.reads.run([project = rc.key->project_id, id = rc.params[0]](store_reader& r) {
+        return r.find_user(project, id);
+    });
+    auto user = co_await std::move(lookup);
     if (!user)
-        return respond(error_response(not_found("user", rc.params[0])));
-    respond(json_response(200, user_to_json(*user)));
+        co_return error_response(not_found("user", rc.params[0]));
+    co_return json_response(200, user_to_json(*user));
 }
 
 // GET /v1/companies/{company_id}.
-void get_company(server_context& ctx, request_context& rc, responder respond)
+net::awaitable<http_response> get_company(server_context& ctx, request_context& rc)
 {
-    auto company = ctx.reader.find_company(rc.key->project_id, rc.params[0]);
+    auto lookup = ctx.reads.run([project = rc.key->project_id, id = rc.params[0]](store_reader& r) {
+        return r.find_company(project, id);
+    });
+    auto company = co_await std::move(lookup);
     if (!company)
-        return respond(error_response(not_found("company", rc.params[0])));
-    respond(json_response(200, company_to_json(*company)));
+        co_return error_response(not_found("company", rc.params[0]));
+    co_return json_response(200, company_to_json(*company));
 }
 
 } // namespace

@@ -1,4 +1,5 @@
 // GET /metrics: the Prometheus text exposition of every profiled metric.
+#include <array>
 #include <filesystem>
 
 #include "common/ops/metrics.hpp"
@@ -8,6 +9,8 @@
 namespace profiled {
 
 namespace {
+
+constexpr std::array job_statuses{job_status::queued, job_status::running, job_status::done, job_status::failed};
 
 // Bytes held in the spool directory right now.
 double spool_bytes(const std::string& data_dir)
@@ -24,12 +27,19 @@ double spool_bytes(const std::string& data_dir)
 }
 
 // Refreshes the gauges that are read at scrape time, then renders everything.
-void get_metrics(server_context& ctx, request_context&, responder respond)
+boost::asio::awaitable<http_response> get_metrics(server_context& ctx, request_context&)
 {
+    auto counting = ctx.reads.run([](store_reader& r) {
+        std::array<std::int64_t, job_statuses.size()> counts{};
+        for (std::size_t i = 0; i < job_statuses.size(); ++i)
+            counts[i] = r.count_jobs(job_statuses[i]);
+        return counts;
+    });
+    auto counts = co_await std::move(counting);
     auto& m = daemon_metrics();
-    for (auto status : {job_status::queued, job_status::running, job_status::done, job_status::failed})
-        m.set("profiled_jobs", metric_labels({{"status", to_string(status)}}),
-              static_cast<double>(ctx.reader.count_jobs(status)));
+    for (std::size_t i = 0; i < job_statuses.size(); ++i)
+        m.set("profiled_jobs", metric_labels({{"status", to_string(job_statuses[i])}}),
+              static_cast<double>(counts[i]));
     m.set("profiled_spool_bytes", {}, spool_bytes(ctx.settings.data_dir));
     m.set("profiled_writer_queue_depth", {}, static_cast<double>(ctx.writes.queue_depth()));
     if (ctx.runner) {
@@ -40,7 +50,7 @@ void get_metrics(server_context& ctx, request_context&, responder respond)
     r.status = 200;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     r.body = m.render();
-    respond(std::move(r));
+    co_return r;
 }
 
 } // namespace

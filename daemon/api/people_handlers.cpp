@@ -3,94 +3,93 @@
 
 #include "common/ops/clock.hpp"
 #include "common/profiles/people_requests.hpp"
-#include "common/profiles/people_writes.hpp"
-#include "common/profiles/user_aliases.hpp"
 #include "daemon/api/auth.hpp"
 #include "daemon/api/routes.hpp"
 
 namespace profiled {
 namespace json = boost::json;
+namespace net = boost::asio;
 
 namespace {
 
-// Sends the People API's success body once the write is durable, or the common error body.
-writer::completion people_ok_when_durable(responder respond)
+// The People API's success body once the write is durable, or the common error body.
+http_response people_ok(const std::optional<api_error>& error)
 {
-    return [respond = std::move(respond)](std::optional<api_error> error) {
-        if (error)
-            return respond(error_response(*error));
-        respond(json_response(200, json::object{{"status", 1}, {"error", nullptr}}));
-    };
+    if (error)
+        return error_response(*error);
+    return json_response(200, json::object{{"status", 1}, {"error", nullptr}});
 }
 
 // The body and its caller's key, or the answer refusing the request: bad JSON, a missing or unknown key,
 // a public key where secret_only (403 naming the endpoint), or the key over its write rate (429).
-boost::system::result<std::pair<json::object, api_key_record>, http_response>
+net::awaitable<boost::system::result<std::pair<json::object, api_key_record>, http_response>>
 admitted_body(server_context& ctx, const request_context& rc, std::string_view endpoint, bool secret_only)
 {
     auto body = parse_json_object(rc.request.body);
     if (!body)
-        return error_response(body.error());
+        co_return error_response(body.error());
     auto key_text = body_api_key(*body);
     if (!key_text)
-        return error_response(key_text.error());
-    auto key = authenticate_key(ctx.reader, *key_text);
+        co_return error_response(key_text.error());
+    auto key = co_await authenticate_key(key_cache_of(ctx.reader), ctx.reads, *key_text);
     if (!key)
-        return error_response(key.error());
+        co_return error_response(key.error());
     if (secret_only) {
         if (auto denied = require_secret(*key, endpoint))
-            return error_response(*denied);
+            co_return error_response(*denied);
     }
     if (auto refused = rc.throttle(*key))
-        return std::move(*refused);
-    return std::pair{std::move(*body), std::move(*key)};
+        co_return std::move(*refused);
+    co_return std::pair{std::move(*body), std::move(*key)};
 }
 
-// Queues a People API update of one profile and answers when it is durable.
-void submit_update(server_context& ctx, std::int64_t project, people_update update, responder respond)
+// A People API update of one profile in the writer, awaited until durable. Not a coroutine (see written()).
+net::awaitable<std::optional<api_error>> submit_update(server_context& ctx, std::int64_t project, people_update update)
 {
-    ctx.writes.submit(
-        {update_people{project, std::move(update.distinct_id), std::move(update.operations), now_ms()}},
-        people_ok_when_durable(std::move(respond)));
+    return written(ctx, {update_people{project, std::move(update.distinct_id), std::move(update.operations), now_ms()}});
 }
 
 // POST /public/identify: a public or a secret key; properties are $set.
-void people_identify(server_context& ctx, request_context& rc, responder respond)
+net::awaitable<http_response> people_identify(server_context& ctx, request_context& rc)
 {
-    auto caller = admitted_body(ctx, rc, "POST /public/identify", false);
+    auto caller = co_await admitted_body(ctx, rc, "POST /public/identify", false);
     if (!caller)
-        return respond(std::move(caller.error()));
+        co_return std::move(caller.error());
     auto update = parse_people_identify(caller->first);
     if (!update)
-        return respond(error_response(update.error()));
-    submit_update(ctx, caller->second.project_id, std::move(*update), std::move(respond));
+        co_return error_response(update.error());
+    auto write = submit_update(ctx, caller->second.project_id, std::move(*update));
+    auto error = co_await std::move(write);
+    co_return people_ok(error);
 }
 
 // POST /public/people/set: a secret key; the operations apply atomically or not at all.
-void people_set(server_context& ctx, request_context& rc, responder respond)
+net::awaitable<http_response> people_set(server_context& ctx, request_context& rc)
 {
-    auto caller = admitted_body(ctx, rc, "POST /public/people/set", true);
+    auto caller = co_await admitted_body(ctx, rc, "POST /public/people/set", true);
     if (!caller)
-        return respond(std::move(caller.error()));
+        co_return std::move(caller.error());
     auto update = parse_people_set(caller->first);
     if (!update)
-        return respond(error_response(update.error()));
-    submit_update(ctx, caller->second.project_id, std::move(*update), std::move(respond));
+        co_return error_response(update.error());
+    auto write = submit_update(ctx, caller->second.project_id, std::move(*update));
+    auto error = co_await std::move(write);
+    co_return people_ok(error);
 }
 
 // POST /public/alias: a secret key; original_id resolves to alias_id from now on.
-void people_alias(server_context& ctx, request_context& rc, responder respond)
+net::awaitable<http_response> people_alias(server_context& ctx, request_context& rc)
 {
-    auto caller = admitted_body(ctx, rc, "POST /public/alias", true);
+    auto caller = co_await admitted_body(ctx, rc, "POST /public/alias", true);
     if (!caller)
-        return respond(std::move(caller.error()));
+        co_return std::move(caller.error());
     auto alias = parse_alias(caller->first);
     if (!alias)
-        return respond(error_response(alias.error()));
+        co_return error_response(alias.error());
     std::int64_t project = caller->second.project_id;
-    ctx.writes.submit(
-        {alias_user{project, std::move(alias->alias_id), std::move(alias->original_id), now_ms()}},
-        people_ok_when_durable(std::move(respond)));
+    auto write = written(ctx, {alias_user{project, std::move(alias->alias_id), std::move(alias->original_id), now_ms()}});
+    auto error = co_await std::move(write);
+    co_return people_ok(error);
 }
 
 } // namespace

@@ -6,11 +6,11 @@
 
 namespace profiled {
 
-// A route handler that calls handler(ctx, request_context, responder).
+// A route handler that calls the coroutine handler(ctx, request_context).
 template <typename Handler>
 route_handler with_context(server_context& ctx, Handler handler)
 {
-    return [&ctx, handler](request_context& rc, responder respond) { handler(ctx, rc, std::move(respond)); };
+    return [&ctx, handler](request_context& rc) { return handler(ctx, rc); };
 }
 
 // GET /healthz, GET /readyz.

@@ -30,6 +30,14 @@ api_error api_error_for(const store_error& e)
     return internal_error();
 }
 
+api_error store_timeout_error()
+{
+    return {errc::timed_out, "store_timeout",
+            "the database did not answer within the request timeout (--request-timeout); nothing was changed, "
+            "retry shortly",
+            {}};
+}
+
 http_response store_failure_response(const store_error& e)
 {
     http_response r = error_response(api_error_for(e));

@@ -10,37 +10,33 @@
 
 namespace profiled {
 namespace json = boost::json;
+namespace net = boost::asio;
 
 namespace {
 
 // POST /v1/users: 200 {success, user_id: "usr_…", external_id, message} once the write is durable.
-void create_or_update_user(server_context& ctx, request_context& rc, responder respond)
+net::awaitable<http_response> create_or_update_user(server_context& ctx, request_context& rc)
 {
     auto body = parse_json_object(rc.request.body);
     if (!body)
-        return respond(error_response(body.error()));
+        co_return error_response(body.error());
     auto change = parse_users_request(*body);
     if (!change)
-        return respond(error_response(change.error()));
+        co_return error_response(change.error());
     std::int64_t project = rc.key->project_id;
     std::string external_id = change->user_id;
-    // Filled on the writer thread by the work, read there by the completion after the commit.
-    auto outcome = std::make_shared<upsert_outcome>();
-    ctx.writes.submit(
-        {upsert_user(project, *change, now_ms(), true)},
-        [respond = std::move(respond), outcome, external_id](std::optional<api_error> error,
-                                                             std::vector<operation_outcome> outcomes) {
-            if (error)
-                return respond(error_response(*error));
-            *outcome = std::move(outcomes.front().upserts.front());
-            respond(json_response(200, json::object{
-                                           {"success", true},
-                                           {"user_id", outcome->public_id},
-                                           {"external_id", external_id},
-                                           {"message", outcome->created ? "User created successfully"
-                                                                        : "User updated successfully"},
-                                       }));
-        });
+    auto write = written_outcomes(ctx, {upsert_user(project, *change, now_ms(), true)});
+    auto result = co_await std::move(write);
+    if (result.failure)
+        co_return error_response(*result.failure);
+    const upsert_outcome& outcome = result.outcomes.front().upserts.front();
+    co_return json_response(200, json::object{
+                                     {"success", true},
+                                     {"user_id", outcome.public_id},
+                                     {"external_id", external_id},
+                                     {"message", outcome.created ? "User created successfully"
+                                                                 : "User updated successfully"},
+                                 });
 }
 
 } // namespace

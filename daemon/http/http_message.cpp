@@ -39,6 +39,7 @@ int http_status(errc kind)
     case errc::unprocessable: return 422;
     case errc::rate_limited: return 429;
     case errc::unavailable: return 503;
+    case errc::timed_out: return 503;
     case errc::insufficient_storage: return 507;
     case errc::internal: return 500;
     }
@@ -56,6 +57,9 @@ http_response error_response(const api_error& e)
     http_response r = json_response(http_status(e.kind), body);
     if (e.kind == errc::unauthorized)
         r.headers.emplace_back("WWW-Authenticate", "Token");
+    // The store is slow right now, not broken: a prompt retry usually finds it answering.
+    if (e.kind == errc::timed_out)
+        r.headers.emplace_back("Retry-After", "1");
     return r;
 }
 

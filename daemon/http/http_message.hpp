@@ -1,7 +1,6 @@
 // The request and response as handlers see them: plain data, no Beast, so handler files stay light to compile.
 #pragma once
 
-#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -33,9 +32,6 @@ struct http_response {
     std::vector<std::pair<std::string, std::string>> headers;
     bool close = false; // close the connection after this response
 };
-
-// Delivers a handler's response; may be called from any thread, exactly once.
-using responder = std::function<void(http_response)>;
 
 // A JSON response with the given status.
 http_response json_response(int status, const boost::json::value& body);

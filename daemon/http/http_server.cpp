@@ -3,7 +3,6 @@
 #include <chrono>
 #include <exception>
 #include <list>
-#include <type_traits>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -11,7 +10,6 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
@@ -114,52 +112,6 @@ body_outcome refuse_body(const api_error& e)
     return out;
 }
 
-// Resumes a coroutine waiting in await_completion, from any thread and exactly once: with a value, or with the
-// exception it rethrows.
-template <typename T>
-struct resumption {
-    std::function<void(std::exception_ptr, T)> resume;
-    void operator()(T value) const { resume(nullptr, std::move(value)); }
-    void fail(std::exception_ptr e) const { resume(std::move(e), T{}); }
-};
-
-// The one bridge back to the io thread: start hands a resumption to whatever does the work (a handler, the writer,
-// the spool thread), and the coroutine goes on, on its own executor, once that calls it.
-template <typename T, typename Start>
-net::awaitable<T> await_completion(Start start)
-{
-    co_return co_await net::async_initiate<const net::use_awaitable_t<>&, void(std::exception_ptr, T)>(
-        [&start](auto handler) {
-            auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-            start(resumption<T>{[shared](std::exception_ptr e, T value) {
-                auto ex = net::get_associated_executor(*shared);
-                net::post(ex, [shared, e = std::move(e), value = std::move(value)]() mutable {
-                    (*shared)(std::move(e), std::move(value));
-                });
-            }});
-        },
-        net::use_awaitable);
-}
-
-// Runs work on the spool thread; the coroutine goes on, on the io thread, with what it returned or rethrowing what
-// it threw.
-template <typename Work>
-net::awaitable<std::invoke_result_t<Work&>> on_spool_thread(spool_thread& spooler, Work work)
-{
-    using result = std::invoke_result_t<Work&>;
-    co_return co_await await_completion<result>([&spooler, &work](resumption<result> resume) {
-        spooler.post([&work, resume] {
-            std::optional<result> value;
-            try {
-                value.emplace(work());
-            } catch (...) {
-                return resume.fail(std::current_exception());
-            }
-            resume(std::move(*value));
-        });
-    });
-}
-
 // Takes an upload's sink so that it is destroyed on the spool thread however the request ends: its destructor may
 // remove a .part file.
 std::shared_ptr<upload_sink> owned_by_spool_thread(std::unique_ptr<upload_sink> sink, spool_thread& spooler)
@@ -178,7 +130,8 @@ net::awaitable<void> close_sink(std::shared_ptr<upload_sink>& sink, spool_thread
 {
     sink.reset();
     // The spool thread runs its jobs in order: once this one has run, so has the sink's destruction.
-    co_await on_spool_thread(spooler, [] { return true; });
+    auto flushed = on_spool_thread(spooler, [] { return true; });
+    co_await std::move(flushed);
 }
 
 } // namespace
@@ -206,11 +159,6 @@ struct http_server::impl {
     // Reads, routes and answers one request whose header is read; false when the connection must end.
     net::awaitable<bool> serve_request(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                                        http::request_parser<http::empty_body>& parser, const std::string& remote);
-    // Runs a handler and waits for its response, which may come from the writer thread.
-    net::awaitable<http_response> dispatch(const route_match& match, const http_request& request);
-    // Completes an upload: rechecked on the io thread, made durable on the spool thread, answered once the
-    // writer has recorded the job.
-    net::awaitable<http_response> finish_upload(upload_sink& sink);
     // Reads a body framed by Content-Length or chunked encoding into consume, within limit bytes: an upload
     // at the minimum data rate, any other body whole within the read timeout. The bytes that came with the
     // header are taken from buffer first.
@@ -283,28 +231,6 @@ net::awaitable<void> http_server::impl::turn_away(tcp::socket socket)
     co_await stream.async_read_some(net::buffer(sink), use_tuple);
     stream.close();
     --turned_away;
-}
-
-net::awaitable<http_response> http_server::impl::dispatch(const route_match& match, const http_request& request)
-{
-    co_return co_await await_completion<http_response>([this, &match, &request](resumption<http_response> respond) {
-        routes.dispatch(match, request, respond);
-    });
-}
-
-net::awaitable<http_response> http_server::impl::finish_upload(upload_sink& sink)
-{
-    if (auto refused = sink.recheck())
-        co_return error_response(*refused);
-    co_return co_await await_completion<http_response>([this, &sink](resumption<http_response> respond) {
-        ctx.spooler.post([&sink, respond] {
-            try {
-                sink.finish(respond);
-            } catch (...) {
-                respond.fail(std::current_exception());
-            }
-        });
-    });
 }
 
 net::awaitable<body_outcome> http_server::impl::read_body(beast::tcp_stream& stream, beast::flat_buffer& buffer,
@@ -502,7 +428,7 @@ net::awaitable<bool> http_server::impl::serve_request(beast::tcp_stream& stream,
         // The body was not read, so the connection cannot carry another request.
         response.close = framing->has_body();
     } else if (match.matched->options.upload) {
-        upload = routes.open_upload(match, request);
+        upload = co_await routes.open_upload(match, request);
         if (upload.start.response) {
             response = std::move(*upload.start.response);
             response.close = framing->has_body();
@@ -526,7 +452,7 @@ net::awaitable<bool> http_server::impl::serve_request(beast::tcp_stream& stream,
             if (body.what == body_outcome::kind::refused)
                 response = std::move(body.response);
             else
-                response = co_await finish_upload(*sink);
+                response = co_await sink->finish();
             co_await close_sink(sink, ctx.spooler);
         }
         upload = {};
@@ -544,7 +470,7 @@ net::awaitable<bool> http_server::impl::serve_request(beast::tcp_stream& stream,
         if (body.what == body_outcome::kind::refused)
             response = std::move(body.response);
         else
-            response = co_await dispatch(match, request);
+            response = co_await routes.dispatch(match, request);
     }
     bool keep = keep_alive && !response.close && accepting;
     record_request(request, match, response, request_started);

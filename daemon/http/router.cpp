@@ -101,19 +101,20 @@ bool is_json_content_type(std::string_view value)
 
 } // namespace
 
-std::optional<http_response> router::admit(const route& r, const http_request& request, request_context& ctx)
+boost::asio::awaitable<std::optional<http_response>> router::admit(const route& r, const http_request& request,
+                                                                   request_context& ctx)
 {
     if (r.options.auth == auth_rule::secret_key || r.options.auth == auth_rule::header_key) {
-        auto key = authenticate_header(keys_, request.header("authorization"));
+        auto key = co_await authenticate_header(key_cache_of(keys_), lookups_, request.header("authorization"));
         if (!key)
-            return error_response(key.error());
+            co_return error_response(key.error());
         if (r.options.auth == auth_rule::secret_key) {
             if (auto denied = require_secret(*key, r.method + " " + r.pattern))
-                return error_response(*denied);
+                co_return error_response(*denied);
         }
         ctx.key = std::move(*key);
         if (auto refused = throttle(*ctx.key, r.options.rate))
-            return refused;
+            co_return refused;
     } else if (r.options.auth == auth_rule::body_key) {
         ctx.throttle = [this, rate = r.options.rate](const api_key_record& key) { return throttle(key, rate); };
     }
@@ -122,13 +123,13 @@ std::optional<http_response> router::admit(const route& r, const http_request& r
         // An empty body is refused as such (empty_body) by the handler, whatever its type says.
         bool has_body = !request.body.empty();
         if (type.empty() && has_body)
-            return error_response({errc::unsupported_media_type, "unsupported_media_type",
-                                   "Content-Type: application/json is required", {}});
+            co_return error_response({errc::unsupported_media_type, "unsupported_media_type",
+                                      "Content-Type: application/json is required", {}});
         if (!type.empty() && !is_json_content_type(type))
-            return error_response({errc::unsupported_media_type, "unsupported_media_type",
-                                   fmt::format("Content-Type must be application/json, not {}", type), {}});
+            co_return error_response({errc::unsupported_media_type, "unsupported_media_type",
+                                      fmt::format("Content-Type must be application/json, not {}", type), {}});
     }
-    return std::nullopt;
+    co_return std::nullopt;
 }
 
 void router::set_rate_limits(request_rate_limits limits)
@@ -185,20 +186,19 @@ http_response router::response_for_exception(const route& r, std::exception_ptr 
     }
 }
 
-void router::dispatch(const route_match& match, const http_request& request, responder respond)
+boost::asio::awaitable<http_response> router::dispatch(const route_match& match, const http_request& request)
 {
     const route& r = *match.matched;
-    std::optional<http_response> failure;
+    std::exception_ptr failure;
     try {
         request_context ctx{request, match.params, std::nullopt};
-        if (auto refused = admit(r, request, ctx))
-            return respond(std::move(*refused));
-        r.handler(ctx, respond);
-        return;
+        if (auto refused = co_await admit(r, request, ctx))
+            co_return std::move(*refused);
+        co_return co_await r.handler(ctx);
     } catch (...) {
-        failure = response_for_exception(r, std::current_exception());
+        failure = std::current_exception();
     }
-    respond(std::move(*failure));
+    co_return response_for_exception(r, failure);
 }
 
 void router::add_upload(std::string method, std::string pattern, route_options options, upload_handler handler)
@@ -208,13 +208,14 @@ void router::add_upload(std::string method, std::string pattern, route_options o
     routes_.back().upload = std::move(handler);
 }
 
-opened_upload router::open_upload(const route_match& match, const http_request& request)
+boost::asio::awaitable<opened_upload> router::open_upload(const route_match& match, const http_request& request)
 {
     const route& r = *match.matched;
+    std::exception_ptr failure;
     try {
         request_context ctx{request, match.params, std::nullopt};
-        if (auto refused = admit(r, request, ctx))
-            return {{nullptr, std::move(refused)}, nullptr};
+        if (auto refused = co_await admit(r, request, ctx))
+            co_return opened_upload{{nullptr, std::move(refused)}, nullptr};
         std::shared_ptr<void> slot;
         if (ctx.key) {
             auto& busy = (*uploads_)[ctx.key->id];
@@ -226,7 +227,7 @@ opened_upload router::open_upload(const route_match& match, const http_request& 
                                  busy),
                      {}});
                 r.headers.emplace_back("Retry-After", "1");
-                return {{nullptr, std::move(r)}, nullptr};
+                co_return opened_upload{{nullptr, std::move(r)}, nullptr};
             }
             ++busy;
             // Given back when the session lets go of the upload, however it ends.
@@ -235,10 +236,12 @@ opened_upload router::open_upload(const route_match& match, const http_request& 
                     uploads->erase(it);
             });
         }
-        return {r.upload(ctx), std::move(slot)};
+        upload_start start = co_await r.upload(ctx);
+        co_return opened_upload{std::move(start), std::move(slot)};
     } catch (...) {
-        return {{nullptr, response_for_exception(r, std::current_exception())}, nullptr};
+        failure = std::current_exception();
     }
+    co_return opened_upload{{nullptr, response_for_exception(r, failure)}, nullptr};
 }
 
 } // namespace profiled

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/awaitable.hpp>
+
 #include "common/ops/token_bucket.hpp"
 #include "common/profiles/profile.hpp"
 #include "common/store/store.hpp"
@@ -51,9 +53,10 @@ struct request_context {
     std::function<std::optional<http_response>(const api_key_record&)> throttle;
 };
 
-using route_handler = std::function<void(request_context&, responder)>;
+// A handler: a coroutine on the io thread that co_returns its response; what it throws becomes an error response.
+using route_handler = std::function<boost::asio::awaitable<http_response>(request_context&)>;
 // For upload routes: called once the headers are read, before any of the body.
-using upload_handler = std::function<upload_start(request_context&)>;
+using upload_handler = std::function<boost::asio::awaitable<upload_start>(request_context&)>;
 
 struct route {
     std::string method;
@@ -78,9 +81,12 @@ struct route_match {
     std::string allow; // on a 405: the methods the path takes, for the Allow header
 };
 
+class reader_pool;
+
 class router {
 public:
-    explicit router(store_reader& keys) : keys_(keys) {}
+    // keys is the io thread's reader, for the key cache; keys it does not hold are looked up in lookups.
+    router(store_reader& keys, reader_pool& lookups) : keys_(keys), lookups_(lookups) {}
 
     // Sets the per-key request rate limits (at start and on SIGHUP).
     void set_rate_limits(request_rate_limits limits);
@@ -96,18 +102,20 @@ public:
     // Adds an upload route, whose body is streamed to the sink its handler returns.
     void add_upload(std::string method, std::string pattern, route_options options, upload_handler handler);
     // Checks auth and content type, runs the handler, and turns exceptions into error responses.
-    void dispatch(const route_match& match, const http_request& request, responder respond);
+    boost::asio::awaitable<http_response> dispatch(const route_match& match, const http_request& request);
     // Checks auth and the key's concurrent uploads, and starts an upload route: a sink for the body or an
     // immediate response.
-    opened_upload open_upload(const route_match& match, const http_request& request);
+    boost::asio::awaitable<opened_upload> open_upload(const route_match& match, const http_request& request);
 
 private:
     // Authenticates the request as the route demands and checks its content type; an error response on refusal.
-    std::optional<http_response> admit(const route& r, const http_request& request, request_context& ctx);
+    boost::asio::awaitable<std::optional<http_response>> admit(const route& r, const http_request& request,
+                                                               request_context& ctx);
     // The response for an exception escaping a handler.
     http_response response_for_exception(const route& r, std::exception_ptr e);
 
     store_reader& keys_;
+    reader_pool& lookups_;
     std::vector<route> routes_;
     request_rate_limits limits_;
     std::map<std::pair<std::int64_t, rate_class>, token_bucket> buckets_;

@@ -26,6 +26,7 @@
 #include "common/ops/token_bucket.hpp"
 #include "common/profiles/ids.hpp"
 #include "daemon/jobs/job_chunk.hpp"
+#include "daemon/serve/off_loop.hpp"
 #include "daemon/serve/server_context.hpp"
 
 namespace profiled {
@@ -51,12 +52,6 @@ struct pending_write {
     explicit pending_write(net::io_context& io) : done(io, steady::time_point::max()) {}
     net::steady_timer done;
     std::optional<std::optional<api_error>> outcome;
-};
-
-// What a batch did: its failure as a whole, or each operation's outcome.
-struct write_result {
-    std::optional<api_error> failure;
-    std::vector<operation_outcome> outcomes;
 };
 
 // The wall-clock time (unix ms) a lease taken or renewed now lasts until.
@@ -238,22 +233,16 @@ struct job_runner::impl {
         request_claim();
     }
 
-    // Runs operations in the writer and waits for what they did. Not a coroutine itself: the operations are
-    // moved into the initiation, which sidesteps GCC 12's mishandling of temporaries inside co_await expressions.
+    // Runs operations in the writer (no deadline: the runner waits as long as it takes) and waits for what they
+    // did. Not a coroutine (see off_loop).
     net::awaitable<write_result> write_for_outcomes(std::vector<store_operation> ops)
     {
-        return net::async_initiate<const net::use_awaitable_t<>&, void(write_result)>(
-            [this, ops = std::move(ops)](auto handler) mutable {
-                auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-                ctx.writes.submit(std::move(ops), [shared](std::optional<api_error> failure,
-                                                           std::vector<operation_outcome> outcomes) {
-                    auto ex = net::get_associated_executor(*shared);
-                    net::post(ex, [shared, result = write_result{std::move(failure), std::move(outcomes)}]() mutable {
-                        (*shared)(std::move(result));
-                    });
-                });
-            },
-            net::use_awaitable);
+        return off_loop<write_result>([this, ops = std::move(ops)](resumption<write_result> resume) mutable {
+            ctx.writes.submit(std::move(ops),
+                              [resume](std::optional<api_error> failure, std::vector<operation_outcome> outcomes) {
+                                  resume(write_result{std::move(failure), std::move(outcomes)});
+                              });
+        });
     }
 
     // Runs operations in the writer and waits for the failure or first refusal, if any.
@@ -270,19 +259,16 @@ struct job_runner::impl {
     }
 
     // Reads and validates a chunk on the parser thread, so the io thread keeps answering requests meanwhile.
-    // Not a coroutine itself, for the same reason as write().
+    // Not a coroutine (see off_loop).
     net::awaitable<job_chunk> read_chunk_off_loop(spool_reader& reader, job_type type, std::int64_t take)
     {
-        return net::async_initiate<const net::use_awaitable_t<>&, void(job_chunk)>(
-            [this, &reader, type, take](auto handler) {
-                auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-                net::post(parser, [shared, &reader, type, take]() {
-                    job_chunk chunk = read_chunk(reader, type, take);
-                    auto ex = net::get_associated_executor(*shared);
-                    net::post(ex, [shared, chunk = std::move(chunk)]() mutable { (*shared)(std::move(chunk)); });
-                });
-            },
-            net::use_awaitable);
+        return off_loop<job_chunk>([this, &reader, type, take](resumption<job_chunk> resume) {
+            net::post(parser, [resume, &reader, type, take]() {
+                // read_chunk reports its own failures in the chunk, so nothing is thrown here.
+                auto work = [&] { return read_chunk(reader, type, take); };
+                resume.deliver(work);
+            });
+        });
     }
 
     // Hands operations to the writer without waiting for them; finish_write() waits.

@@ -27,6 +27,7 @@
 #include "daemon/serve/data_dir_lock.hpp"
 #include "daemon/serve/fd_limit.hpp"
 #include "daemon/serve/loop_failure.hpp"
+#include "daemon/serve/reader_pool.hpp"
 #include "daemon/serve/server_context.hpp"
 #include "daemon/serve/spool_thread.hpp"
 #include "daemon/serve/writer.hpp"
@@ -40,6 +41,8 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr auto status_interval = 5s;
+// Threads (each with its own store reader) that answer the handlers' reads.
+constexpr std::size_t reader_threads = 2;
 
 // The per-key request limits a settings object asks for.
 request_rate_limits rate_limits_of(const server_settings& s)
@@ -106,6 +109,7 @@ std::string needing_restart(const server_settings& old, const server_settings& f
     note(old.max_header_bytes != fresh.max_header_bytes, "max-header-bytes");
     note(old.read_timeout_seconds != fresh.read_timeout_seconds, "read-timeout");
     note(old.idle_timeout_seconds != fresh.idle_timeout_seconds, "idle-timeout");
+    note(old.request_timeout_seconds != fresh.request_timeout_seconds, "request-timeout");
     note(old.shutdown_grace_seconds != fresh.shutdown_grace_seconds, "shutdown-grace");
     return out;
 }
@@ -253,13 +257,15 @@ void serve_until_stopped(const server_settings& settings, const std::vector<std:
     auto reader = db->open_reader();
     // Declared before the io context: sessions it still holds when destroyed hand their sinks to it.
     spool_thread spooler;
-    server_context ctx{settings, *db, *reader, writes, spooler};
-
     net::io_context io(1);
+    // After the io context, whose timers it arms: it goes first.
+    reader_pool reads(*db, io, reader_threads, std::chrono::seconds(settings.request_timeout_seconds));
+    server_context ctx{settings, *db, *reader, writes, reads, spooler};
+
     job_runner runner(io, ctx);
     ctx.runner = &runner;
     runner.recover();
-    router routes(*reader);
+    router routes(*reader, reads);
     routes.set_rate_limits(rate_limits_of(settings));
     routes.set_uploads_per_key(settings.max_uploads_per_key);
     add_all_routes(routes, ctx);
@@ -285,6 +291,7 @@ void serve_until_stopped(const server_settings& settings, const std::vector<std:
                {"version", PROFILED_VERSION}, {"startup_seconds", startup}});
     notifier.notify("READY=1\n" + status_text(parts, 0));
     io.run();
+    reads.stop();
     // Before the io context goes: a session suspended on the spool thread still owns the piece being written.
     spooler.stop();
     writes.stop();

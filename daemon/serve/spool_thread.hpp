@@ -7,6 +7,9 @@
 #include <functional>
 #include <mutex>
 #include <thread>
+#include <type_traits>
+
+#include "daemon/serve/off_loop.hpp"
 
 namespace profiled {
 
@@ -38,5 +41,16 @@ private:
     bool ended_ = false;
     std::thread thread_;
 };
+
+// Runs work on the spool thread; the coroutine goes on, on its own executor, with what work returned or rethrowing
+// what it threw. work must be copyable and own what it uses beyond the awaiting coroutine's frame.
+template <typename Work>
+boost::asio::awaitable<std::invoke_result_t<Work&>> on_spool_thread(spool_thread& spooler, Work work)
+{
+    using result = std::invoke_result_t<Work&>;
+    return off_loop<result>([&spooler, work = std::move(work)](resumption<result> resume) mutable {
+        spooler.post([work = std::move(work), resume]() mutable { resume.deliver(work); });
+    });
+}
 
 } // namespace profiled

@@ -23,10 +23,10 @@ writer::writer(store& db, std::size_t max_group) : db_(db.open_writer()), max_gr
 
 writer::~writer() { stop(); }
 
-void writer::submit(std::vector<store_operation> ops, completion done)
+void writer::submit(std::vector<store_operation> ops, completion done, deadline until)
 {
-    enqueue({std::move(ops), [done = std::move(done)](std::optional<api_error> failure,
-                                                      std::vector<operation_outcome> outcomes) {
+    enqueue({std::move(ops),
+             [done = std::move(done)](std::optional<api_error> failure, std::vector<operation_outcome> outcomes) {
                  if (failure)
                      return done(std::move(failure));
                  for (auto& o : outcomes) {
@@ -34,12 +34,13 @@ void writer::submit(std::vector<store_operation> ops, completion done)
                          return done(std::move(o.refused));
                  }
                  done(std::nullopt);
-             }});
+             },
+             until});
 }
 
-void writer::submit(std::vector<store_operation> ops, outcomes_completion done)
+void writer::submit(std::vector<store_operation> ops, outcomes_completion done, deadline until)
 {
-    enqueue({std::move(ops), std::move(done)});
+    enqueue({std::move(ops), std::move(done), until});
 }
 
 void writer::enqueue(item it)
@@ -76,7 +77,7 @@ void writer::run()
 {
     name_this_thread("profiled-writer");
     for (;;) {
-        std::deque<item> group;
+        std::deque<item> group, late;
         {
             std::unique_lock lock(mutex_);
             wake_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
@@ -87,11 +88,17 @@ void writer::run()
             // turns behind each other's fsync.
             if (pending_.size() < last_group_size_)
                 wake_.wait_for(lock, gather_window, [this] { return stopping_ || pending_.size() >= last_group_size_; });
+            auto now = std::chrono::steady_clock::now();
             while (!pending_.empty() && group.size() < max_group_) {
-                group.push_back(std::move(pending_.front()));
+                (pending_.front().until < now ? late : group).push_back(std::move(pending_.front()));
                 pending_.pop_front();
             }
         }
+        // Late items never run: their clients are answered 503 store_timeout, which must mean not applied.
+        for (auto& i : late)
+            i.done(store_timeout_error(), {});
+        if (group.empty())
+            continue;
         last_group_size_ = group.size();
         commit_group(group);
     }

@@ -1,6 +1,7 @@
 // The writer: one thread that owns the only write connection and commits pending writes in groups.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -41,11 +42,17 @@ public:
     writer(const writer&) = delete;
     writer& operator=(const writer&) = delete;
 
+    // The latest moment the writer may start an item; a request's deadline.
+    using deadline = std::chrono::steady_clock::time_point;
+
     // Queues operations for the next batch; done is called once they are durable or have failed. The submission
-    // is all or nothing: a refused operation undoes the submission's other operations too, never another's.
-    void submit(std::vector<store_operation> ops, completion done);
+    // is all or nothing: a refused operation undoes the submission's other operations too, never another's. A
+    // submission whose deadline has passed when the writer takes it into a group is answered 503 store_timeout
+    // without running (so it is not applied); one already in a group is committed or failed with the group,
+    // however long that takes.
+    void submit(std::vector<store_operation> ops, completion done, deadline until = deadline::max());
     // The same, for callers that need what the operations return (upsert outcomes, a claimed job, ...).
-    void submit(std::vector<store_operation> ops, outcomes_completion done);
+    void submit(std::vector<store_operation> ops, outcomes_completion done, deadline until = deadline::max());
     // Commits what is queued, then stops the thread. Later submits fail with 503.
     void stop();
     // Registers the observer for batch figures (before any submit).
@@ -57,6 +64,7 @@ private:
     struct item {
         std::vector<store_operation> ops;
         outcomes_completion done;
+        deadline until = deadline::max();
     };
     // Queues an item, or answers it with 503 when stopping.
     void enqueue(item it);

@@ -141,3 +141,33 @@ TEST_CASE("each reader has its own cache", "[keys][cache]")
     CHECK_FALSE(key_cache_of(b).find(key));
     CHECK(b.lookups == 1);
 }
+
+TEST_CASE("a key looked up elsewhere is remembered only when no key changed during the lookup", "[keys][cache]")
+{
+    counting_reader reader;
+    std::string key = reader.add(generate_api_key(key_kind::secret).key);
+    key_cache cache(reader);
+
+    // A miss hands out the version its lookup (on a reader thread) is held against.
+    auto missed = cache.recall(key);
+    REQUIRE_FALSE(missed.record);
+    api_key_record live = reader.rows.begin()->second;
+
+    SECTION("nothing changed: the record is remembered and recalled from memory")
+    {
+        cache.remember(key, live, missed.version);
+        auto again = cache.recall(key);
+        REQUIRE(again.record);
+        CHECK(again.record->id == live.id);
+        CHECK(reader.lookups == 0);
+    }
+    SECTION("the key was revoked while the lookup ran: its live record is not remembered")
+    {
+        reader.rows.begin()->second.revoked_at = 123;
+        ++reader.version;
+        CHECK_FALSE(cache.recall(key).record); // another request saw the change meanwhile
+        cache.remember(key, live, missed.version);
+        CHECK_FALSE(cache.recall(key).record);
+        CHECK(cache.find(key)->revoked_at == 123);
+    }
+}

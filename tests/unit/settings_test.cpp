@@ -162,6 +162,7 @@ TEST_CASE("every setting can be given in each of the three ways", "[config]")
         {"rows-burst", "5"},
         {"read-timeout", "3"},
         {"idle-timeout", "4"},
+        {"request-timeout", "5"},
         {"shutdown-grace", "2"},
     }));
     std::string variable = "PROFILED_" + option;
@@ -189,6 +190,8 @@ TEST_CASE("every setting can be given in each of the three ways", "[config]")
             return std::to_string(s.read_timeout_seconds);
         if (option == "idle-timeout")
             return std::to_string(s.idle_timeout_seconds);
+        if (option == "request-timeout")
+            return std::to_string(s.request_timeout_seconds);
         return std::to_string(s.shutdown_grace_seconds);
     };
 
@@ -238,6 +241,7 @@ TEST_CASE("unknown options and bad values are refused with a message naming them
         {{"--max-job-rows=0"}, "max-job-rows"},
         {{"--read-timeout=-1"}, "read-timeout"},
         {{"--read-timeout=0"}, "read-timeout"},
+        {{"--request-timeout=0"}, "request-timeout"},
         {{"--idle-timeout=0"}, "idle-timeout"},
         {{"--log-format", "xml"}, "log-format"},
         {{"--log-level", "loud"}, "log-level"},
