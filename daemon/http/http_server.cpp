@@ -1,8 +1,10 @@
 #include "daemon/http/http_server.hpp"
 
+#include <array>
 #include <chrono>
 #include <exception>
 #include <list>
+#include <span>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -21,6 +23,7 @@
 #include "daemon/http/body_rate_guard.hpp"
 #include "daemon/http/chunked_decoder.hpp"
 #include "daemon/http/request_framing.hpp"
+#include "daemon/http/response_head.hpp"
 #include "daemon/http/router.hpp"
 #include "daemon/http/upload_sink.hpp"
 #include "daemon/serve/loop_failure.hpp"
@@ -81,17 +84,15 @@ http_request to_request(const http::request_header<>& h, const std::string& remo
 }
 
 // The Beast response for a handler's response.
-http::response<http::string_body> to_beast(http_response&& r, unsigned version, bool keep_alive)
+// Writes the response's head and (unless head_only) its body in one gathered write; whether it all went out.
+net::awaitable<bool> write_response(beast::tcp_stream& stream, const http_response& r, unsigned version,
+                                    bool keep_alive, bool head_only)
 {
-    http::response<http::string_body> res{static_cast<http::status>(r.status), version};
-    res.set(http::field::server, "profiled/" PROFILED_VERSION);
-    res.set(http::field::content_type, r.content_type);
-    for (auto& [name, value] : r.headers)
-        res.set(name, value);
-    res.body() = std::move(r.body);
-    res.keep_alive(keep_alive);
-    res.prepare_payload();
-    return res;
+    std::string head = response_head(r, version, keep_alive);
+    std::array<net::const_buffer, 2> pieces{net::buffer(head), net::buffer(r.body)};
+    auto [ec, n] = co_await net::async_write(stream, head_only ? std::span(pieces).first(1) : std::span(pieces),
+                                             use_tuple);
+    co_return !ec;
 }
 
 // How reading a request body ended: complete, refused with an answer, or the client went away.
@@ -221,9 +222,8 @@ net::awaitable<void> http_server::impl::turn_away(tcp::socket socket)
                      ctx.settings.max_connections),
          {}});
     refused.headers.emplace_back("Retry-After", "1");
-    auto res = to_beast(std::move(refused), 11, false);
     stream.expires_after(2s);
-    co_await http::async_write(stream, res, use_tuple);
+    co_await write_response(stream, refused, 11, false, false);
     boost::system::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
     // A moment for the request the client already sent, so closing does not reset the connection first.
@@ -385,16 +385,9 @@ void http_server::impl::record_request(const http_request& request, const route_
 net::awaitable<bool> http_server::impl::write(beast::tcp_stream& stream, http_response&& r, unsigned version,
                                               bool keep_alive, bool head_only)
 {
-    auto res = to_beast(std::move(r), version, keep_alive);
     stream.expires_after(std::chrono::seconds(ctx.settings.read_timeout_seconds));
-    if (head_only) {
-        // HEAD: the header GET would send, Content-Length included, and no body (RFC 9110 9.3.2).
-        http::response_serializer<http::string_body> serializer(res);
-        auto [ec, n] = co_await http::async_write_header(stream, serializer, use_tuple);
-        co_return !ec;
-    }
-    auto [ec, n] = co_await http::async_write(stream, res, use_tuple);
-    co_return !ec;
+    // HEAD: the header GET would send, Content-Length included, and no body (RFC 9110 9.3.2).
+    co_return co_await write_response(stream, r, version, keep_alive, head_only);
 }
 
 net::awaitable<bool> http_server::impl::serve_request(beast::tcp_stream& stream, beast::flat_buffer& buffer,

@@ -40,7 +40,7 @@ namespace {
 
 // Rows in one transaction when the rate is unlimited: large enough to amortise the commit, small enough
 // that single writes queued behind it wait only milliseconds.
-constexpr double unlimited_chunk_rows = 5000;
+constexpr double unlimited_chunk_rows = 10000;
 constexpr auto progress_log_interval = 10s;
 constexpr auto retry_after_failure = 1s;
 // How long a claimed job stays this daemon's without a renewal; renewed (and more jobs looked for) every third.

@@ -570,9 +570,11 @@ def bench_polling(args, work, results, figures):
         make_users_file(rows_file, args.bulk_rows, seed=1)
     daemon = Daemon(args.binary, os.path.join(work, "polling"), BULK_FLAGS).start()
     try:
-        jobs = [daemon.upload(rows_file)[1]["job_id"] for _ in range(4)]
+        # Enough work to outlast wrk; the last job is polled, which is unfinished (queued, then running) while the
+        # ones before it run: a poll of a job still in progress, as clients make them.
+        jobs = [daemon.upload(rows_file)[1]["job_id"] for _ in range(6)]
         rps, p50, p99, errors = run_wrk(
-            "http://127.0.0.1:%d/v1/background_jobs/%s" % (daemon.port, jobs[0]), os.path.join(HERE, "get.lua"),
+            "http://127.0.0.1:%d/v1/background_jobs/%s" % (daemon.port, jobs[-1]), os.path.join(HERE, "get.lua"),
             ["Authorization: Token " + daemon.key], seconds=10)
         _, last = daemon.request("GET", "/v1/background_jobs/" + jobs[-1])
         still_running = last["status"] in ("queued", "running")
@@ -585,8 +587,10 @@ def bench_polling(args, work, results, figures):
         ("status polling req/s during bulk jobs", "%.0f" % rps),
         ("status polling p50 / p99 ms (target p99 <= 5)", "%.2f / %.2f" % (p50, p99)),
         ("status polling errors", "%d" % errors),
-        ("jobs still running when wrk ended", "yes" if still_running else "no (raise --bulk-rows)"),
+        ("polled job still unfinished when wrk ended", "yes" if still_running else "no (raise --bulk-rows)"),
         ("status polling ratio to nginx GET (target >= 0.5)", "%.2f" % (rps / figures["nginx_get_rps"])),
+        ("status polling ratio to the bare Beast server's GETs",
+         "%.2f" % (rps / figures["beast_get_rps"]) if "beast_get_rps" in figures else "not measured"),
     ]
 
 
@@ -775,6 +779,7 @@ def main():
     p.add_argument("--binary", required=True)
     p.add_argument("--baseline", required=True)
     p.add_argument("--identify-baseline")
+    p.add_argument("--beast-baseline", help="the bare Beast server (scripts/bench/beast_baseline.cpp), built")
     p.add_argument("--schema", required=True)
     p.add_argument("--bulk-rows", type=int, default=250_000)
     p.add_argument("--growth-rows", type=int, default=100_000)
@@ -811,6 +816,22 @@ def main():
                 figures["nginx_get_rps"] = rps
                 results["nginx"] += [("nginx (1 worker, return 202) GETs req/s", "%.0f" % rps),
                                      ("nginx GET p50 / p99 ms", "%.2f / %.2f" % (n50, n99))]
+                if args.beast_baseline:
+                    # The HTTP library's own ceiling: a bare Beast server answering 202, same GETs.
+                    beast = subprocess.Popen([args.beast_baseline, "0"], stdout=subprocess.PIPE, text=True)
+                    try:
+                        beast_port = int(beast.stdout.readline().split()[1])
+                        brps, b50, b99, berr = run_wrk("http://127.0.0.1:%d/v1/background_jobs/x" % beast_port,
+                                                       os.path.join(HERE, "get.lua"), seconds=10)
+                    finally:
+                        beast.terminate()
+                        beast.wait()
+                    figures["beast_get_rps"] = brps
+                    results["nginx"] += [("bare Beast server (1 io thread, coroutines, return 202) GETs req/s",
+                                          "%.0f" % brps),
+                                         ("bare Beast GET p50 / p99 ms", "%.2f / %.2f" % (b50, b99)),
+                                         ("bare Beast ratio to nginx (the HTTP stack's ceiling for polling)",
+                                          "%.2f" % (brps / rps))]
             nginx.terminate()
             nginx.wait()
             nginx = None
