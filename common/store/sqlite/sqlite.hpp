@@ -93,6 +93,13 @@ public:
         // A reader sees no error of its own when its file goes away: it would go on serving the lost file.
         if (read_only_)
             check_not_moved();
+        return query_as_is(sql, args...);
+    }
+    // The same without a reader's moved-file check (a stat of the path): for the statements asked on every
+    // request (the keys' version), whose answer from a lost file is harmless, as the request's own reads check.
+    template <typename... Args>
+    sqlite_query query_as_is(std::string_view sql, const Args&... args)
+    {
         sqlite_query q(db_, cached(sql));
         int i = 0;
         (q.bind(++i, args), ...);

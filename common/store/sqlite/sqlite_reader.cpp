@@ -165,12 +165,12 @@ public:
         // reads the WAL index in shared memory, no table. Only then is the keys' own counter row read again.
         std::int64_t data_version = 0;
         {
-            auto q = db_.query("PRAGMA data_version");
+            auto q = db_.query_as_is("PRAGMA data_version");
             q.step();
             data_version = q.int64(0);
         }
         if (data_version != data_version_ || !key_version_) {
-            auto q = db_.query("SELECT version FROM key_changes WHERE id = 1");
+            auto q = db_.query_as_is("SELECT version FROM key_changes WHERE id = 1");
             key_version_ = q.step() ? static_cast<std::uint64_t>(q.int64(0)) : 0;
             data_version_ = data_version;
         }
