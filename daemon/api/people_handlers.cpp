@@ -43,38 +43,34 @@ admitted_body(server_context& ctx, const request_context& rc, std::string_view e
     co_return std::pair{std::move(*body), std::move(*key)};
 }
 
-// A People API update of one profile in the writer, awaited until durable. Not a coroutine (see written()).
-net::awaitable<std::optional<api_error>> submit_update(server_context& ctx, std::int64_t project, people_update update)
+// The body's update of one profile, parsed with parse, applied once the caller is admitted and answered once
+// durable: the whole of /public/identify and /public/people/set but for their parser and key rule.
+net::awaitable<http_response> people_update_request(server_context& ctx, request_context& rc,
+                                                    std::string_view endpoint, bool secret_only,
+                                                    result<people_update> (*parse)(const json::object&))
 {
-    return written(ctx, {update_people{project, std::move(update.distinct_id), std::move(update.operations), now_ms()}});
+    auto caller = co_await admitted_body(ctx, rc, endpoint, secret_only);
+    if (!caller)
+        co_return std::move(caller.error());
+    auto update = parse(caller->first);
+    if (!update)
+        co_return error_response(update.error());
+    auto write = written(ctx, {update_people{caller->second.project_id, std::move(update->distinct_id),
+                                             std::move(update->operations), now_ms()}});
+    auto error = co_await std::move(write);
+    co_return people_ok(error);
 }
 
 // POST /public/identify: a public or a secret key; properties are $set.
 net::awaitable<http_response> people_identify(server_context& ctx, request_context& rc)
 {
-    auto caller = co_await admitted_body(ctx, rc, "POST /public/identify", false);
-    if (!caller)
-        co_return std::move(caller.error());
-    auto update = parse_people_identify(caller->first);
-    if (!update)
-        co_return error_response(update.error());
-    auto write = submit_update(ctx, caller->second.project_id, std::move(*update));
-    auto error = co_await std::move(write);
-    co_return people_ok(error);
+    return people_update_request(ctx, rc, "POST /public/identify", false, parse_people_identify);
 }
 
 // POST /public/people/set: a secret key; the operations apply atomically or not at all.
 net::awaitable<http_response> people_set(server_context& ctx, request_context& rc)
 {
-    auto caller = co_await admitted_body(ctx, rc, "POST /public/people/set", true);
-    if (!caller)
-        co_return std::move(caller.error());
-    auto update = parse_people_set(caller->first);
-    if (!update)
-        co_return error_response(update.error());
-    auto write = submit_update(ctx, caller->second.project_id, std::move(*update));
-    auto error = co_await std::move(write);
-    co_return people_ok(error);
+    return people_update_request(ctx, rc, "POST /public/people/set", true, parse_people_set);
 }
 
 // POST /public/alias: a secret key; original_id resolves to alias_id from now on.

@@ -1,6 +1,4 @@
 // The Users API dialect: POST /v1/users creates or updates a user and names it.
-#include <memory>
-
 #include <boost/json/object.hpp>
 
 #include "common/ops/clock.hpp"
