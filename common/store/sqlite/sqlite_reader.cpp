@@ -136,20 +136,12 @@ public:
 
     std::vector<job_record> unfinished_jobs() override
     {
-        std::vector<job_record> out;
-        auto q = db_.query(std::string(job_columns) + "WHERE status IN ('queued', 'running') ORDER BY id");
-        while (q.step())
-            out.push_back(read_job(q));
-        return out;
+        return jobs_where("WHERE status IN ('queued', 'running') ORDER BY id");
     }
 
     std::vector<job_record> list_all_jobs(int limit) override
     {
-        std::vector<job_record> out;
-        auto q = db_.query(std::string(job_columns) + "ORDER BY id DESC LIMIT ?", static_cast<std::int64_t>(limit));
-        while (q.step())
-            out.push_back(read_job(q));
-        return out;
+        return jobs_where("ORDER BY id DESC LIMIT ?", static_cast<std::int64_t>(limit));
     }
 
     std::int64_t count_jobs(job_status status) override
@@ -178,6 +170,17 @@ public:
     }
 
 private:
+    // Every job the clause (what follows the job columns' FROM) selects, bound to args, in its order.
+    template <typename... Args>
+    std::vector<job_record> jobs_where(std::string_view clause, const Args&... args)
+    {
+        std::vector<job_record> out;
+        auto q = db_.query(std::string(job_columns).append(clause), args...);
+        while (q.step())
+            out.push_back(read_job(q));
+        return out;
+    }
+
     sqlite_connection db_;
     std::int64_t data_version_ = -1;
     std::optional<std::uint64_t> key_version_;
