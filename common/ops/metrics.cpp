@@ -151,7 +151,8 @@ metrics_registry& daemon_metrics()
         r->describe("profiled_http_connections", metric_type::gauge, "HTTP connections open now.");
         r->describe("profiled_http_connections_refused_total", metric_type::counter, "Connections answered 503 and closed because --max-connections were open.");
         r->describe("profiled_writer_batch_rows", metric_type::histogram, "Writes committed together in one writer transaction.", {1, 2, 4, 8, 16, 32, 64, 128, 256, 512});
-        r->describe("profiled_writer_commit_duration_seconds", metric_type::histogram, "Duration of one writer transaction, commit and fsync included.", latency);
+        r->describe("profiled_writer_commit_duration_seconds", metric_type::histogram, "Duration of one writer transaction, until committed (its sync overlaps the next transaction).", latency);
+        r->describe("profiled_writer_sync_duration_seconds", metric_type::histogram, "Duration of one sync making the transactions committed before it durable.", latency);
         r->describe("profiled_writer_queue_depth", metric_type::gauge, "Writes waiting for the writer thread.");
         r->describe("profiled_job_queue_depth", metric_type::gauge, "Bulk jobs queued or running.");
         r->describe("profiled_last_job_done_timestamp_seconds", metric_type::gauge, "When the last bulk job finished successfully, since the Unix epoch.");

@@ -57,7 +57,14 @@ public:
     virtual std::uint64_t key_version() = 0;
 };
 
-// The single writer, used by one thread.
+// When a writer's commits become durable.
+enum class commit_durability {
+    at_commit, // apply() and the administration calls return once what they did is durable
+    deferred,  // apply() returns once the batch is committed (visible to readers, not yet durable); make_durable()
+               // then makes it durable, so the next batch can run while the disk syncs the last
+};
+
+// The single writer, used by one thread (make_durable excepted).
 class store_writer {
 public:
     virtual ~store_writer() = default;
@@ -70,6 +77,10 @@ public:
     // engine fails, and then nothing of the batch is applied.
     virtual std::vector<operation_outcome> apply(const std::vector<store_operation>& ops,
                                                  const std::vector<std::size_t>& unit_ends = {}) = 0;
+    // Makes durable every batch apply() returned before this call began; nothing to do for a writer opened
+    // at_commit. Safe to call from a second thread while apply() runs on the first. Throws store_error when the
+    // engine cannot make them durable.
+    virtual void make_durable() {}
 
     // Project and key administration for the CLI, each in a transaction of its own.
     // The project's id, creating it when new.
@@ -86,8 +97,8 @@ public:
     virtual ~store() = default;
     virtual std::unique_ptr<store_reader> open_reader() = 0;
     // The writer. An engine whose database serves one daemon at a time may free the job leases a dead process
-    // left, here.
-    virtual std::unique_ptr<store_writer> open_writer() = 0;
+    // left, here. An engine that cannot defer durability opens an at_commit writer whatever is asked.
+    virtual std::unique_ptr<store_writer> open_writer(commit_durability durability = commit_durability::at_commit) = 0;
 };
 
 } // namespace profiled

@@ -254,6 +254,9 @@ void serve_until_stopped(const server_settings& settings, const std::vector<std:
         m.observe("profiled_writer_batch_rows", {}, static_cast<double>(items));
         m.observe("profiled_writer_commit_duration_seconds", {}, seconds);
     });
+    writes.on_sync([](std::size_t, double seconds) {
+        daemon_metrics().observe("profiled_writer_sync_duration_seconds", {}, seconds);
+    });
     auto reader = db->open_reader();
     // Declared before the io context: sessions it still holds when destroyed hand their sinks to it.
     spool_thread spooler;

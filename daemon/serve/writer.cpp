@@ -11,13 +11,10 @@
 
 namespace profiled {
 
-namespace {
-// The longest a commit waits for the writes of the clients the previous commit answered.
-constexpr auto gather_window = std::chrono::microseconds(1000);
-} // namespace
-
-writer::writer(store& db, std::size_t max_group) : db_(db.open_writer()), max_group_(max_group)
+writer::writer(store& db, std::size_t max_group)
+    : db_(db.open_writer(commit_durability::deferred)), max_group_(max_group)
 {
+    durability_thread_ = std::thread([this] { run_durability(); });
     thread_ = std::thread([this] { run(); });
 }
 
@@ -65,6 +62,13 @@ void writer::stop()
     }
     if (thread_.joinable())
         thread_.join();
+    {
+        std::lock_guard lock(durable_mutex_);
+        durable_stopping_ = true;
+        durable_wake_.notify_one();
+    }
+    if (durability_thread_.joinable())
+        durability_thread_.join();
 }
 
 std::size_t writer::queue_depth()
@@ -83,11 +87,8 @@ void writer::run()
             wake_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
             if (pending_.empty() && stopping_)
                 return;
-            // Clients answered by the last commit are sending their next writes right now: waiting a moment
-            // for them makes one commit (one fsync) serve them all, instead of two half-size groups taking
-            // turns behind each other's fsync.
-            if (pending_.size() < last_group_size_)
-                wake_.wait_for(lock, gather_window, [this] { return stopping_ || pending_.size() >= last_group_size_; });
+            // No waiting for a fuller group: while the durability thread syncs one group the next is committed,
+            // and one sync covers every group committed before it began.
             auto now = std::chrono::steady_clock::now();
             while (!pending_.empty() && group.size() < max_group_) {
                 (pending_.front().until < now ? late : group).push_back(std::move(pending_.front()));
@@ -99,7 +100,6 @@ void writer::run()
             i.done(store_timeout_error(), {});
         if (group.empty())
             continue;
-        last_group_size_ = group.size();
         commit_group(group);
     }
 }
@@ -126,17 +126,63 @@ void writer::commit_group(std::deque<item>& group)
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (observer_)
         observer_(group.size(), seconds);
+    if (failure) {
+        for (auto& it : group)
+            it.done(failure, {});
+        return;
+    }
+    std::vector<answer> answers;
+    answers.reserve(group.size());
     std::size_t next = 0;
     for (auto& it : group) {
         std::size_t n = it.ops.size();
-        if (failure) {
-            it.done(failure, {});
-            continue;
-        }
-        std::vector<operation_outcome> mine(std::make_move_iterator(outcomes.begin() + next),
-                                            std::make_move_iterator(outcomes.begin() + next + n));
+        answers.push_back({std::move(it.done), {std::make_move_iterator(outcomes.begin() + next),
+                                                std::make_move_iterator(outcomes.begin() + next + n)}});
         next += n;
-        it.done(std::nullopt, std::move(mine));
+    }
+    after_durable(std::move(answers));
+}
+
+void writer::after_durable(std::vector<answer> answers)
+{
+    std::lock_guard lock(durable_mutex_);
+    if (committed_.empty())
+        committed_ = std::move(answers);
+    else
+        std::move(answers.begin(), answers.end(), std::back_inserter(committed_));
+    durable_wake_.notify_one();
+}
+
+void writer::run_durability()
+{
+    name_this_thread("profiled-durable");
+    for (;;) {
+        std::vector<answer> answers;
+        {
+            std::unique_lock lock(durable_mutex_);
+            durable_wake_.wait(lock, [this] { return durable_stopping_ || !committed_.empty(); });
+            if (committed_.empty())
+                return;
+            answers.swap(committed_);
+        }
+        // Every answer taken was committed before this sync begins, so the sync covers them all.
+        std::optional<api_error> failure;
+        auto started = std::chrono::steady_clock::now();
+        try {
+            db_->make_durable();
+        } catch (const std::exception& e) {
+            auto* store_failed = dynamic_cast<const store_error*>(&e);
+            log_event(log_level::error, "writer.sync_failed", e.what(), {{"items", answers.size()}});
+            failure = store_failed ? api_error_for(*store_failed) : internal_error();
+        }
+        if (sync_observer_)
+            sync_observer_(answers.size(), std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+        for (auto& a : answers) {
+            if (failure)
+                a.done(failure, {});
+            else
+                a.done(std::nullopt, std::move(a.outcomes));
+        }
     }
 }
 

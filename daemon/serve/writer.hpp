@@ -1,4 +1,5 @@
-// The writer: one thread that owns the only write connection and commits pending writes in groups.
+// The writer: one thread that owns the only write connection and commits pending writes in groups, and a second
+// that makes each committed group durable and then answers it, while the first commits the next.
 #pragma once
 
 #include <chrono>
@@ -27,14 +28,15 @@ struct writer_stats {
 
 class writer {
 public:
-    // Called on the writer thread once the operations committed (nullopt), or with the first refusal among them,
-    // or with the failure when the batch failed.
+    // Called once the operations are durable (nullopt), or with the first refusal among them, or with the
+    // failure when the batch failed; on one of the writer's two threads.
     using completion = std::function<void(std::optional<api_error>)>;
-    // Called on the writer thread with what each operation did once the batch committed; failure is set (and
-    // outcomes empty) when the batch failed as a whole.
+    // Called with what each operation did once the batch is durable; failure is set (and outcomes empty) when the
+    // batch failed as a whole. On one of the writer's two threads.
     using outcomes_completion =
         std::function<void(std::optional<api_error> failure, std::vector<operation_outcome> outcomes)>;
-    // Called on the writer thread after each group commit: items in the group and commit seconds.
+    // Called on the writer thread after each group commit: items in the group and commit seconds (until
+    // committed; making it durable overlaps the next group's commit).
     using batch_observer = std::function<void(std::size_t items, double commit_seconds)>;
 
     explicit writer(store& db, std::size_t max_group = 512);
@@ -57,6 +59,9 @@ public:
     void stop();
     // Registers the observer for batch figures (before any submit).
     void on_batch(batch_observer observer) { observer_ = std::move(observer); }
+    // Registers the observer of each sync, called on the durability thread with the items it made durable and
+    // its seconds (before any submit).
+    void on_sync(batch_observer observer) { sync_observer_ = std::move(observer); }
     // Pending items not yet taken into a group.
     std::size_t queue_depth();
 
@@ -70,18 +75,32 @@ private:
     void enqueue(item it);
     // The writer thread's loop: takes what is pending and commits it in groups.
     void run();
-    // Applies one group's operations as one batch and answers each item.
+    // Applies one group's operations as one batch and hands each item's answer to the durability thread.
     void commit_group(std::deque<item>& group);
+    // An item's answer, given once its group is durable.
+    struct answer {
+        outcomes_completion done;
+        std::vector<operation_outcome> outcomes;
+    };
+    // The durability thread's loop: makes every committed group durable with one sync, then answers its items.
+    void run_durability();
+    // Hands committed answers to the durability thread.
+    void after_durable(std::vector<answer> answers);
 
     std::unique_ptr<store_writer> db_;
     std::size_t max_group_;
-    std::size_t last_group_size_ = 0; // writer thread only
     batch_observer observer_;
+    batch_observer sync_observer_;
     std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<item> pending_;
     bool stopping_ = false;
+    std::mutex durable_mutex_;
+    std::condition_variable durable_wake_;
+    std::vector<answer> committed_; // waiting for the next sync
+    bool durable_stopping_ = false;
     std::thread thread_;
+    std::thread durability_thread_;
 };
 
 } // namespace profiled

@@ -37,11 +37,25 @@ std::string submit(const test_daemon& d, const std::string& ndjson)
     return string_field(r.json().as_object(), "job_id");
 }
 
-// How often a job's GET answer, taken just before and just after its listing, equalled the listing.
+// How often a job's GET answer, taken just before and just after its listing, equalled the listing, was behind it
+// only by rows the store had committed and not yet answered (the writer answers a chunk once it is durable, so a
+// listing can see it first), or differed otherwise.
 struct agreement {
     int agreed = 0;
+    int behind = 0;
     int differed = 0;
 };
+
+// Whether the listing is the memory's job with more rows processed and nothing else changed.
+bool only_rows_ahead(json::object memory, const json::object& listed)
+{
+    if (!listed.at("processed_rows").is_int64() || !memory.at("processed_rows").is_int64() ||
+        listed.at("processed_rows").as_int64() <= memory.at("processed_rows").as_int64())
+        return false;
+    memory["processed_rows"] = listed.at("processed_rows");
+    memory["failed_rows"] = listed.at("failed_rows");
+    return memory == listed;
+}
 
 // Compares GET /v1/background_jobs/{id} with the job's listing until the job leaves the given status.
 agreement compare_while(const test_daemon& d, const std::string& job_id, const std::string& status)
@@ -58,6 +72,8 @@ agreement compare_while(const test_daemon& d, const std::string& job_id, const s
         if (before == after && string_field(listed, "status") == status) {
             if (listed == before) {
                 ++out.agreed;
+            } else if (only_rows_ahead(before, listed)) {
+                ++out.behind;
             } else {
                 ++out.differed;
                 UNSCOPED_INFO("memory " << json::serialize(before) << " store " << json::serialize(listed));
@@ -81,14 +97,16 @@ TEST_CASE("queued and running jobs' status is the store's field for field", "[bu
     {
         auto seen = compare_while(d, second, "queued");
         CHECK(seen.agreed >= 3);
+        CHECK(seen.behind == 0);
         CHECK(seen.differed == 0);
     }
     SECTION("running")
     {
         auto seen = compare_while(d, first, "running");
         CHECK(seen.agreed >= 3);
-        // A commit the runner has not heard of yet can make the store one chunk ahead, for a moment.
-        CHECK(seen.differed <= 1);
+        // A commit the runner has not heard of yet can make the store a chunk ahead, for a moment.
+        CHECK(seen.behind <= seen.agreed);
+        CHECK(seen.differed == 0);
     }
     // Ended jobs are read from the store again, and still agree.
     for (const auto& id : {first, second}) {

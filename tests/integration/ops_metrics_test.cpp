@@ -57,6 +57,7 @@ TEST_CASE("GET /metrics exposes every promised family with real values and no id
         {"profiled_ratelimit_throttled_total", "counter"},
         {"profiled_writer_batch_rows", "histogram"},
         {"profiled_writer_commit_duration_seconds", "histogram"},
+        {"profiled_writer_sync_duration_seconds", "histogram"},
         {"profiled_last_job_done_timestamp_seconds", "gauge"},
         {"profiled_build_info", "gauge"},
         {"profiled_process_start_time_seconds", "gauge"},
@@ -85,6 +86,7 @@ TEST_CASE("GET /metrics exposes every promised family with real values and no id
     CHECK(sample(scrape, "profiled_ratelimit_throttled_total") == 0);
     CHECK(sample(scrape, "profiled_writer_batch_rows_count") >= 3);
     CHECK(sample(scrape, "profiled_writer_commit_duration_seconds_count") >= 3);
+    CHECK(sample(scrape, "profiled_writer_sync_duration_seconds_count") >= 1);
     CHECK(sample(scrape, R"(profiled_build_info{version=")" PROFILED_VERSION R"("})") == 1);
     double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     CHECK(sample(scrape, "profiled_process_start_time_seconds") > now - 120);

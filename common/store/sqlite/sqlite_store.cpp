@@ -53,7 +53,10 @@ public:
     }
 
     std::unique_ptr<store_reader> open_reader() override { return open_sqlite_reader(path_); }
-    std::unique_ptr<store_writer> open_writer() override { return open_sqlite_writer(path_); }
+    std::unique_ptr<store_writer> open_writer(commit_durability durability) override
+    {
+        return open_sqlite_writer(path_, durability);
+    }
 
 private:
     std::string path_;

@@ -1,12 +1,14 @@
 #include "common/store/sqlite/sqlite_writer.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include "common/ops/log.hpp"
 #include "common/store/sqlite/batch_operations.hpp"
 #include "common/store/sqlite/job_rows.hpp"
 #include "common/store/sqlite/merge_function.hpp"
 #include "common/store/sqlite/sqlite.hpp"
+#include "common/store/sqlite/wal_sync.hpp"
 
 namespace profiled {
 namespace {
@@ -15,7 +17,7 @@ namespace {
 // another daemon on a shared engine) may have changed any row.
 class sqlite_writer final : public store_writer {
 public:
-    explicit sqlite_writer(const std::string& path) : db_(path, false)
+    sqlite_writer(const std::string& path, commit_durability durability) : db_(path, false)
     {
         register_merge_function(db_.handle());
         // A SQLite database has one daemon at a time (the data directory's lock), so every lease left in it is a
@@ -25,6 +27,19 @@ public:
         sqlite_transaction tx(db_);
         clear_job_leases(db_);
         tx.commit();
+        // That commit made the WAL file. Without WAL (a file system that refused it) every commit stays fsynced.
+        if (durability == commit_durability::deferred && journal_mode() == "wal") {
+            wal_.emplace(path);
+            db_.exec("PRAGMA synchronous = NORMAL");
+        }
+    }
+
+    // With synchronous=NORMAL SQLite still syncs the WAL header and every checkpoint, so the files stay
+    // consistent; only the commits not yet synced here could be lost, and none of them has been answered.
+    void make_durable() override
+    {
+        if (wal_)
+            wal_->sync();
     }
 
     // Plain operations (upserts, job steps) run without savepoints, two statements fewer each; should one of them
@@ -60,6 +75,7 @@ public:
         q.step();
         std::int64_t id = q.int64(0);
         tx.commit();
+        make_durable();
         return id;
     }
 
@@ -70,6 +86,7 @@ public:
                   key.project_id, key_kind_name(key.kind), key.prefix, key.key_hash, key.created_at)
             .run();
         tx.commit();
+        make_durable();
     }
 
     int revoke_keys(const std::string& prefix, std::int64_t now) override
@@ -80,10 +97,18 @@ public:
             .run();
         int n = db_.changes();
         tx.commit();
+        make_durable();
         return n;
     }
 
 private:
+    // The connection's journal mode, as SQLite names it ("wal", "delete", ...).
+    std::string journal_mode()
+    {
+        auto q = db_.query("PRAGMA journal_mode");
+        return q.step() ? q.text(0) : std::string();
+    }
+
     // Runs every unit inside the open transaction, each one holding a refusable operation (or every one, when
     // savepoint_all) in its own savepoint; false when an operation of a unit without a savepoint failed or was
     // refused, which leaves the transaction to roll back and the batch to be run again with savepoint_all.
@@ -133,10 +158,14 @@ private:
     }
 
     sqlite_connection db_;
+    std::optional<wal_sync> wal_; // set when commits are deferred: the WAL file make_durable syncs
 };
 
 } // namespace
 
-std::unique_ptr<store_writer> open_sqlite_writer(const std::string& path) { return std::make_unique<sqlite_writer>(path); }
+std::unique_ptr<store_writer> open_sqlite_writer(const std::string& path, commit_durability durability)
+{
+    return std::make_unique<sqlite_writer>(path, durability);
+}
 
 } // namespace profiled
