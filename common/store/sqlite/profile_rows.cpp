@@ -1,5 +1,7 @@
 #include "common/store/sqlite/profile_rows.hpp"
 
+#include <algorithm>
+
 #include <boost/json/serialize.hpp>
 
 #include "common/profiles/ids.hpp"
@@ -9,27 +11,70 @@ namespace profiled {
 
 namespace json = boost::json;
 
+namespace {
+
+// The rows' positions in the order of their keys, rows of one key kept in their given order: upserting a chunk in
+// key order walks each index from one page to the next instead of seeking at random.
+template <typename Row, typename Key>
+std::vector<std::size_t> in_key_order(const std::vector<Row>& rows, Key key)
+{
+    std::vector<std::size_t> order(rows.size());
+    for (std::size_t i = 0; i < order.size(); ++i)
+        order[i] = i;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return key(rows[a]) < key(rows[b]); });
+    return order;
+}
+
+// Whether any alias names a user of the project.
+bool has_aliases(sqlite_connection& db, std::int64_t project_id)
+{
+    auto q = db.query("SELECT EXISTS (SELECT 1 FROM aliases WHERE project_id = ?)", project_id);
+    return q.step() && q.int64(0) != 0;
+}
+
+} // namespace
+
 void upsert_user_rows(sqlite_connection& db, std::int64_t project_id, const std::vector<user_upsert>& rows,
                       std::int64_t now, std::vector<upsert_outcome>* outcomes)
 {
     // The alias, when user_id is one, names the user; the proposed internal id is kept only by a new row,
     // which is how a created user is told from an updated one (RETURNING, asked only for outcomes).
-    static constexpr std::string_view quiet =
+    static const std::string head =
         "INSERT INTO users(project_id, user_id, public_id, email, phone, company_id, properties, origin, "
-        "created_at, updated_at) VALUES (?1, coalesce((SELECT a.user_id FROM aliases a WHERE a.project_id = ?1 "
-        "AND a.alias_id = ?2), ?2), ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9) "
+        "created_at, updated_at) VALUES (?1, ";
+    static const std::string tail =
+        ", ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9) "
         "ON CONFLICT(project_id, user_id) DO UPDATE SET email = coalesce(excluded.email, users.email), "
         "phone = coalesce(excluded.phone, users.phone), "
         "company_id = coalesce(excluded.company_id, users.company_id), "
         "properties = profiled_merge(users.properties, excluded.properties), "
         "origin = profiled_merge(users.origin, excluded.origin), updated_at = excluded.updated_at";
-    static const std::string reporting = std::string(quiet) + " RETURNING public_id";
-    if (outcomes)
-        outcomes->reserve(outcomes->size() + rows.size());
-    for (const auto& row : rows) {
+    static const std::string through_aliases =
+        head + "coalesce((SELECT a.user_id FROM aliases a WHERE a.project_id = ?1 AND a.alias_id = ?2), ?2)" + tail;
+    static const std::string direct = head + "?2" + tail;
+    static const std::string reporting_through_aliases = through_aliases + " RETURNING public_id";
+    static const std::string reporting_direct = direct + " RETURNING public_id";
+    // In a project without aliases a row can name a user by its own id only, so a chunk may run in user_id order
+    // (the stable sort keeps one user's rows in theirs) and without the alias lookup. The write transaction is
+    // open, so no alias appears meanwhile.
+    bool aliased = rows.size() > 1 ? has_aliases(db, project_id) : true;
+    const std::string& sql = outcomes ? (aliased ? reporting_through_aliases : reporting_direct)
+                                      : (aliased ? through_aliases : direct);
+    std::vector<std::size_t> order;
+    if (!aliased)
+        order = in_key_order(rows, [](const user_upsert& r) -> const std::string& { return r.user_id; });
+    std::size_t first = 0;
+    if (outcomes) {
+        first = outcomes->size();
+        outcomes->resize(first + rows.size());
+    }
+    for (std::size_t n = 0; n < rows.size(); ++n) {
+        std::size_t i = order.empty() ? n : order[n];
+        const auto& row = rows[i];
         std::string proposed = new_user_public_id();
-        auto q = db.query(outcomes ? reporting : quiet, project_id, row.user_id, proposed, row.email, row.phone,
-                          row.company_id, row.properties, row.origin, now);
+        auto q = db.query(sql, project_id, row.user_id, proposed, row.email, row.phone, row.company_id, row.properties,
+                          row.origin, now);
         if (!outcomes) {
             q.run();
             continue;
@@ -37,7 +82,7 @@ void upsert_user_rows(sqlite_connection& db, std::int64_t project_id, const std:
         q.step();
         std::string kept = q.text(0);
         bool created = kept == proposed;
-        outcomes->push_back({created, std::move(kept)});
+        (*outcomes)[first + i] = {created, std::move(kept)};
     }
 }
 
@@ -48,8 +93,8 @@ void upsert_company_rows(sqlite_connection& db, std::int64_t project_id, const s
         "INSERT INTO companies(project_id, company_id, properties, created_at, updated_at) "
         "VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT(project_id, company_id) DO UPDATE SET "
         "properties = profiled_merge(companies.properties, excluded.properties), updated_at = excluded.updated_at";
-    for (const auto& row : rows)
-        db.query(sql, project_id, row.company_id, row.properties, now).run();
+    for (std::size_t i : in_key_order(rows, [](const company_upsert& r) -> const std::string& { return r.company_id; }))
+        db.query(sql, project_id, rows[i].company_id, rows[i].properties, now).run();
 }
 
 std::optional<user_profile> load_user(sqlite_connection& db, std::int64_t project_id, const std::string& user_id)

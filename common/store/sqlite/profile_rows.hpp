@@ -13,11 +13,13 @@
 namespace profiled {
 
 // Merges each change into the user it names (following an alias), creating the users that are new: one statement
-// per row, the merge done inside the database. With outcomes, it also says for each row whether the user was
-// created and its internal id, which costs a little more.
+// per row, the merge done inside the database, a chunk in user_id order when no alias can reorder its effect. With
+// outcomes, it also says for each row (in the rows' order) whether the user was created and its internal id,
+// which costs a little more.
 void upsert_user_rows(sqlite_connection& db, std::int64_t project_id, const std::vector<user_upsert>& rows,
                       std::int64_t now, std::vector<upsert_outcome>* outcomes);
-// Merges each change into its company, creating the companies that are new.
+// Merges each change into its company, creating the companies that are new; in company_id order, each company's
+// rows in theirs.
 void upsert_company_rows(sqlite_connection& db, std::int64_t project_id, const std::vector<company_upsert>& rows,
                          std::int64_t now);
 // The user row with exactly this user_id (no alias followed), without its aliases.
