@@ -81,6 +81,9 @@ public:
     // at_commit. Safe to call from a second thread while apply() runs on the first. Throws store_error when the
     // engine cannot make them durable.
     virtual void make_durable() {}
+    // Upkeep an engine can do beside the thread that commits (SQLite: copying the WAL back into the database
+    // file), asked after each make_durable on the same second thread; nothing to do for most engines.
+    virtual void maintain() {}
 
     // Project and key administration for the CLI, each in a transaction of its own.
     // The project's id, creating it when new.

@@ -183,6 +183,11 @@ void writer::run_durability()
             else
                 a.done(std::nullopt, std::move(a.outcomes));
         }
+        try {
+            db_->maintain();
+        } catch (const std::exception& e) {
+            log_event(log_level::warn, "writer.maintain_failed", e.what());
+        }
     }
 }
 

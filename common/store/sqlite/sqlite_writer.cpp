@@ -1,7 +1,10 @@
 #include "common/store/sqlite/sqlite_writer.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <optional>
+
+#include <sqlite3.h>
 
 #include "common/ops/log.hpp"
 #include "common/store/sqlite/batch_operations.hpp"
@@ -31,7 +34,15 @@ public:
         if (durability == commit_durability::deferred && journal_mode() == "wal") {
             wal_.emplace(path);
             db_.exec("PRAGMA synchronous = NORMAL");
+            checkpointer_.emplace(path, false);
+            sqlite3_wal_hook(db_.handle(), &sqlite_writer::after_commit, this);
         }
+    }
+
+    ~sqlite_writer() override
+    {
+        if (checkpointer_)
+            sqlite3_wal_hook(db_.handle(), nullptr, nullptr);
     }
 
     // With synchronous=NORMAL SQLite still syncs the WAL header and every checkpoint, so the files stay
@@ -40,6 +51,18 @@ public:
     {
         if (wal_)
             wal_->sync();
+    }
+
+    // The checkpoint runs here, beside the next commits, instead of inside a commit (SQLite's own automatic
+    // checkpoint, which after_commit keeps only as the fallback for a WAL this falls behind on).
+    void maintain() override
+    {
+        if (!checkpointer_ || wal_frames_.load(std::memory_order_relaxed) < checkpoint_frames)
+            return;
+        int rc = sqlite3_wal_checkpoint_v2(checkpointer_->handle(), "main", SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                           nullptr);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+            log_event(log_level::warn, "writer.checkpoint_failed", sqlite3_errstr(rc));
     }
 
     // Plain operations (upserts, job steps) run without savepoints, two statements fewer each; should one of them
@@ -102,6 +125,20 @@ public:
     }
 
 private:
+    // WAL frames past which the next maintain checkpoints (SQLite's default automatic checkpoint), and past which
+    // a commit checkpoints by itself, should maintain fall behind.
+    static constexpr int checkpoint_frames = 1000;
+    static constexpr int fallback_checkpoint_frames = 8 * checkpoint_frames;
+
+    // SQLite's hook after each commit on the writer connection: notes the WAL's length for maintain.
+    static int after_commit(void* self, sqlite3* db, const char* schema, int frames)
+    {
+        static_cast<sqlite_writer*>(self)->wal_frames_.store(frames, std::memory_order_relaxed);
+        if (frames >= fallback_checkpoint_frames)
+            sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+        return SQLITE_OK;
+    }
+
     // The connection's journal mode, as SQLite names it ("wal", "delete", ...).
     std::string journal_mode()
     {
@@ -159,6 +196,8 @@ private:
 
     sqlite_connection db_;
     std::optional<wal_sync> wal_; // set when commits are deferred: the WAL file make_durable syncs
+    std::optional<sqlite_connection> checkpointer_; // with wal_: maintain's own connection
+    std::atomic<int> wal_frames_{0};                // the WAL's length after the last commit
 };
 
 } // namespace
