@@ -32,38 +32,41 @@ upsert_users new_users(std::int64_t project, int from, int n)
     return op;
 }
 
+// A fresh store, its deferred-durability writer and one project.
+struct deferred_store {
+    test::scratch_dir dir;
+    std::unique_ptr<store> db = open_store(dir.path());
+    std::unique_ptr<store_writer> w = db->open_writer(commit_durability::deferred);
+    std::int64_t project = w->ensure_project("default", 1);
+
+    // The database file's size in bytes.
+    std::uintmax_t db_size() const { return std::filesystem::file_size(dir.file("profiled.db")); }
+};
+
 } // namespace
 
 TEST_CASE("a deferred writer's WAL is copied into the database by maintain, not by its commits", "[store][wal]")
 {
-    test::scratch_dir dir;
-    auto db = open_store(dir.path());
-    auto w = db->open_writer(commit_durability::deferred);
-    std::int64_t project = w->ensure_project("default", 1);
-    auto db_size = [&] { return std::filesystem::file_size(dir.file("profiled.db")); };
+    deferred_store s;
 
-    test::apply_one(*w, new_users(project, 0, 1500)); // well past SQLite's automatic checkpoint of 1,000 pages
-    w->make_durable();
-    auto before = db_size();
-    w->maintain();
-    auto after = db_size();
+    test::apply_one(*s.w, new_users(s.project, 0, 1500)); // well past SQLite's automatic checkpoint of 1,000 pages
+    s.w->make_durable();
+    auto before = s.db_size();
+    s.w->maintain();
+    auto after = s.db_size();
     CHECK(after > before + 1000 * 4096);
     // Durable and readable after maintain, as before.
-    CHECK(db->open_reader()->find_user(project, "user_1499"));
+    CHECK(s.db->open_reader()->find_user(s.project, "user_1499"));
 }
 
 TEST_CASE("a deferred writer's commits still checkpoint when maintain is never asked", "[store][wal]")
 {
-    test::scratch_dir dir;
-    auto db = open_store(dir.path());
-    auto w = db->open_writer(commit_durability::deferred);
-    std::int64_t project = w->ensure_project("default", 1);
-    auto db_size = [&] { return std::filesystem::file_size(dir.file("profiled.db")); };
+    deferred_store s;
 
-    auto start = db_size();
+    auto start = s.db_size();
     for (int batch = 0; batch < 10; ++batch)
-        test::apply_one(*w, new_users(project, batch * 1000, 1000));
-    w->make_durable();
+        test::apply_one(*s.w, new_users(s.project, batch * 1000, 1000));
+    s.w->make_durable();
     // 10,000 pages written, past the fallback of 8,000: at least those went into the database file.
-    CHECK(db_size() > start + 7000 * 4096);
+    CHECK(s.db_size() > start + 7000 * 4096);
 }
