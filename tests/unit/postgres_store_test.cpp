@@ -1,6 +1,9 @@
 // What only the PostgreSQL engine has to get right, on the throwaway server: several daemons at once (migrations,
 // claims, people updates), and database URLs whose password must never show.
 #include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <optional>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -20,6 +23,7 @@
 #include "common/store/postgres/postgres_store.hpp"
 #include "common/store/store.hpp"
 #include "tests/support/postgres_server.hpp"
+#include "tests/support/scratch_dir.hpp"
 #include "tests/support/store_batches.hpp"
 
 using namespace profiled;
@@ -244,4 +248,64 @@ TEST_CASE("a key created by one daemon's writer changes the key version every da
     CHECK(writer->revoke_keys("sk_a", 6) == 1);
     CHECK(reader->key_version() != after_insert);
     CHECK(reader->find_key("hash-1")->revoked_at == 6);
+}
+
+TEST_CASE("of two daemons aliasing one anonymous id at once, one wins and the other is refused with a conflict",
+          "[store][postgres][aliases]")
+{
+    std::string url = test::fresh_postgres_url();
+    auto db = open_postgres_store(url);
+    auto writer = db->open_writer();
+    std::int64_t project = writer->ensure_project("default", 1);
+
+    // The first daemon's alias, inserted and not yet committed when the second daemon's arrives.
+    pg_connection first_daemon(url);
+    first_daemon.exec("BEGIN");
+    first_daemon.query("INSERT INTO aliases(project_id, alias_id, user_id, created_at) VALUES ($1, 'anon_1', "
+                       "'jane', 5)",
+                       project);
+    std::optional<api_error> refused;
+    std::thread second_daemon([&] {
+        refused = writer->apply({alias_user{project, "john", "anon_1", 6}}).front().refused;
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    first_daemon.exec("COMMIT");
+    second_daemon.join();
+
+    REQUIRE(refused);
+    CHECK(refused->kind == errc::conflict);
+    CHECK(refused->code == "alias_conflict");
+    auto jane = db->open_reader()->find_user(project, "anon_1");
+    CHECK_FALSE(jane); // the alias stands, and resolves to jane, who has no profile yet
+    CHECK(pg_connection(url).query("SELECT user_id FROM aliases WHERE alias_id = 'anon_1'").text(0, 0) == "jane");
+}
+
+TEST_CASE("a database URL selects the engine: PostgreSQL for postgresql:// and postgres://, SQLite without one",
+          "[store][postgres]")
+{
+    test::scratch_dir dir;
+    SECTION("no URL: SQLite in the data directory")
+    {
+        open_store(dir.path(), "");
+        CHECK(std::filesystem::exists(dir.file("profiled.db")));
+    }
+    SECTION("a PostgreSQL URL, in either spelling: that database, nothing in the data directory")
+    {
+        std::string url = test::fresh_postgres_url();
+        auto scheme = GENERATE(as<std::string>{}, "postgresql://", "postgres://");
+        std::string spelled = scheme + url.substr(url.find("://") + 3);
+        open_store(dir.path(), spelled);
+        CHECK_FALSE(std::filesystem::exists(dir.file("profiled.db")));
+        CHECK(pg_connection(url).query("SELECT count(*) FROM schema_migrations").int64(0, 0) ==
+              static_cast<std::int64_t>(embedded_postgres_migrations().size()));
+    }
+    SECTION("any other URL is refused rather than quietly ignored, without its password")
+    {
+        try {
+            open_store(dir.path(), "mysql://app:hunter2-secret@db/profiled");
+            FAIL("an unknown URL was accepted");
+        } catch (const std::invalid_argument& e) {
+            CHECK(std::string(e.what()).find("hunter2-secret") == std::string::npos);
+        }
+    }
 }

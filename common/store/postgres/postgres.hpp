@@ -44,6 +44,7 @@ std::string redact_database_url(std::string_view url);
 class pg_rows {
 public:
     explicit pg_rows(pg_result* result) : result_(result) {}
+    // Moved, never copied: one owner frees the result.
     pg_rows(pg_rows&&) noexcept = default;
     pg_rows& operator=(pg_rows&&) noexcept = default;
     ~pg_rows();
@@ -54,6 +55,8 @@ public:
     // How many rows an INSERT, UPDATE or DELETE touched.
     std::int64_t affected() const;
 
+    // Column col of row row (both 0-based): whether it is NULL, then its value as text, a number, or either
+    // of those or nothing when NULL.
     bool is_null(int row, int col) const;
     std::string text(int row, int col) const;
     std::int64_t int64(int row, int col) const;
@@ -126,6 +129,7 @@ class pg_transaction {
 public:
     explicit pg_transaction(pg_connection& db, const char* begin = "BEGIN");
     ~pg_transaction();
+    // Commits; the destructor then does nothing.
     void commit();
 
 private:
