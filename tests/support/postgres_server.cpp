@@ -1,5 +1,6 @@
 #include "tests/support/postgres_server.hpp"
 
+#include <fcntl.h>
 #include <pwd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -29,35 +30,53 @@ const passwd* server_user()
     return pw;
 }
 
+// Starts argv (argv[0] a path) as the server's user with stdin from in (or as it is, when -1) and stdout and stderr
+// appended to log; returns its pid. Only exec-safe calls after the fork: the test process may have threads.
+pid_t spawn(std::vector<std::string> argv, const std::filesystem::path& log, int in = -1)
+{
+    const passwd* pw = server_user();
+    int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (out < 0)
+        throw std::runtime_error("cannot open " + log.string());
+    if (pw && ::fchown(out, pw->pw_uid, pw->pw_gid) != 0) {
+        ::close(out);
+        throw std::runtime_error("cannot chown " + log.string());
+    }
+    std::vector<char*> args;
+    for (auto& a : argv)
+        args.push_back(a.data());
+    args.push_back(nullptr);
+    pid_t pid = ::fork();
+    if (pid < 0) {
+        ::close(out);
+        throw std::runtime_error("fork failed");
+    }
+    if (pid == 0) {
+        if (pw && (::setgid(pw->pw_gid) != 0 || ::setuid(pw->pw_uid) != 0))
+            ::_exit(126);
+        if (in >= 0)
+            ::dup2(in, 0);
+        ::dup2(out, 1);
+        ::dup2(out, 2);
+        ::execv(args[0], args.data());
+        ::_exit(127);
+    }
+    ::close(out);
+    return pid;
+}
+
 // Runs a PostgreSQL program (argv[0] a name in bin_dir) as the server's user, waits, and throws on failure.
 void run(std::vector<std::string> argv, const std::filesystem::path& log)
 {
     argv[0] = bin_dir + argv[0];
-    const passwd* pw = server_user();
-    pid_t pid = ::fork();
-    if (pid < 0)
-        throw std::runtime_error("fork failed");
-    if (pid == 0) {
-        if (pw && (::setgid(pw->pw_gid) != 0 || ::setuid(pw->pw_uid) != 0))
-            ::_exit(126);
-        std::FILE* out = std::fopen(log.c_str(), "a");
-        if (out) {
-            ::dup2(::fileno(out), 1);
-            ::dup2(::fileno(out), 2);
-        }
-        std::vector<char*> args;
-        for (auto& a : argv)
-            args.push_back(a.data());
-        args.push_back(nullptr);
-        ::execv(args[0], args.data());
-        ::_exit(127);
-    }
+    std::string program = argv[0];
+    pid_t pid = spawn(std::move(argv), log);
     int status = 0;
     ::waitpid(pid, &status, 0);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         std::ifstream in(log);
         std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        throw std::runtime_error(argv[0] + " failed: " + text);
+        throw std::runtime_error(program + " failed: " + text);
     }
 }
 
@@ -108,6 +127,7 @@ postgres_server::postgres_server()
     auto data = dir_ / "data";
     auto log = dir_ / "server.log";
     try {
+        start_watchdog(data, log);
         // --no-sync only spares initdb's own fsyncs of the fresh files; the server runs with fsync on.
         run({"initdb", "-D", data.string(), "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--locale=C",
              "--no-sync"},
@@ -121,18 +141,41 @@ postgres_server::postgres_server()
         }
         run({"pg_ctl", "-D", data.string(), "-l", log.string(), "-w", "-t", "60", "start"}, log);
     } catch (...) {
-        std::error_code ec;
-        std::filesystem::remove_all(dir_, ec);
+        stop();
         throw;
     }
 }
 
-postgres_server::~postgres_server()
+postgres_server::~postgres_server() { stop(); }
+
+void postgres_server::start_watchdog(const std::filesystem::path& data, const std::filesystem::path& log)
 {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0)
+        throw std::runtime_error("pipe failed");
+    // Waits for the end of the pipe (this process closing it, or dying however it dies), then stops the server
+    // and removes its directory.
+    static const std::string script = "cat >/dev/null; \"$0\" -D \"$1\" -m immediate -w stop >/dev/null 2>&1; "
+                                      "rm -rf \"$2\"";
     try {
-        run({"pg_ctl", "-D", (dir_ / "data").string(), "-m", "immediate", "-w", "stop"}, dir_ / "server.log");
+        watchdog_ = spawn({"/bin/sh", "-c", script, std::string(bin_dir) + "pg_ctl", data.string(), dir_.string()},
+                          log, fds[0]);
     } catch (...) {
-        // The directory goes anyway; a server left without it exits by itself when it notices.
+        ::close(fds[0]);
+        ::close(fds[1]);
+        throw;
+    }
+    ::close(fds[0]);
+    watchdog_pipe_ = fds[1];
+}
+
+void postgres_server::stop()
+{
+    if (watchdog_pipe_ >= 0) {
+        ::close(watchdog_pipe_);
+        watchdog_pipe_ = -1;
+        int status = 0;
+        ::waitpid(watchdog_, &status, 0);
     }
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);

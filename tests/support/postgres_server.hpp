@@ -1,5 +1,6 @@
 // A throwaway PostgreSQL 15 server for tests: one per test process, started on first use in a temporary
-// directory, listening only on a unix socket there, and stopped (its directory removed) when the process exits.
+// directory, listening only on a unix socket there, and stopped (its directory removed) when the process exits,
+// or dies: a watchdog process stops the server when the test process's end of a pipe closes, even on a kill -9.
 #pragma once
 
 #include <filesystem>
@@ -21,13 +22,19 @@ public:
 
     postgres_server(const postgres_server&) = delete;
     postgres_server& operator=(const postgres_server&) = delete;
-    // Stops the server at once (pg_ctl stop -m immediate) and removes its directory.
+    // Stops the server at once (pg_ctl stop -m immediate, by the watchdog) and removes its directory.
     ~postgres_server();
 
 private:
     postgres_server();
+    // Starts the watchdog that stops the server in data once watchdog_pipe_ closes.
+    void start_watchdog(const std::filesystem::path& data, const std::filesystem::path& log);
+    // Has the watchdog stop the server, waits for it, and removes the directory.
+    void stop();
 
     std::filesystem::path dir_; // holds data/, the socket and the server log
+    int watchdog_ = -1;         // the watchdog's pid
+    int watchdog_pipe_ = -1;    // closing it (or this process dying) makes the watchdog stop the server
     int next_database_ = 1;
 };
 

@@ -309,3 +309,27 @@ TEST_CASE("a database URL selects the engine: PostgreSQL for postgresql:// and p
         }
     }
 }
+
+TEST_CASE("text PostgreSQL cannot hold (a NUL) is stored as U+FFFD rather than failing the batch",
+          "[store][postgres]")
+{
+    auto db = open_postgres_store(test::fresh_postgres_url());
+    auto writer = db->open_writer();
+    std::int64_t project = writer->ensure_project("default", 1);
+    user_upsert nul_user;
+    nul_user.user_id = std::string("nul\0id", 6);
+    nul_user.properties = R"({"note":"a\u0000b","path":"c:\\u0000"})";
+    user_upsert plain;
+    plain.user_id = "plain";
+    auto outcomes = writer->apply({upsert_users{project, {nul_user, plain}, 5, false}});
+    CHECK_FALSE(outcomes.front().refused);
+
+    auto reader = db->open_reader();
+    auto found = reader->find_user(project, std::string("nul\0id", 6));
+    REQUIRE(found);
+    CHECK(found->user_id == "nul\xEF\xBF\xBDid");
+    CHECK(found->properties.at("note").as_string() == "a\xEF\xBF\xBD" "b");
+    // An escaped backslash followed by u0000 is text, not a NUL, and stays as it was.
+    CHECK(found->properties.at("path").as_string() == "c:\\u0000");
+    CHECK(reader->find_user(project, "plain"));
+}

@@ -112,6 +112,25 @@ std::optional<std::int64_t> pg_rows::optional_int64(int row, int col) const
     return int64(row, col);
 }
 
+std::string jsonb_text(std::string_view json)
+{
+    std::string out;
+    out.reserve(json.size());
+    for (std::size_t i = 0; i < json.size(); ++i) {
+        out += json[i];
+        if (json[i] != '\\' || i + 1 >= json.size())
+            continue;
+        // An escape is two characters at least, so the one after a backslash is never the start of another.
+        if (json.substr(i + 1, 5) == "u0000") {
+            out += "ufffd";
+            i += 5;
+        } else {
+            out += json[++i];
+        }
+    }
+    return out;
+}
+
 std::string array_literal(const std::vector<pg_param>& values)
 {
     std::string out = "{";
@@ -185,10 +204,24 @@ pg_rows pg_connection::query_params(const std::string& sql, const std::vector<pg
         checked(PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr));
         it = prepared_.emplace(sql, std::move(name)).first;
     }
+    std::vector<std::string> without_nul; // reserved: values points into it
+    without_nul.reserve(params.size());
     std::vector<const char*> values;
     values.reserve(params.size());
-    for (const auto& p : params)
+    for (const auto& p : params) {
+        if (p && p->find('\0') != std::string::npos) {
+            std::string& text = without_nul.emplace_back();
+            for (char c : *p) {
+                if (c == '\0')
+                    text += "\xEF\xBF\xBD";
+                else
+                    text += c;
+            }
+            values.push_back(text.c_str());
+            continue;
+        }
         values.push_back(p ? p->c_str() : nullptr);
+    }
     return checked(PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
                                   nullptr, 0));
 }

@@ -70,6 +70,9 @@ private:
     std::unique_ptr<pg_result, clear> result_;
 };
 
+// The JSON text with every \u0000 escape, which jsonb cannot hold, as \uFFFD (the replacement character).
+std::string jsonb_text(std::string_view json);
+
 // One statement parameter in text form; nothing is SQL NULL.
 using pg_param = std::optional<std::string>;
 
@@ -106,7 +109,8 @@ public:
     {
         return query_params(sql, {to_param(args)...});
     }
-    // The same with the parameters already in text form.
+    // The same with the parameters already in text form. A NUL byte, which no PostgreSQL text can hold (and which
+    // libpq would silently cut the parameter at), is sent as U+FFFD.
     pg_rows query_params(const std::string& sql, const std::vector<pg_param>& params);
 
     // Connects again when the connection was lost (a server restart), before the next transaction.

@@ -44,8 +44,8 @@ std::optional<user_profile> load_locked(pg_connection& db, std::int64_t project_
 // Inserts (is_new) or replaces the profile, matched on project and user_id.
 void save_user(pg_connection& db, std::int64_t project_id, const user_profile& u, bool is_new)
 {
-    std::string properties = json::serialize(u.properties);
-    std::string origin = json::serialize(u.origin);
+    std::string properties = jsonb_text(json::serialize(u.properties));
+    std::string origin = jsonb_text(json::serialize(u.origin));
     if (is_new) {
         db.query("INSERT INTO users(project_id, user_id, public_id, email, phone, company_id, properties, origin, "
                  "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10)",
@@ -72,8 +72,8 @@ void pg_upsert_users(pg_connection& db, std::int64_t project_id, const std::vect
             emails.push_back(it->email);
             phones.push_back(it->phone);
             companies.push_back(it->company_id);
-            properties.push_back(it->properties);
-            origins.push_back(it->origin);
+            properties.push_back(jsonb_text(it->properties));
+            origins.push_back(jsonb_text(it->origin));
         }
         auto r = db.query(upsert_users_sql, project_id, now, array_literal(ids), array_literal(public_ids),
                           array_literal(emails), array_literal(phones), array_literal(companies),
@@ -107,7 +107,7 @@ void pg_upsert_companies(pg_connection& db, std::int64_t project_id, const std::
     std::vector<pg_param> ids, properties;
     for (const auto& row : rows) {
         ids.push_back(row.company_id);
-        properties.push_back(row.properties);
+        properties.push_back(jsonb_text(row.properties));
     }
     db.query(sql, project_id, now, array_literal(ids), array_literal(properties));
 }
