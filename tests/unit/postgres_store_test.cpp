@@ -333,3 +333,66 @@ TEST_CASE("text PostgreSQL cannot hold (a NUL) is stored as U+FFFD rather than f
     CHECK(found->properties.at("path").as_string() == "c:\\u0000");
     CHECK(reader->find_user(project, "plain"));
 }
+
+TEST_CASE("two writers upserting the same users in opposite orders both commit, each key merged in",
+          "[store][postgres][merge]")
+{
+    auto db = open_postgres_store(test::fresh_postgres_url());
+    std::int64_t project = db->open_writer()->ensure_project("default", 1);
+    constexpr int users = 200, rounds = 10;
+    std::atomic<int> failures = 0;
+    std::vector<std::thread> daemons;
+    for (int d = 0; d < 2; ++d)
+        daemons.emplace_back([&, d] {
+            try {
+                auto w = db->open_writer();
+                for (int round = 0; round < rounds; ++round) {
+                    std::vector<user_upsert> chunk;
+                    for (int i = 0; i < users; ++i) {
+                        user_upsert u;
+                        u.user_id = "u" + std::to_string(d == 0 ? i : users - 1 - i);
+                        u.properties = "{\"by_" + std::to_string(d) + "\":" + std::to_string(round) + "}";
+                        chunk.push_back(std::move(u));
+                    }
+                    w->apply({upsert_users{project, std::move(chunk), 10 + round, false}});
+                }
+            } catch (const std::exception&) {
+                ++failures;
+            }
+        });
+    for (auto& t : daemons)
+        t.join();
+    CHECK(failures == 0);
+    auto reader = db->open_reader();
+    for (int i : {0, users / 2, users - 1}) {
+        auto user = reader->find_user(project, "u" + std::to_string(i));
+        REQUIRE(user);
+        CHECK(user->properties.at("by_0").to_number<int>() == rounds - 1);
+        CHECK(user->properties.at("by_1").to_number<int>() == rounds - 1);
+    }
+}
+
+TEST_CASE("a chunk naming one user twice, directly and through an alias, merges the changes in order",
+          "[store][postgres][merge]")
+{
+    auto db = open_postgres_store(test::fresh_postgres_url());
+    auto writer = db->open_writer();
+    std::int64_t project = writer->ensure_project("default", 1);
+    test::apply_one(*writer, alias_user{project, "jane", "anon_1", 5});
+    user_upsert first, second, third;
+    first.user_id = "jane";
+    first.email = "jane@example.com";
+    first.properties = R"({"plan":"free","seats":1})";
+    second.user_id = "anon_1";
+    second.properties = R"({"plan":"pro","trial":null})";
+    third.user_id = "jane";
+    third.properties = R"({"seats":3})";
+    writer->apply({upsert_users{project, {first, second, third}, 9, false}});
+    auto jane = db->open_reader()->find_user(project, "jane");
+    REQUIRE(jane);
+    CHECK(jane->email == "jane@example.com");
+    CHECK(jane->properties.at("plan") == "pro");
+    CHECK(jane->properties.at("seats") == 3);
+    CHECK(jane->properties.at("trial").is_null());
+    CHECK_FALSE(db->open_reader()->find_user(project, "nobody"));
+}
