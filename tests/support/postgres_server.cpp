@@ -158,8 +158,8 @@ void postgres_server::start_watchdog(const std::filesystem::path& data, const st
     static const std::string script = "cat >/dev/null; \"$0\" -D \"$1\" -m immediate -w stop >/dev/null 2>&1; "
                                       "rm -rf \"$2\"";
     try {
-        watchdog_ = spawn({"/bin/sh", "-c", script, std::string(bin_dir) + "pg_ctl", data.string(), dir_.string()},
-                          log, fds[0]);
+        watchdog_ = spawn({"/bin/sh", "-c", script, std::string(bin_dir) + "pg_ctl", data.string(), dir_.string()}, log,
+                          fds[0]);
     } catch (...) {
         ::close(fds[0]);
         ::close(fds[1]);

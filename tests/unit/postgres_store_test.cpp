@@ -1,12 +1,12 @@
 // What only the PostgreSQL engine has to get right, on the throwaway server: several daemons at once (migrations,
 // claims, people updates), and database URLs whose password must never show.
 #include <algorithm>
-#include <chrono>
-#include <filesystem>
-#include <optional>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -310,8 +310,7 @@ TEST_CASE("a database URL selects the engine: PostgreSQL for postgresql:// and p
     }
 }
 
-TEST_CASE("text PostgreSQL cannot hold (a NUL) is stored as U+FFFD rather than failing the batch",
-          "[store][postgres]")
+TEST_CASE("text PostgreSQL cannot hold (a NUL) is stored as U+FFFD rather than failing the batch", "[store][postgres]")
 {
     auto db = open_postgres_store(test::fresh_postgres_url());
     auto writer = db->open_writer();
@@ -328,7 +327,8 @@ TEST_CASE("text PostgreSQL cannot hold (a NUL) is stored as U+FFFD rather than f
     auto found = reader->find_user(project, std::string("nul\0id", 6));
     REQUIRE(found);
     CHECK(found->user_id == "nul\xEF\xBF\xBDid");
-    CHECK(found->properties.at("note").as_string() == "a\xEF\xBF\xBD" "b");
+    CHECK(found->properties.at("note").as_string() == "a\xEF\xBF\xBD"
+                                                      "b");
     // An escaped backslash followed by u0000 is text, not a NUL, and stays as it was.
     CHECK(found->properties.at("path").as_string() == "c:\\u0000");
     CHECK(reader->find_user(project, "plain"));

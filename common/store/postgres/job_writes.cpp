@@ -12,8 +12,10 @@ namespace {
 // ran out, and the job's rows are that daemon's to apply now.
 api_error lease_lost(const std::string& job_id)
 {
-    return {errc::conflict, "lease_lost",
-            "the lease on job " + job_id + " ran out and another daemon holds the job now", {}};
+    return {errc::conflict,
+            "lease_lost",
+            "the lease on job " + job_id + " ran out and another daemon holds the job now",
+            {}};
 }
 
 } // namespace
@@ -35,8 +37,8 @@ operation_outcome pg_insert_job(pg_connection& db, const insert_job& insert)
                              "idempotency_key, idempotency_sha256, submitted_at) "
                              "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
                              "ON CONFLICT (project_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING",
-                             j.job_id, j.project_id, to_string(j.type), to_string(j.status), j.filename,
-                             j.file_size, j.total_rows, j.idempotency_key, digest, j.submitted_at);
+                             j.job_id, j.project_id, to_string(j.type), to_string(j.status), j.filename, j.file_size,
+                             j.total_rows, j.idempotency_key, digest, j.submitted_at);
     if (inserted.affected() != 0)
         return out;
     if (!j.idempotency_key)

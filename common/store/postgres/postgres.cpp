@@ -166,7 +166,8 @@ pg_connection::pg_connection(const std::string& url) : url_(url)
                              scrub("cannot connect to " + redact_database_url(url_) + ": " + detail, password_));
     }
     // Notices ("relation already exists, skipping") are for an interactive session, not the daemon's stderr.
-    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char*) {}, nullptr);
 }
 
 pg_connection::~pg_connection() { PQfinish(conn_); }

@@ -11,7 +11,10 @@ namespace profiled {
 namespace {
 
 // A page cursor: the prefix naming what it pages, then a decimal position (a jobs id, a job_errors line).
-std::string encode_cursor(char prefix, std::int64_t position) { return std::string(1, prefix) + std::to_string(position); }
+std::string encode_cursor(char prefix, std::int64_t position)
+{
+    return std::string(1, prefix) + std::to_string(position);
+}
 
 // The position of a cursor made by encode_cursor with this prefix, or nothing for any other text.
 std::optional<std::int64_t> decode_cursor(char prefix, const std::string& cursor, std::int64_t min)

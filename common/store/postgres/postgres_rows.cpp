@@ -2,7 +2,6 @@
 
 #include <boost/json/parse.hpp>
 
-
 namespace profiled {
 
 namespace json = boost::json;
@@ -32,14 +31,10 @@ json::object parse_object(const std::string& text)
 
 api_key_record pg_read_key(const pg_rows& r, int i)
 {
-    return {r.int64(i, 0),
-            r.int64(i, 1),
-            r.text(i, 2),
-            r.text(i, 3) == "public" ? key_kind::public_key : key_kind::secret,
-            r.text(i, 4),
-            r.text(i, 5),
-            r.int64(i, 6),
-            r.optional_int64(i, 7)};
+    return {r.int64(i, 0), r.int64(i, 1),
+            r.text(i, 2),  r.text(i, 3) == "public" ? key_kind::public_key : key_kind::secret,
+            r.text(i, 4),  r.text(i, 5),
+            r.int64(i, 6), r.optional_int64(i, 7)};
 }
 
 job_record pg_read_job(const pg_rows& r, int i)

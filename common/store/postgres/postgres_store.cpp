@@ -36,10 +36,10 @@ void migrate(pg_connection& db, const std::string& url)
     const auto& all = embedded_postgres_migrations();
     int newest_known = all.empty() ? 0 : all.back().version;
     if (current > newest_known)
-        throw std::runtime_error(fmt::format(
-            "{} has schema version {}, but this profiled only knows versions up to {}: upgrade profiled "
-            "(or restore a backup made by this version)",
-            redact_database_url(url), current, newest_known));
+        throw std::runtime_error(
+            fmt::format("{} has schema version {}, but this profiled only knows versions up to {}: upgrade profiled "
+                        "(or restore a backup made by this version)",
+                        redact_database_url(url), current, newest_known));
     for (const auto& m : all) {
         if (m.version <= current)
             continue;

@@ -121,9 +121,10 @@ private:
         outcomes.assign(ops.size(), {});
         std::size_t begin = 0;
         for (std::size_t end : unit_ends) {
-            bool own_savepoint = savepoint_all || std::any_of(ops.begin() + static_cast<std::ptrdiff_t>(begin),
-                                                              ops.begin() + static_cast<std::ptrdiff_t>(end),
-                                                              [](const store_operation& op) { return is_refusable(op); });
+            bool own_savepoint = savepoint_all ||
+                                 std::any_of(ops.begin() + static_cast<std::ptrdiff_t>(begin),
+                                             ops.begin() + static_cast<std::ptrdiff_t>(end),
+                                             [](const store_operation& op) { return is_refusable(op); });
             if (own_savepoint)
                 db_.exec("SAVEPOINT unit");
             std::optional<api_error> refused;

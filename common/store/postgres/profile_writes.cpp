@@ -60,8 +60,8 @@ void save_user(pg_connection& db, std::int64_t project_id, const user_profile& u
 
 } // namespace
 
-void pg_upsert_users(pg_connection& db, std::int64_t project_id, const std::vector<user_upsert>& rows,
-                     std::int64_t now, std::vector<upsert_outcome>* outcomes)
+void pg_upsert_users(pg_connection& db, std::int64_t project_id, const std::vector<user_upsert>& rows, std::int64_t now,
+                     std::vector<upsert_outcome>* outcomes)
 {
     // The proposed internal id is kept only by a new row, which is how a created user is told from an updated one.
     auto run = [&](auto begin, auto end) {
@@ -147,8 +147,7 @@ std::optional<api_error> pg_alias_user(pg_connection& db, const alias_user& alia
         auto permanent = load_locked(db, project, permanent_id);
         // Deleted first: a moved profile keeps its internal id, which is unique.
         pg_delete_user(db, project, alias.original_id);
-        save_user(db, project, absorbed_profile(permanent, std::move(*anonymous), permanent_id, alias.now),
-                  !permanent);
+        save_user(db, project, absorbed_profile(permanent, std::move(*anonymous), permanent_id, alias.now), !permanent);
     }
     db.query("UPDATE aliases SET user_id = $1 WHERE project_id = $2 AND user_id = $3", permanent_id, project,
              alias.original_id);

@@ -18,8 +18,8 @@ namespace profiled {
 // INSERT ... SELECT FROM unnest(arrays) ON CONFLICT DO UPDATE for the whole chunk (one round trip), the chunk's
 // changes of one user folded in order first, the merge (jsonb ||) done inside the database. With outcomes, one
 // such statement per row, which says whether the user was created and its internal id.
-void pg_upsert_users(pg_connection& db, std::int64_t project_id, const std::vector<user_upsert>& rows,
-                     std::int64_t now, std::vector<upsert_outcome>* outcomes);
+void pg_upsert_users(pg_connection& db, std::int64_t project_id, const std::vector<user_upsert>& rows, std::int64_t now,
+                     std::vector<upsert_outcome>* outcomes);
 // Merges each change into its company, creating the companies that are new: one statement for the chunk.
 void pg_upsert_companies(pg_connection& db, std::int64_t project_id, const std::vector<company_upsert>& rows,
                          std::int64_t now);
