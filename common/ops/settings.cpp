@@ -13,6 +13,9 @@
 #include <boost/program_options.hpp>
 #include <fmt/format.h>
 
+#include "common/store/open_store.hpp"
+#include "common/store/postgres/postgres.hpp"
+
 namespace profiled {
 namespace po = boost::program_options;
 
@@ -48,6 +51,7 @@ po::options_description setting_options(server_settings& s, std::string& format,
     d.add_options()
         ("listen", po::value(&s.listen)->default_value(s.listen), "HOST:PORT to listen on; port 0 picks a free port")
         ("data-dir", po::value(&s.data_dir)->default_value(s.data_dir), "directory holding profiled.db and spool/")
+        ("database", po::value(&s.database), "postgresql://USER:PASSWORD@HOST/DB of a PostgreSQL database several daemons share; absent: SQLite in data-dir")
         ("log-format", po::value(&format)->default_value("logfmt"), "logfmt or json")
         ("log-level", po::value(&level)->default_value("info"), "debug, info, warn or error")
         ("access-log", po::value(&s.access_log)->default_value(false)->implicit_value(true), "log one line per request")
@@ -166,7 +170,21 @@ settings_outcome load_server_settings(const std::vector<std::string>& args)
         throw std::runtime_error("max-header-bytes must be 65000 or less");
     if (s.data_dir.empty())
         throw std::runtime_error("data-dir must not be empty");
+    check_database_url(s.database);
     return out;
+}
+
+std::string default_database_url()
+{
+    const char* env = std::getenv("PROFILED_DATABASE");
+    return env ? env : "";
+}
+
+void check_database_url(const std::string& url)
+{
+    if (!url.empty() && !is_postgres_url(url))
+        throw std::runtime_error("database must be a postgresql:// (or postgres://) URL, not " +
+                                 redact_database_url(url));
 }
 
 std::string default_data_dir()

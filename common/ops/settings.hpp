@@ -13,6 +13,7 @@ namespace profiled {
 struct server_settings {
     std::string listen = "127.0.0.1:8080";
     std::string data_dir = "/var/lib/profiled";
+    std::string database; // a postgresql:// URL; empty: SQLite in data_dir
     std::string config_file;
     log_format format = log_format::logfmt;
     log_level level = log_level::info;
@@ -51,6 +52,11 @@ settings_outcome load_server_settings(const std::vector<std::string>& args);
 
 // The data directory for the offline commands (keys, jobs): PROFILED_DATA_DIR, else the service default.
 std::string default_data_dir();
+// The database URL for the offline commands (keys, jobs): PROFILED_DATABASE, else none (SQLite in the data dir).
+std::string default_database_url();
+// Throws std::runtime_error for a database URL profiled cannot open (anything but postgresql:// or none); the
+// message never holds the URL's password.
+void check_database_url(const std::string& url);
 
 // What a command does with the database in its data directory.
 enum class database_use {

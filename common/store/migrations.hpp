@@ -1,4 +1,4 @@
-// The schema migrations embedded from schemas/sql/ at build time.
+// The schema migrations embedded at build time: schemas/sql/ (SQLite) and schemas/postgres/ (PostgreSQL).
 #pragma once
 
 #include <vector>
@@ -12,7 +12,9 @@ struct migration {
     const char* sql;
 };
 
-// Every migration this binary knows, by ascending version.
+// Every SQLite migration this binary knows, by ascending version.
 const std::vector<migration>& embedded_migrations();
+// Every PostgreSQL migration this binary knows, by ascending version.
+const std::vector<migration>& embedded_postgres_migrations();
 
 } // namespace profiled

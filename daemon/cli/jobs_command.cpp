@@ -51,7 +51,7 @@ int run_jobs_command(const std::vector<std::string>& args)
 {
     std::string action = args.empty() ? "" : args[0];
     std::vector<std::string> rest(args.begin() + (args.empty() ? 0 : 1), args.end());
-    std::string data_dir = default_data_dir(), status;
+    std::string data_dir = default_data_dir(), database = default_database_url(), status;
     int limit = 50;
 
     if (action != "list") {
@@ -73,6 +73,8 @@ int run_jobs_command(const std::vector<std::string>& args)
     opts.add_options()("help,h", "show this help")(
         "data-dir", po::value(&data_dir)->value_name("DIR")->default_value(data_dir),
         "the daemon's data directory, holding profiled.db ($PROFILED_DATA_DIR when set)")(
+        "database", po::value(&database)->value_name("URL"),
+        "the database URL the daemon is given, if any, instead of DIR/profiled.db ($PROFILED_DATABASE when set)")(
         "status", po::value(&status)->value_name("STATUS"), "only jobs in this status: queued, running, done or failed")(
         "limit", po::value(&limit)->value_name("N")->default_value(limit), "show at most N jobs");
     po::variables_map vm;
@@ -97,12 +99,13 @@ int run_jobs_command(const std::vector<std::string>& args)
         return 2;
     }
     // A listing must not create an empty database where the operator mistyped the directory.
-    if (auto problem = database_problem(data_dir, database_use::read)) {
+    if (auto problem = database.empty() ? database_problem(data_dir, database_use::read) : std::nullopt) {
         std::cerr << "profiled jobs list: " << *problem << "\n";
         return 1;
     }
     try {
-        auto reader = open_store(data_dir)->open_reader();
+        check_database_url(database);
+        auto reader = open_store(data_dir, database)->open_reader();
         auto projects = project_names(*reader);
         // The store filters by status only per project, so with --status every job is read and filtered here.
         auto jobs = reader->list_all_jobs(wanted ? INT_MAX : limit);

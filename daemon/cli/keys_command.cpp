@@ -26,9 +26,11 @@ database_use use_of(const std::string& action)
     return action == "list" ? database_use::read : database_use::write;
 }
 
-// Opens the database in data_dir, creating the directory and schema when new.
-std::unique_ptr<store> open_data_dir(const std::string& data_dir)
+// Opens the database the URL names, or (without one) the one in data_dir, creating the directory and schema when new.
+std::unique_ptr<store> open_data_dir(const std::string& data_dir, const std::string& database)
 {
+    if (!database.empty())
+        return open_store(data_dir, database);
     std::error_code ec;
     std::filesystem::create_directories(data_dir, ec);
     if (ec)
@@ -42,11 +44,13 @@ int run_keys_command(const std::vector<std::string>& args)
 {
     std::string action = args.empty() ? "" : args[0];
     std::vector<std::string> rest(args.begin() + (args.empty() ? 0 : 1), args.end());
-    std::string data_dir = default_data_dir(), project = "default", kind_name = "secret", prefix;
+    std::string data_dir = default_data_dir(), database = default_database_url(), project = "default",
+                kind_name = "secret", prefix;
 
     po::options_description opts(fmt::format("Usage: profiled keys {} [options]", action.empty() ? "create|list|revoke" : action));
     opts.add_options()("help,h", "show this help")("data-dir", po::value(&data_dir)->default_value(data_dir),
-                                                   "directory holding profiled.db");
+                                                   "directory holding profiled.db")(
+        "database", po::value(&database), "the database URL the daemon is given, if any ($PROFILED_DATABASE when set)");
     if (action == "create")
         opts.add_options()("project", po::value(&project)->default_value(project), "project the key belongs to")(
             "kind", po::value(&kind_name)->default_value(kind_name), "secret or public");
@@ -63,7 +67,8 @@ int run_keys_command(const std::vector<std::string>& args)
                "  create --project NAME --kind secret|public   prints the new key\n"
                "  list                                         shows every key's prefix, project, kind, state\n"
                "  revoke KEY_PREFIX                            revokes the live keys with that prefix\n"
-               "Each takes --data-dir DIR (default $PROFILED_DATA_DIR or /var/lib/profiled) and --help.\n";
+               "Each takes --data-dir DIR (default $PROFILED_DATA_DIR or /var/lib/profiled), --database URL (default\n"
+               "$PROFILED_DATABASE) and --help.\n";
         return asked ? 0 : 2;
     }
     po::variables_map vm;
@@ -92,12 +97,13 @@ int run_keys_command(const std::vector<std::string>& args)
         return 2;
     }
     // A listing or a revocation must not create an empty database where the operator mistyped the directory.
-    if (auto problem = database_problem(data_dir, use_of(action))) {
+    if (auto problem = database.empty() ? database_problem(data_dir, use_of(action)) : std::nullopt) {
         std::cerr << "profiled keys " << action << ": " << *problem << "\n";
         return 1;
     }
     try {
-        auto db = open_data_dir(data_dir);
+        check_database_url(database);
+        auto db = open_data_dir(data_dir, database);
         if (action == "create") {
             key_kind kind = kind_name == "public" ? key_kind::public_key : key_kind::secret;
             generated_key key = generate_api_key(kind);

@@ -103,6 +103,7 @@ std::string needing_restart(const server_settings& old, const server_settings& f
     };
     note(old.listen != fresh.listen, "listen");
     note(old.data_dir != fresh.data_dir, "data-dir");
+    note(old.database != fresh.database, "database");
     note(old.max_body_bytes != fresh.max_body_bytes, "max-body-bytes");
     note(old.max_upload_bytes != fresh.max_upload_bytes, "max-upload-bytes");
     note(old.max_job_rows != fresh.max_job_rows, "max-job-rows");
@@ -225,10 +226,11 @@ void watch_stop(net::signal_set& signals, daemon_parts& d)
     });
 }
 
-// Refuses a data directory whose database or spool this user cannot write: the daemon would only answer 503s.
-void require_writable(const fs::path& data_dir)
+// Refuses a data directory whose database (when it holds the database) or spool this user cannot write: the
+// daemon would only answer 503s.
+void require_writable(const fs::path& data_dir, bool holds_database)
 {
-    if (auto problem = database_problem(data_dir.string(), database_use::create))
+    if (auto problem = holds_database ? database_problem(data_dir.string(), database_use::create) : std::nullopt)
         throw std::runtime_error(*problem);
     auto spool = data_dir / "spool";
     std::error_code ec;
@@ -246,8 +248,8 @@ void serve_until_stopped(const server_settings& settings, const std::vector<std:
     fs::path data_dir(settings.data_dir);
     // Before recovery: a second daemon on the same directory would run the same jobs.
     data_dir_lock lock(settings.data_dir);
-    require_writable(data_dir);
-    auto db = open_store(settings.data_dir);
+    require_writable(data_dir, settings.database.empty());
+    auto db = open_store(settings.data_dir, settings.database);
     writer writes(*db);
     writes.on_batch([](std::size_t items, double seconds) {
         auto& m = daemon_metrics();

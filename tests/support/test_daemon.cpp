@@ -96,9 +96,13 @@ command_result run_profiled(const std::vector<std::string>& args, const std::vec
 }
 
 // Creates a key with `profiled keys create`.
-std::string create_key(const std::string& data_dir, const std::string& project, const std::string& kind)
+std::string create_key(const std::string& data_dir, const std::string& project, const std::string& kind,
+                       const std::string& database)
 {
-    auto r = run_profiled({"keys", "create", "--data-dir", data_dir, "--project", project, "--kind", kind});
+    std::vector<std::string> args{"keys", "create", "--data-dir", data_dir, "--project", project, "--kind", kind};
+    if (!database.empty())
+        args.insert(args.end(), {"--database", database});
+    auto r = run_profiled(args);
     if (r.exit_code != 0)
         throw std::runtime_error("keys create failed: " + r.err);
     std::string key = r.out;
@@ -111,8 +115,8 @@ test_daemon::test_daemon(std::vector<std::string> extra_args, daemon_options opt
     : extra_args_(std::move(extra_args)), options_(std::move(options))
 {
     log_path_ = dir_.path() + "/daemon.log";
-    secret_key_ = create_key(dir_.path(), "default", "secret");
-    public_key_ = create_key(dir_.path(), "default", "public");
+    secret_key_ = create_key(dir_.path(), "default", "secret", options_.database);
+    public_key_ = create_key(dir_.path(), "default", "public", options_.database);
     start();
 }
 
@@ -128,6 +132,8 @@ void test_daemon::start()
     std::vector<std::string> args{"serve", "--listen", "127.0.0.1:0", "--data-dir", dir_.path()};
     if (options_.json_log_flag)
         args.insert(args.end(), {"--log-format", "json"});
+    if (!options_.database.empty())
+        args.insert(args.end(), {"--database", options_.database});
     args.insert(args.end(), extra_args_.begin(), extra_args_.end());
     std::size_t lines_before = log_lines().size();
     pid_ = spawn(args, options_.env, dir_.path() + "/daemon.out", log_path_);

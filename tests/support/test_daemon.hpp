@@ -32,13 +32,15 @@ struct command_result {
 };
 command_result run_profiled(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
 
-// Creates a key with `profiled keys create` and returns it.
-std::string create_key(const std::string& data_dir, const std::string& project, const std::string& kind);
+// Creates a key with `profiled keys create` (in the database the URL names, when given) and returns it.
+std::string create_key(const std::string& data_dir, const std::string& project, const std::string& kind,
+                       const std::string& database = {});
 
 // What a test_daemon gets besides its extra command-line arguments.
 struct daemon_options {
     std::vector<std::string> env; // NAME=value pairs added to the daemon's environment (e.g. NOTIFY_SOCKET)
     bool json_log_flag = true;    // pass --log-format json; false leaves the format to a config file
+    std::string database;         // --database URL for the daemon and its keys; empty: SQLite in its data dir
 };
 
 class test_daemon {

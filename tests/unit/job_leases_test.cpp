@@ -7,9 +7,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "common/store/sqlite/sqlite_store.hpp"
 #include "common/store/store.hpp"
-#include "tests/support/scratch_dir.hpp"
+#include "tests/support/test_stores.hpp"
 #include "tests/support/store_batches.hpp"
 
 using namespace profiled;
@@ -19,7 +18,7 @@ namespace {
 // A store with three projects (alpha < beta < gamma) and a writer to queue and claim their jobs.
 class job_queue {
 public:
-    job_queue() : db_(open_sqlite_store(dir_.file("profiled.db"))), writer_(db_->open_writer()), reader_(db_->open_reader())
+    explicit job_queue(test::store_engine engine) : db_(engine), writer_(db_->open_writer()), reader_(db_->open_reader())
     {
         alpha = writer_->ensure_project("alpha", 1);
         beta = writer_->ensure_project("beta", 1);
@@ -60,8 +59,7 @@ public:
     std::int64_t alpha = 0, beta = 0, gamma = 0;
 
 private:
-    test::scratch_dir dir_;
-    std::unique_ptr<store> db_;
+    test::scratch_store db_;
     std::unique_ptr<store_writer> writer_;
     std::unique_ptr<store_reader> reader_;
 };
@@ -70,7 +68,9 @@ private:
 
 TEST_CASE("claims go round-robin across projects, oldest job first within one", "[store][leases]")
 {
-    job_queue q;
+    auto engine = GENERATE(test::sqlite, test::postgres);
+    CAPTURE(test::engine_name(engine));
+    job_queue q(engine);
     q.queue(q.beta, "beta-1", 100);
     q.queue(q.alpha, "alpha-2", 300);
     q.queue(q.alpha, "alpha-1", 200);
@@ -108,7 +108,9 @@ TEST_CASE("claims go round-robin across projects, oldest job first within one", 
 
 TEST_CASE("a claim skips the projects it is given", "[store][leases]")
 {
-    job_queue q;
+    auto engine = GENERATE(test::sqlite, test::postgres);
+    CAPTURE(test::engine_name(engine));
+    job_queue q(engine);
     q.queue(q.alpha, "alpha-1", 100);
     q.queue(q.beta, "beta-1", 200);
     CHECK(q.claimed("daemon-a", 1000, -1, {q.alpha}) == "beta-1");
@@ -118,7 +120,9 @@ TEST_CASE("a claim skips the projects it is given", "[store][leases]")
 
 TEST_CASE("a live lease cannot be claimed, an expired one can", "[store][leases]")
 {
-    job_queue q;
+    auto engine = GENERATE(test::sqlite, test::postgres);
+    CAPTURE(test::engine_name(engine));
+    job_queue q(engine);
     q.queue(q.alpha, "alpha-1", 100);
     REQUIRE(q.claimed("daemon-a", 1000) == "alpha-1"); // leased until 2000
     CHECK(q.claimed("daemon-b", 1500) == "none");
@@ -129,7 +133,9 @@ TEST_CASE("a live lease cannot be claimed, an expired one can", "[store][leases]
 
 TEST_CASE("advancing a job and renewing its lease keep it the owner's", "[store][leases]")
 {
-    job_queue q;
+    auto engine = GENERATE(test::sqlite, test::postgres);
+    CAPTURE(test::engine_name(engine));
+    job_queue q(engine);
     q.queue(q.alpha, "alpha-1", 100);
     REQUIRE(q.claimed("daemon-a", 1000) == "alpha-1"); // leased until 2000
 
@@ -159,20 +165,34 @@ TEST_CASE("advancing a job and renewing its lease keep it the owner's", "[store]
     }
 }
 
-TEST_CASE("opening the writer frees the leases a dead process left", "[store][leases]")
+TEST_CASE("a writer opening frees a dead process's leases on SQLite, and no other daemon's lease on PostgreSQL",
+          "[store][leases]")
 {
-    job_queue q;
+    auto engine = GENERATE(test::sqlite, test::postgres);
+    CAPTURE(test::engine_name(engine));
+    job_queue q(engine);
     q.queue(q.alpha, "alpha-1", 100);
     REQUIRE(q.claimed("daemon-a", 1000) == "alpha-1"); // leased until 2000
     auto restarted = q.db().open_writer();
     auto job = test::apply_one(*restarted, claim_job{"daemon-b", -1, {}, 1500, 2500}).job;
-    REQUIRE(job);
-    CHECK(job->job_id == "alpha-1");
+    if (engine == test::sqlite) {
+        // One daemon per SQLite database: a lease left there is a dead process's.
+        REQUIRE(job);
+        CHECK(job->job_id == "alpha-1");
+    } else {
+        // Daemons share a PostgreSQL database: daemon-a may be alive; its lease must simply run out first.
+        CHECK_FALSE(job);
+        auto after_expiry = test::apply_one(*restarted, claim_job{"daemon-b", -1, {}, 2000, 3000}).job;
+        REQUIRE(after_expiry);
+        CHECK(after_expiry->job_id == "alpha-1");
+    }
 }
 
 TEST_CASE("a daemon whose lease ran out cannot advance or renew the job", "[store][leases]")
 {
-    job_queue q;
+    auto engine = GENERATE(test::sqlite, test::postgres);
+    CAPTURE(test::engine_name(engine));
+    job_queue q(engine);
     q.queue(q.alpha, "alpha-1", 100);
     REQUIRE(q.claimed("daemon-a", 1000) == "alpha-1"); // leased until 2000
     REQUIRE(q.claimed("daemon-b", 2000) == "alpha-1"); // taken over once it ran out
@@ -196,7 +216,9 @@ TEST_CASE("a daemon whose lease ran out cannot advance or renew the job", "[stor
 
 TEST_CASE("a job chunk's rows and checkpoint are one unit: a lost lease applies neither", "[store][leases]")
 {
-    job_queue q;
+    auto engine = GENERATE(test::sqlite, test::postgres);
+    CAPTURE(test::engine_name(engine));
+    job_queue q(engine);
     q.queue(q.alpha, "alpha-1", 100);
     q.queue(q.beta, "beta-1", 100);
     REQUIRE(q.claimed("daemon-a", 1000) == "alpha-1");

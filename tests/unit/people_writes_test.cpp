@@ -8,9 +8,8 @@
 
 #include "common/profiles/people_operations.hpp"
 #include "common/profiles/user_writes.hpp"
-#include "common/store/sqlite/sqlite_store.hpp"
 #include "common/store/store.hpp"
-#include "tests/support/scratch_dir.hpp"
+#include "tests/support/test_stores.hpp"
 #include "tests/support/store_batches.hpp"
 
 using namespace profiled;
@@ -21,7 +20,7 @@ namespace {
 // A fresh database with one project; apply() runs a people update in a batch of its own.
 class people_store {
 public:
-    people_store() : db_(open_sqlite_store(dir_.file("profiled.db"))), writer_(db_->open_writer()), reader_(db_->open_reader())
+    explicit people_store(test::store_engine engine) : db_(engine), writer_(db_->open_writer()), reader_(db_->open_reader())
     {
         project_ = writer_->ensure_project("default", 1);
     }
@@ -46,8 +45,7 @@ public:
     std::optional<user_profile> find(const std::string& user_id) { return reader_->find_user(project_, user_id); }
 
 private:
-    test::scratch_dir dir_;
-    std::unique_ptr<store> db_;
+    test::scratch_store db_;
     std::unique_ptr<store_writer> writer_;
     std::unique_ptr<store_reader> reader_;
     std::int64_t project_ = 0;
@@ -57,7 +55,9 @@ private:
 
 TEST_CASE("people updates create the profile when it is absent", "[people_writes]")
 {
-    people_store s;
+    auto engine = GENERATE(test::sqlite, test::postgres);
+    CAPTURE(test::engine_name(engine));
+    people_store s(engine);
     s.apply("user_123", R"({"$add":{"login_count":1}})", 50);
     auto u = s.find("user_123");
     REQUIRE(u);
@@ -69,7 +69,9 @@ TEST_CASE("people updates create the profile when it is absent", "[people_writes
 
 TEST_CASE("the profile's email and phone follow $email and $phone", "[people_writes][contact]")
 {
-    people_store s;
+    auto engine = GENERATE(test::sqlite, test::postgres);
+    CAPTURE(test::engine_name(engine));
+    people_store s(engine);
     s.apply("u", R"({"$set":{"$email":"a@example.com","$phone":"+14155550123"}})");
     CHECK(s.find("u")->email == std::optional<std::string>("a@example.com"));
     CHECK(s.find("u")->phone == std::optional<std::string>("+14155550123"));
@@ -98,7 +100,9 @@ TEST_CASE("the profile's email and phone follow $email and $phone", "[people_wri
 
 TEST_CASE("a refused people update leaves the stored profile untouched", "[people_writes][atomicity]")
 {
-    people_store s;
+    auto engine = GENERATE(test::sqlite, test::postgres);
+    CAPTURE(test::engine_name(engine));
+    people_store s(engine);
     s.apply("u", R"({"$set":{"name":"Ann","plan":"free"}})", 50);
     auto before = s.find("u");
 

@@ -7,8 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include "common/profiles/user_writes.hpp"
-#include "common/store/open_store.hpp"
-#include "tests/support/scratch_dir.hpp"
+#include "tests/support/test_stores.hpp"
 #include "tests/support/store_batches.hpp"
 
 using namespace profiled;
@@ -19,7 +18,7 @@ namespace {
 // A store in a scratch directory with one project, written through its writer and read back through a reader.
 class merge_engine {
 public:
-    merge_engine() : db_(open_store(dir_.path())), writer_(db_->open_writer()), reader_(db_->open_reader())
+    explicit merge_engine(test::store_engine engine) : db_(engine), writer_(db_->open_writer()), reader_(db_->open_reader())
     {
         project_ = writer_->ensure_project("default", 1);
     }
@@ -41,8 +40,7 @@ public:
     company_profile read_company(const std::string& id) { return reader_->find_company(project_, id).value(); }
 
 private:
-    test::scratch_dir dir_;
-    std::unique_ptr<store> db_;
+    test::scratch_store db_;
     std::unique_ptr<store_writer> writer_;
     std::unique_ptr<store_reader> reader_;
     std::int64_t project_ = 0;
@@ -64,7 +62,9 @@ user_change first_change()
 
 TEST_CASE("a first change creates the user with a fresh internal id", "[merge]")
 {
-    merge_engine engine;
+    auto kind = GENERATE(test::sqlite, test::postgres);
+    CAPTURE(test::engine_name(kind));
+    merge_engine engine(kind);
     user_change change;
     change.user_id = "user_001";
     change.properties = {{"name", "Jane Doe"}, {"vip", nullptr}};
@@ -100,7 +100,9 @@ TEST_CASE("a first change creates the user with a fresh internal id", "[merge]")
 
 TEST_CASE("a change to an existing user merges key by key", "[merge]")
 {
-    merge_engine engine;
+    auto kind = GENERATE(test::sqlite, test::postgres);
+    CAPTURE(test::engine_name(kind));
+    merge_engine engine(kind);
     engine.user(first_change(), 1000);
     const user_profile before = engine.read_user("user_001");
     user_change change;
@@ -170,7 +172,9 @@ TEST_CASE("a change to an existing user merges key by key", "[merge]")
 
 TEST_CASE("company changes merge like user properties", "[merge]")
 {
-    merge_engine engine;
+    auto kind = GENERATE(test::sqlite, test::postgres);
+    CAPTURE(test::engine_name(kind));
+    merge_engine engine(kind);
     engine.company({"company_001", {{"name", "Acme"}, {"size", nullptr}}}, 1000);
     company_profile created = engine.read_company("company_001");
     CHECK(created.company_id == "company_001");

@@ -9,9 +9,8 @@
 #include <catch2/catch.hpp>
 
 #include "common/profiles/user_writes.hpp"
-#include "common/store/sqlite/sqlite_store.hpp"
 #include "common/store/store.hpp"
-#include "tests/support/scratch_dir.hpp"
+#include "tests/support/test_stores.hpp"
 #include "tests/support/store_batches.hpp"
 
 using namespace profiled;
@@ -22,7 +21,7 @@ namespace {
 // A fresh database with one project, and helpers to write in a transaction and read back.
 class alias_store {
 public:
-    alias_store() : db_(open_sqlite_store(dir_.file("profiled.db"))), writer_(db_->open_writer()), reader_(db_->open_reader())
+    explicit alias_store(test::store_engine engine) : db_(engine), writer_(db_->open_writer()), reader_(db_->open_reader())
     {
         project_ = writer_->ensure_project("default", 1);
     }
@@ -53,8 +52,7 @@ public:
     std::int64_t project() const { return project_; }
 
 private:
-    test::scratch_dir dir_;
-    std::unique_ptr<store> db_;
+    test::scratch_store db_;
     std::unique_ptr<store_writer> writer_;
     std::unique_ptr<store_reader> reader_;
     std::int64_t project_ = 0;
@@ -75,7 +73,9 @@ std::optional<api_error> alias_error(alias_store& s, const std::string& alias_id
 
 TEST_CASE("aliasing merges the anonymous profile into the permanent one, set-once", "[aliases][merge]")
 {
-    alias_store s;
+    auto engine = GENERATE(test::sqlite, test::postgres);
+    CAPTURE(test::engine_name(engine));
+    alias_store s(engine);
     s.user("anon_456", R"({"plan":"free","referrer":"ads","shared":"anon"})", 10, "anon@example.com");
     s.user("user_123", R"({"plan":"pro","shared":null})", 20);
     auto permanent_id = s.find("user_123")->id;
@@ -101,7 +101,9 @@ TEST_CASE("aliasing merges the anonymous profile into the permanent one, set-onc
 
 TEST_CASE("aliasing moves an anonymous profile to a permanent id that has none", "[aliases][merge]")
 {
-    alias_store s;
+    auto engine = GENERATE(test::sqlite, test::postgres);
+    CAPTURE(test::engine_name(engine));
+    alias_store s(engine);
     s.user("anon_1", R"({"seen":true})", 10);
     auto anonymous_id = s.find("anon_1")->id;
 
@@ -118,7 +120,9 @@ TEST_CASE("aliasing moves an anonymous profile to a permanent id that has none",
 
 TEST_CASE("an alias recorded before any profile sends later writes to the permanent id", "[aliases][writes]")
 {
-    alias_store s;
+    auto engine = GENERATE(test::sqlite, test::postgres);
+    CAPTURE(test::engine_name(engine));
+    alias_store s(engine);
     s.alias("user_1", "anon_1");
     CHECK_FALSE(s.find("user_1"));
 
@@ -137,7 +141,9 @@ TEST_CASE("an alias recorded before any profile sends later writes to the perman
 
 TEST_CASE("alias chains are flattened so every id resolves in one step", "[aliases][chains]")
 {
-    alias_store s;
+    auto engine = GENERATE(test::sqlite, test::postgres);
+    CAPTURE(test::engine_name(engine));
+    alias_store s(engine);
     s.user("device_a", R"({"a":1})", 10);
     s.user("session_b", R"({"b":2})", 11);
     s.user("user_c", R"({"c":3})", 12);
@@ -168,7 +174,9 @@ TEST_CASE("alias chains are flattened so every id resolves in one step", "[alias
 
 TEST_CASE("conflicting aliases are refused and change nothing", "[aliases][conflicts]")
 {
-    alias_store s;
+    auto engine = GENERATE(test::sqlite, test::postgres);
+    CAPTURE(test::engine_name(engine));
+    alias_store s(engine);
     s.user("user_1", R"({"n":1})", 10);
     s.user("user_2", R"({"n":2})", 10);
     s.alias("user_1", "anon");

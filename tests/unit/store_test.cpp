@@ -1,4 +1,5 @@
-// The SQLite store through the store interface, on a real database in a temporary directory.
+// The store through its interface, each test on both engines: SQLite in a temporary directory and PostgreSQL on the
+// throwaway server (the SQLite-only parts of opening are here, PostgreSQL's in postgres_store_test.cpp).
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -15,6 +16,7 @@
 #include "common/store/sqlite/sqlite_store.hpp"
 #include "common/store/store.hpp"
 #include "tests/support/scratch_dir.hpp"
+#include "tests/support/test_stores.hpp"
 #include "tests/support/store_batches.hpp"
 
 using namespace profiled;
@@ -137,8 +139,9 @@ TEST_CASE("a database with a newer schema than the binary is refused with a clea
 
 TEST_CASE("users save, load and stay within their project", "[store]")
 {
-    scratch_db dir;
-    auto db = open_sqlite_store(dir.path());
+    auto engine = GENERATE(test::sqlite, test::postgres);
+    CAPTURE(test::engine_name(engine));
+    test::scratch_store db(engine);
     auto w = db->open_writer();
     auto r = db->open_reader();
     std::int64_t a = w->ensure_project("alpha", 1000);
@@ -238,8 +241,9 @@ TEST_CASE("users save, load and stay within their project", "[store]")
 
 TEST_CASE("a refused operation in a batch does not undo the others", "[store][batch]")
 {
-    scratch_db dir;
-    auto db = open_sqlite_store(dir.path());
+    auto engine = GENERATE(test::sqlite, test::postgres);
+    CAPTURE(test::engine_name(engine));
+    test::scratch_store db(engine);
     auto w = db->open_writer();
     auto r = db->open_reader();
     std::int64_t p = w->ensure_project("alpha", 1000);
@@ -280,8 +284,9 @@ TEST_CASE("a refused operation in a batch does not undo the others", "[store][ba
 
 TEST_CASE("companies save and load within their project", "[store]")
 {
-    scratch_db dir;
-    auto db = open_sqlite_store(dir.path());
+    auto engine = GENERATE(test::sqlite, test::postgres);
+    CAPTURE(test::engine_name(engine));
+    test::scratch_store db(engine);
     auto w = db->open_writer();
     auto r = db->open_reader();
     std::int64_t a = w->ensure_project("alpha", 1000);
@@ -308,8 +313,9 @@ TEST_CASE("companies save and load within their project", "[store]")
 
 TEST_CASE("keys are found by hash and revoked by prefix", "[store][keys]")
 {
-    scratch_db dir;
-    auto db = open_sqlite_store(dir.path());
+    auto engine = GENERATE(test::sqlite, test::postgres);
+    CAPTURE(test::engine_name(engine));
+    test::scratch_store db(engine);
     auto w = db->open_writer();
     auto r = db->open_reader();
     std::int64_t alpha = w->ensure_project("alpha", 1000);
@@ -361,8 +367,9 @@ TEST_CASE("keys are found by hash and revoked by prefix", "[store][keys]")
 
 TEST_CASE("an alias resolves to its user", "[store]")
 {
-    scratch_db dir;
-    auto db = open_sqlite_store(dir.path());
+    auto engine = GENERATE(test::sqlite, test::postgres);
+    CAPTURE(test::engine_name(engine));
+    test::scratch_store db(engine);
     auto w = db->open_writer();
     auto r = db->open_reader();
     std::int64_t p = w->ensure_project("alpha", 1000);
@@ -416,8 +423,9 @@ void claim_every_job(store_writer& w, const std::string& owner)
 
 TEST_CASE("jobs list newest first in pages that a cursor continues", "[store]")
 {
-    scratch_db dir;
-    auto db = open_sqlite_store(dir.path());
+    auto engine = GENERATE(test::sqlite, test::postgres);
+    CAPTURE(test::engine_name(engine));
+    test::scratch_store db(engine);
     auto w = db->open_writer();
     auto r = db->open_reader();
     std::int64_t p = w->ensure_project("alpha", 1000);
@@ -532,8 +540,9 @@ TEST_CASE("jobs list newest first in pages that a cursor continues", "[store]")
 
 TEST_CASE("job row errors list by line in pages", "[store]")
 {
-    scratch_db dir;
-    auto db = open_sqlite_store(dir.path());
+    auto engine = GENERATE(test::sqlite, test::postgres);
+    CAPTURE(test::engine_name(engine));
+    test::scratch_store db(engine);
     auto w = db->open_writer();
     auto r = db->open_reader();
     const std::string job = "job-errors";
@@ -574,8 +583,9 @@ TEST_CASE("job row errors list by line in pages", "[store]")
 
 TEST_CASE("an idempotency key holds one job per project, bound to its upload's digest", "[store][idempotency]")
 {
-    scratch_db dir;
-    auto db = open_sqlite_store(dir.path());
+    auto engine = GENERATE(test::sqlite, test::postgres);
+    CAPTURE(test::engine_name(engine));
+    test::scratch_store db(engine);
     auto w = db->open_writer();
     auto r = db->open_reader();
     const std::string digest(64, 'a');

@@ -1,0 +1,120 @@
+#include "common/store/postgres/job_writes.hpp"
+
+#include <stdexcept>
+
+#include "common/store/postgres/postgres_rows.hpp"
+
+namespace profiled {
+
+namespace {
+
+// The refusal of a write to a job whose lease owner no longer holds: another daemon claimed it after the lease
+// ran out, and the job's rows are that daemon's to apply now.
+api_error lease_lost(const std::string& job_id)
+{
+    return {errc::conflict,
+            "lease_lost",
+            "the lease on job " + job_id + " ran out and another daemon holds the job now",
+            {}};
+}
+
+} // namespace
+
+operation_outcome pg_insert_job(pg_connection& db, const insert_job& insert)
+{
+    const job_record& j = insert.job;
+    operation_outcome out;
+    std::optional<std::string> digest;
+    if (j.idempotency_key) {
+        digest = insert.upload_sha256;
+        db.query("UPDATE jobs SET idempotency_key = NULL WHERE project_id = $1 AND idempotency_key = $2 "
+                 "AND submitted_at < $3",
+                 j.project_id, *j.idempotency_key, insert.idempotency_not_before);
+    }
+    // Only a clash on the idempotency key is an answer; a writer inserting the same key at once waits for this
+    // one, then inserts nothing and finds this job.
+    auto inserted = db.query("INSERT INTO jobs(job_id, project_id, type, status, filename, file_size, total_rows, "
+                             "idempotency_key, idempotency_sha256, submitted_at) "
+                             "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+                             "ON CONFLICT (project_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING",
+                             j.job_id, j.project_id, to_string(j.type), to_string(j.status), j.filename, j.file_size,
+                             j.total_rows, j.idempotency_key, digest, j.submitted_at);
+    if (inserted.affected() != 0)
+        return out;
+    if (!j.idempotency_key)
+        throw std::logic_error("a job without an idempotency key was not inserted");
+    out.earlier_job = pg_find_job_by_key(db, j.project_id, *j.idempotency_key, insert.idempotency_not_before);
+    if (!out.earlier_job)
+        throw std::logic_error("a job holds the idempotency key but cannot be found");
+    return out;
+}
+
+std::optional<job_record> pg_claim_job(pg_connection& db, const claim_job& claim)
+{
+    // The same order as the SQLite claim: projects after the one last served first, in project order
+    // (round-robin), and within a project the oldest job.
+    static const std::string sql =
+        std::string("UPDATE jobs SET lease_owner = $1, lease_expires_at = $2 WHERE id = ("
+                    "SELECT id FROM jobs WHERE status IN ('queued', 'running') "
+                    "AND (lease_owner IS NULL OR lease_expires_at <= $3) "
+                    "AND NOT (project_id = ANY ($4::bigint[])) "
+                    "ORDER BY project_id <= $5, project_id, id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING ") +
+        pg_job_column_list;
+    std::vector<pg_param> skip;
+    for (std::int64_t p : claim.skip_projects)
+        skip.push_back(std::to_string(p));
+    auto r = db.query(sql, claim.owner, claim.lease_until, claim.now, array_literal(skip), claim.after_project_id);
+    if (r.empty())
+        return std::nullopt;
+    return pg_read_job(r, 0);
+}
+
+std::optional<api_error> pg_advance_job(pg_connection& db, const advance_job& a)
+{
+    auto updated = db.query(
+        "UPDATE jobs SET checkpoint_offset = $1, checkpoint_line = $2, processed_rows = $3, failed_rows = $4, "
+        "status = CASE WHEN $5::bigint IS NULL THEN status ELSE 'running' END, "
+        "started_at = coalesce(started_at, $5::bigint), lease_expires_at = $7 "
+        "WHERE job_id = $8 AND lease_owner = $6 RETURNING id",
+        a.checkpoint_offset, a.checkpoint_line, a.processed_rows, a.failed_rows, a.started_at, a.owner, a.lease_until,
+        a.job_id);
+    if (updated.empty())
+        return lease_lost(a.job_id);
+    if (a.errors.empty())
+        return std::nullopt;
+    // Every row error of the chunk in one statement; a line recorded before (a chunk run again) is replaced.
+    std::vector<pg_param> lines, row_ids, fields, messages;
+    for (const auto& e : a.errors) {
+        lines.push_back(std::to_string(e.line));
+        row_ids.push_back(e.row_id);
+        fields.push_back(e.field);
+        messages.push_back(e.message);
+    }
+    db.query("INSERT INTO job_errors(job_id, line, row_id, field, message) "
+             "SELECT DISTINCT ON (line) $1::bigint, line, row_id, field, message FROM unnest($2::bigint[], $3::text[], "
+             "$4::text[], $5::text[]) WITH ORDINALITY AS e(line, row_id, field, message, n) ORDER BY line, n DESC "
+             "ON CONFLICT (job_id, line) DO UPDATE SET row_id = excluded.row_id, field = excluded.field, "
+             "message = excluded.message",
+             updated.int64(0, 0), array_literal(lines), array_literal(row_ids), array_literal(fields),
+             array_literal(messages));
+    return std::nullopt;
+}
+
+std::optional<api_error> pg_renew_job_lease(pg_connection& db, const renew_job_lease& r)
+{
+    auto renewed = db.query("UPDATE jobs SET lease_expires_at = $1 WHERE job_id = $2 AND lease_owner = $3 "
+                            "AND status IN ('queued', 'running')",
+                            r.lease_until, r.job_id, r.owner);
+    if (renewed.affected() == 0)
+        return lease_lost(r.job_id);
+    return std::nullopt;
+}
+
+void pg_finish_job(pg_connection& db, const finish_job& f)
+{
+    db.query("UPDATE jobs SET status = $1, error = $2, finished_at = $3, lease_owner = NULL, lease_expires_at = NULL "
+             "WHERE job_id = $4",
+             to_string(f.status), f.error, f.now, f.job_id);
+}
+
+} // namespace profiled

@@ -1,0 +1,28 @@
+// The PostgreSQL engine's writes of jobs, their row errors and their leases; private to the engine, called inside
+// the writer's open transaction.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "common/api_error.hpp"
+#include "common/store/postgres/postgres.hpp"
+#include "common/store/store_operations.hpp"
+
+namespace profiled {
+
+// Records the new job (forgetting its Idempotency-Key on the project's jobs older than the window first); the
+// outcome names the earlier job instead when one within the window holds the key.
+operation_outcome pg_insert_job(pg_connection& db, const insert_job& insert);
+// The claimed job, or nothing: see claim_job in store_operations.hpp. Jobs another writer is claiming at this very
+// moment are skipped (FOR UPDATE SKIP LOCKED), so two daemons claiming at once get different jobs.
+std::optional<job_record> pg_claim_job(pg_connection& db, const claim_job& claim);
+// Records a processed chunk (checkpoint, counts, row errors, running), renewing the lease; refused (lease_lost)
+// when the advance's owner no longer holds the job's lease.
+std::optional<api_error> pg_advance_job(pg_connection& db, const advance_job& advance);
+// Keeps the lease of a waiting job; refused (lease_lost) when the owner no longer holds it.
+std::optional<api_error> pg_renew_job_lease(pg_connection& db, const renew_job_lease& renew);
+// Ends the job and frees its lease.
+void pg_finish_job(pg_connection& db, const finish_job& finish);
+
+} // namespace profiled

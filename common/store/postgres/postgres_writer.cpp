@@ -1,0 +1,169 @@
+#include "common/store/postgres/postgres_writer.hpp"
+
+#include <algorithm>
+#include <optional>
+
+#include "common/ops/log.hpp"
+#include "common/store/postgres/job_writes.hpp"
+#include "common/store/postgres/postgres.hpp"
+#include "common/store/postgres/profile_writes.hpp"
+
+namespace profiled {
+namespace {
+
+// Overloads of one visitor, one per operation type.
+template <typename... Fn>
+struct each_operation : Fn... {
+    using Fn::operator()...;
+};
+template <typename... Fn>
+each_operation(Fn...) -> each_operation<Fn...>;
+
+// Whether the operation may be refused, and so needs a savepoint of its own to be undone alone.
+bool is_refusable(const store_operation& op)
+{
+    return std::holds_alternative<update_people>(op) || std::holds_alternative<alias_user>(op) ||
+           std::holds_alternative<insert_job>(op) || std::holds_alternative<advance_job>(op) ||
+           std::holds_alternative<renew_job_lease>(op);
+}
+
+// Runs the operation inside the open transaction; a refusal is in the outcome.
+operation_outcome run_operation(pg_connection& db, const store_operation& op)
+{
+    operation_outcome out;
+    std::visit(each_operation{
+                   [&](const upsert_users& u) {
+                       pg_upsert_users(db, u.project_id, u.rows, u.now, u.report_outcomes ? &out.upserts : nullptr);
+                   },
+                   [&](const upsert_companies& c) { pg_upsert_companies(db, c.project_id, c.rows, c.now); },
+                   [&](const update_people& p) { out.refused = pg_update_people(db, p); },
+                   [&](const alias_user& a) { out.refused = pg_alias_user(db, a); },
+                   [&](const delete_user& d) { out.count = pg_delete_user(db, d.project_id, d.user_id); },
+                   [&](const insert_job& i) { out = pg_insert_job(db, i); },
+                   [&](const claim_job& c) { out.job = pg_claim_job(db, c); },
+                   [&](const advance_job& a) { out.refused = pg_advance_job(db, a); },
+                   [&](const renew_job_lease& r) { out.refused = pg_renew_job_lease(db, r); },
+                   [&](const finish_job& f) { pg_finish_job(db, f); },
+               },
+               op);
+    return out;
+}
+
+// Whether a batch that failed this way did nothing and may simply run again: a deadlock with another daemon's
+// writer, or a serialization failure.
+bool worth_retrying(const postgres_error& e) { return e.sqlstate() == "40P01" || e.sqlstate() == "40001"; }
+
+// A writer's connection. Nothing is remembered between batches: other daemons change rows at any time.
+class postgres_writer final : public store_writer {
+public:
+    explicit postgres_writer(const std::string& url) : db_(url) {}
+
+    std::vector<operation_outcome> apply(const std::vector<store_operation>& ops,
+                                         const std::vector<std::size_t>& unit_ends) override
+    {
+        std::vector<std::size_t> ends = unit_ends;
+        if (ends.empty())
+            for (std::size_t i = 1; i <= ops.size(); ++i)
+                ends.push_back(i);
+        db_.reconnect_if_lost();
+        std::vector<operation_outcome> outcomes;
+        bool savepoint_all = false;
+        for (int attempt = 1;; ++attempt) {
+            try {
+                pg_transaction tx(db_);
+                if (!run_batch(ops, ends, outcomes, savepoint_all)) {
+                    savepoint_all = true;
+                    continue; // rolled back; again with a savepoint around every unit
+                }
+                tx.commit();
+                return outcomes;
+            } catch (const postgres_error& e) {
+                if (attempt >= 3 || !worth_retrying(e))
+                    throw;
+                log_event(log_level::warn, "writer.retry", e.what());
+            }
+        }
+    }
+
+    std::int64_t ensure_project(const std::string& name, std::int64_t now) override
+    {
+        db_.reconnect_if_lost();
+        pg_transaction tx(db_);
+        db_.query("INSERT INTO projects(name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING", name, now);
+        std::int64_t id = db_.query("SELECT id FROM projects WHERE name = $1", name).int64(0, 0);
+        tx.commit();
+        return id;
+    }
+
+    void insert_key(const api_key_record& key) override
+    {
+        db_.reconnect_if_lost();
+        db_.query("INSERT INTO api_keys(project_id, kind, prefix, key_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+                  key.project_id, key_kind_name(key.kind), key.prefix, key.key_hash, key.created_at);
+    }
+
+    int revoke_keys(const std::string& prefix, std::int64_t now) override
+    {
+        db_.reconnect_if_lost();
+        auto r = db_.query("UPDATE api_keys SET revoked_at = $1 WHERE revoked_at IS NULL "
+                           "AND left(prefix, length($2)) = $2",
+                           now, prefix);
+        return static_cast<int>(r.affected());
+    }
+
+private:
+    // Runs every unit inside the open transaction, each one holding a refusable operation (or every one, when
+    // savepoint_all) in its own savepoint; false when an operation of a unit without a savepoint failed, which
+    // leaves the transaction to roll back and the batch to be run again with savepoint_all.
+    bool run_batch(const std::vector<store_operation>& ops, const std::vector<std::size_t>& unit_ends,
+                   std::vector<operation_outcome>& outcomes, bool savepoint_all)
+    {
+        outcomes.assign(ops.size(), {});
+        std::size_t begin = 0;
+        for (std::size_t end : unit_ends) {
+            bool own_savepoint = savepoint_all ||
+                                 std::any_of(ops.begin() + static_cast<std::ptrdiff_t>(begin),
+                                             ops.begin() + static_cast<std::ptrdiff_t>(end),
+                                             [](const store_operation& op) { return is_refusable(op); });
+            if (own_savepoint)
+                db_.exec("SAVEPOINT unit");
+            std::optional<api_error> refused;
+            for (std::size_t i = begin; i < end && !refused; ++i) {
+                try {
+                    outcomes[i] = run_operation(db_, ops[i]);
+                } catch (const store_error&) {
+                    throw; // the engine failed: the whole batch goes
+                } catch (const std::exception& e) {
+                    if (!own_savepoint)
+                        return false;
+                    log_event(log_level::error, "writer.error", e.what());
+                    outcomes[i] = {};
+                    outcomes[i].refused = internal_error();
+                }
+                refused = outcomes[i].refused;
+            }
+            if (refused) {
+                db_.exec("ROLLBACK TO SAVEPOINT unit; RELEASE SAVEPOINT unit");
+                for (std::size_t i = begin; i < end; ++i) {
+                    outcomes[i] = {};
+                    outcomes[i].refused = refused;
+                }
+            } else if (own_savepoint) {
+                db_.exec("RELEASE SAVEPOINT unit");
+            }
+            begin = end;
+        }
+        return true;
+    }
+
+    pg_connection db_;
+};
+
+} // namespace
+
+std::unique_ptr<store_writer> open_postgres_writer(const std::string& url)
+{
+    return std::make_unique<postgres_writer>(url);
+}
+
+} // namespace profiled
