@@ -5,7 +5,9 @@
 
 #include "common/ops/clock.hpp"
 #include "common/ops/log.hpp"
+#include "common/store/postgres/piece_thread.hpp"
 #include "common/store/postgres/postgres.hpp"
+#include "common/store/postgres/spool_connection.hpp"
 #include "common/store/postgres/spool_pieces.hpp"
 
 namespace profiled {
@@ -14,55 +16,11 @@ namespace {
 // Bytes gathered before a piece is written: about a megabyte.
 constexpr std::size_t piece_bytes = 1024 * 1024;
 
-// A connection opened on first use, and opened again after it was lost.
-class lazy_connection {
-public:
-    lazy_connection(std::string url, bool deferred_commits) : url_(std::move(url)), deferred_commits_(deferred_commits)
-    {
-    }
-
-    // The open connection; throws postgres_error (unavailable) when there is none to be had.
-    pg_connection& get()
-    {
-        if (!db_)
-            db_ = std::make_unique<pg_connection>(url_);
-        else
-            db_->reconnect_if_lost();
-        if (deferred_commits_ && !configured_) {
-            // A piece need not be durable at its own commit: the commit that records its job makes it durable, as
-            // it flushes the server's log up to itself, and every piece was logged before. Spares a disk sync per
-            // megabyte of upload. (Asked again after a failure: a reconnection forgets it.)
-            db_->query("SELECT set_config('synchronous_commit', 'off', false)");
-            configured_ = true;
-        }
-        return *db_;
-    }
-    // The last use failed: the connection may have been reset.
-    void failed() { configured_ = false; }
-
-private:
-    std::string url_;
-    bool deferred_commits_;
-    bool configured_ = false;
-    std::unique_ptr<pg_connection> db_;
-};
-
-// Runs fn on the connection, noting a failure.
-template <typename Fn>
-auto on(lazy_connection& connection, Fn fn)
-{
-    try {
-        return fn(connection.get());
-    } catch (...) {
-        connection.failed();
-        throw;
-    }
-}
-
-// One upload: bytes gathered into pieces, each written as it fills; the last is left for the job's commit.
+// One upload: bytes gathered into pieces, each handed to the piece thread as it fills; the last is left for the
+// job's commit.
 class piece_writer final : public upload_spool_writer {
 public:
-    piece_writer(lazy_connection& db, std::string upload_id) : db_(db), upload_id_(std::move(upload_id))
+    piece_writer(piece_thread& writes, std::string upload_id) : writes_(writes), upload_id_(std::move(upload_id))
     {
         buffer_.reserve(piece_bytes);
     }
@@ -85,6 +43,8 @@ public:
 
     std::optional<upload_piece> seal() override
     {
+        // Every earlier piece committed before the job's commit, which counts them.
+        progress_->wait();
         sealed_ = true;
         upload_piece last{upload_id_, pieces_, written_, std::move(buffer_)};
         buffer_.clear();
@@ -103,12 +63,16 @@ public:
         if (pieces_ == 0)
             return;
         try {
-            on(db_, [&](pg_connection& db) {
-                pg_discard_upload(db, upload_id_);
-                return 0;
+            // Behind this upload's pieces still being written; nobody waits for it.
+            writes_.post([upload_id = upload_id_](spool_connection& db) {
+                try {
+                    db.use([&](pg_connection& c) { pg_discard_upload(c, upload_id); });
+                } catch (const std::exception& e) {
+                    // Swept later as abandoned, once this daemon's spool connection is gone.
+                    log_event(log_level::warn, "spool.discard_failed", e.what(), {{"job_id", upload_id}});
+                }
             });
         } catch (const std::exception& e) {
-            // Swept later as abandoned, once this daemon's spool connection is gone.
             log_event(log_level::warn, "spool.discard_failed", e.what(), {{"job_id", upload_id_}});
         }
     }
@@ -116,26 +80,36 @@ public:
     std::uint64_t size() const override { return size_; }
 
 private:
-    // Writes the gathered bytes as the next piece (recording the upload with its first).
+    // Hands the gathered bytes to the piece thread as the next piece (recording the upload with its first); an
+    // earlier piece's failure is thrown here.
     void write_piece()
     {
-        upload_piece piece{upload_id_, pieces_, written_, std::move(buffer_)};
+        progress_->check();
+        auto piece = std::make_shared<upload_piece>(upload_piece{upload_id_, pieces_, written_, std::move(buffer_)});
         buffer_.clear();
         buffer_.reserve(piece_bytes);
-        on(db_, [&](pg_connection& db) {
-            if (piece.number == 0)
-                pg_record_upload(db, upload_id_, now_ms());
-            pg_store_piece(db, piece);
-            return 0;
-        });
         ++pieces_;
-        written_ += static_cast<std::int64_t>(piece.bytes.size());
+        written_ += static_cast<std::int64_t>(piece->bytes.size());
+        progress_->add();
+        writes_.post([piece, progress = progress_, now = now_ms()](spool_connection& db) {
+            try {
+                db.use([&](pg_connection& c) {
+                    if (piece->number == 0)
+                        pg_record_upload(c, piece->upload_id, now);
+                    pg_store_piece(c, *piece);
+                });
+                progress->done(nullptr);
+            } catch (...) {
+                progress->done(std::current_exception());
+            }
+        });
     }
 
-    lazy_connection& db_;
+    piece_thread& writes_;
     std::string upload_id_;
     std::string buffer_;
-    std::int64_t pieces_ = 0;  // written so far
+    std::shared_ptr<piece_progress> progress_ = std::make_shared<piece_progress>();
+    std::int64_t pieces_ = 0;  // handed over so far
     std::int64_t written_ = 0; // bytes in them
     std::uint64_t size_ = 0;
     bool sealed_ = false;
@@ -145,7 +119,7 @@ private:
 // A job's upload read back piece by piece from a checkpoint offset.
 class piece_source final : public spool_source {
 public:
-    piece_source(lazy_connection& db, std::string upload_id, std::int64_t offset)
+    piece_source(spool_connection& db, std::string upload_id, std::int64_t offset)
         : db_(db), upload_id_(std::move(upload_id)), offset_(offset)
     {
     }
@@ -170,7 +144,7 @@ private:
     // Finds the piece holding the checkpoint and skips to it.
     void start()
     {
-        auto found = on(db_, [&](pg_connection& db) { return pg_find_piece(db, upload_id_, offset_); });
+        auto found = db_.use([&](pg_connection& db) { return pg_find_piece(db, upload_id_, offset_); });
         if (!found || !load(found->number))
             throw spool_error("the job's upload " + upload_id_ + " is not in the database", false);
         pos_ = static_cast<std::size_t>(offset_ - found->first_byte);
@@ -179,7 +153,7 @@ private:
     // Loads piece number; false when there is none.
     bool load(std::int64_t number)
     {
-        auto bytes = on(db_, [&](pg_connection& db) { return pg_read_piece(db, upload_id_, number); });
+        auto bytes = db_.use([&](pg_connection& db) { return pg_read_piece(db, upload_id_, number); });
         if (!bytes)
             return false;
         piece_ = std::move(*bytes);
@@ -188,7 +162,7 @@ private:
         return true;
     }
 
-    lazy_connection& db_;
+    spool_connection& db_;
     std::string upload_id_;
     std::int64_t offset_;
     std::optional<std::int64_t> next_;
@@ -199,11 +173,11 @@ private:
 
 class postgres_spool final : public upload_spool {
 public:
-    explicit postgres_spool(const std::string& url) : intake_(url, true), reading_(url, false) {}
+    explicit postgres_spool(const std::string& url) : intake_(url, true), reading_(url, false), writes_(intake_) {}
 
     std::unique_ptr<upload_spool_writer> begin_upload(const std::string& job_id) override
     {
-        return std::make_unique<piece_writer>(intake_, job_id);
+        return std::make_unique<piece_writer>(writes_, job_id);
     }
 
     std::unique_ptr<spool_reader> open_job(const std::string& job_id, std::int64_t offset, std::int64_t line) override
@@ -219,18 +193,23 @@ public:
         spool_recovery found;
         found.removed = sweep_abandoned();
         if (!unfinished_jobs.empty())
-            found.lost_jobs = on(intake_, [&](pg_connection& db) { return pg_uploads_missing(db, unfinished_jobs); });
+            found.lost_jobs = writes_.run([&](spool_connection& db) {
+                return db.use([&](pg_connection& c) { return pg_uploads_missing(c, unfinished_jobs); });
+            });
         return found;
     }
 
     std::int64_t sweep_abandoned() override
     {
-        return on(intake_, [](pg_connection& db) { return pg_sweep_uploads(db); });
+        return writes_.run([](spool_connection& db) {
+            return db.use([](pg_connection& c) { return pg_sweep_uploads(c); });
+        });
     }
 
 private:
-    lazy_connection intake_;
-    lazy_connection reading_;
+    spool_connection intake_;  // the piece thread's
+    spool_connection reading_; // the runner's parser thread's
+    piece_thread writes_;      // last: ends (its queue done) before the connections go
 };
 
 } // namespace

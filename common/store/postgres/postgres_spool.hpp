@@ -9,8 +9,8 @@
 
 namespace profiled {
 
-// The spool in the database at url, on two connections of its own opened on first use: one for the spool thread's
-// writes (and recovery, before any upload), one for the runner's reads.
+// The spool in the database at url, on two connections of its own opened on first use: one for a thread that writes
+// pieces (and does recovery and sweeps) while the spool thread goes on receiving, one for the runner's reads.
 std::unique_ptr<upload_spool> open_postgres_spool(const std::string& url);
 
 } // namespace profiled
