@@ -16,6 +16,7 @@ namespace profiled {
 
 class job_runner;
 class spool_thread;
+class store_health;
 
 struct server_context {
     server_settings settings;
@@ -25,6 +26,7 @@ struct server_context {
     reader_pool& reads;                // where handlers read the store (ctx.reads.run(...))
     spool_thread& spooler;             // where upload sinks do their blocking work
     job_runner* runner = nullptr;      // set once the runner exists
+    store_health* health = nullptr;    // whether the database can be reached, as last found (/readyz)
     std::atomic<bool> ready{false};    // recovery done and listening
     std::atomic<bool> stopping{false}; // shutdown begun
 };
