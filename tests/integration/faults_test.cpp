@@ -3,6 +3,7 @@
 // keeps serving.
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -252,6 +253,11 @@ TEST_CASE("a database file deleted under the daemon: reads answer 503 like write
     REQUIRE(d.identify(R"({"user_id":"before-delete","metadata":{"v":1}})").status == 202);
     auto up = upload_ndjson(d, "users", user_rows(4, 0, "kept"));
     REQUIRE(up.status == 202);
+    // Claimed and started first: a claim that meets the deleted file instead waits for the next claim round.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (string_field(fetch_job(d, job_id_of(up)), "status") != "running" &&
+           std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
     fs::path db = fs::path(d.data_dir()) / "profiled.db";
     fs::path kept = fs::path(d.data_dir()) / "profiled.db.kept";
     // A second name keeps the file to put back; the name the daemon opened is gone.
