@@ -171,6 +171,10 @@ TEST_CASE("a PostgreSQL restart under load: 503s during the outage, then everyth
         auto ready = http_call(d.port(), "GET", "/readyz");
         CHECK(ready.status == 503);
         CHECK(ready.headers.count("retry-after") == 1);
+        // Monitoring goes on, and says so.
+        auto metrics = http_call(d.port(), "GET", "/metrics");
+        CHECK(metrics.status == 200);
+        CHECK(metrics.body.find("\nprofiled_database_reachable 0\n") != std::string::npos);
     }
     std::this_thread::sleep_for(4s - (steady::now() - down_at));
     server.start_after_outage();
@@ -182,6 +186,7 @@ TEST_CASE("a PostgreSQL restart under load: 503s during the outage, then everyth
     while (load.count(202) < accepted_before + 20 && steady::now() < deadline)
         std::this_thread::sleep_for(20ms);
     load.stop();
+    CHECK(http_call(d.port(), "GET", "/metrics").body.find("\nprofiled_database_reachable 1\n") != std::string::npos);
 
     auto job = wait_for_job_end(d, job_id, 60000);
     CHECK(string_field(job, "status") == "done");
