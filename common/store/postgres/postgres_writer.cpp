@@ -103,37 +103,56 @@ public:
 
     std::int64_t ensure_project(const std::string& name, std::int64_t now) override
     {
-        db_.reconnect_if_lost();
-        pg_transaction tx(db_);
-        db_.query("INSERT INTO projects(name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING", name, now);
-        std::int64_t id = db_.query("SELECT id FROM projects WHERE name = $1", name).int64(0, 0);
-        tx.commit();
-        return id;
+        return in_transaction([&] {
+            db_.query("INSERT INTO projects(name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING", name,
+                      now);
+            return db_.query("SELECT id FROM projects WHERE name = $1", name).int64(0, 0);
+        });
     }
 
     void insert_key(const api_key_record& key) override
     {
-        db_.reconnect_if_lost();
-        pg_transaction tx(db_);
-        db_.query("INSERT INTO api_keys(project_id, kind, prefix, key_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
-                  key.project_id, key_kind_name(key.kind), key.prefix, key.key_hash, key.created_at);
-        announce_key_change();
-        tx.commit();
+        in_transaction([&] {
+            db_.query("INSERT INTO api_keys(project_id, kind, prefix, key_hash, created_at) "
+                      "VALUES ($1, $2, $3, $4, $5)",
+                      key.project_id, key_kind_name(key.kind), key.prefix, key.key_hash, key.created_at);
+            announce_key_change();
+            return 0;
+        });
     }
 
     int revoke_keys(const std::string& prefix, std::int64_t now) override
     {
-        db_.reconnect_if_lost();
-        pg_transaction tx(db_);
-        auto r = db_.query("UPDATE api_keys SET revoked_at = $1 WHERE revoked_at IS NULL "
-                           "AND left(prefix, length($2)) = $2",
-                           now, prefix);
-        announce_key_change();
-        tx.commit();
-        return static_cast<int>(r.affected());
+        return in_transaction([&] {
+            auto r = db_.query("UPDATE api_keys SET revoked_at = $1 WHERE revoked_at IS NULL "
+                               "AND left(prefix, length($2)) = $2",
+                               now, prefix);
+            announce_key_change();
+            return static_cast<int>(r.affected());
+        });
     }
 
 private:
+    // What work() returns, run in a transaction of its own; once more on a fresh connection when the connection
+    // turns out lost before COMMIT was sent (see apply).
+    template <typename Work>
+    auto in_transaction(const Work& work) -> decltype(work())
+    {
+        for (bool reconnected = false;; reconnected = true) {
+            db_.reconnect_if_lost();
+            std::optional<pg_transaction> tx;
+            try {
+                tx.emplace(db_);
+                auto result = work();
+                tx->commit();
+                return result;
+            } catch (const postgres_error& e) {
+                if (reconnected || !lost_before_commit(e, db_, tx))
+                    throw;
+            }
+        }
+    }
+
     // Tells every daemon listening (wait_key_version) that the keys changed, once the open transaction commits;
     // the trigger's version row is what they then read.
     void announce_key_change() { db_.exec(std::string("NOTIFY ") + pg_key_channel); }
