@@ -234,3 +234,34 @@ TEST_CASE("a PostgreSQL restart under load: 503s during the outage, then everyth
     CHECK(d.log_text().find("store.unreachable") != std::string::npos);
     CHECK(d.log_text().find("store.reachable") != std::string::npos);
 }
+
+TEST_CASE("a daemon stopped while PostgreSQL is down stops cleanly and at once, and comes back with the database",
+          "[integration][postgres][outage]")
+{
+    auto& server = postgres_server::instance();
+    std::string url = server.fresh_database_url();
+    daemon_options options;
+    options.database = url;
+    test_daemon d({"--rows-per-minute", "60", "--rows-burst", "1"}, options);
+    REQUIRE(d.identify(R"({"user_id":"kept"})").status == 202);
+    // A job still running (one row a second) when the server goes.
+    REQUIRE(upload_ndjson(d, "users", user_rows(20, 0, "slow")).status == 202);
+
+    server.stop_for_outage();
+    CHECK(wait_for_status(d, "/readyz", 503, 2s));
+    check_error(d.identify(R"({"user_id":"refused"})"), 503, "database_unavailable");
+    auto stopping = steady::now();
+    CHECK(d.stop() == 0);
+    CHECK(steady::now() - stopping < 5s);
+
+    // Started again while the server is still down: refused with a clear reason, not a hang.
+    auto refused = run_profiled({"serve", "--listen", "127.0.0.1:0", "--data-dir", d.data_dir(), "--database", url});
+    CHECK(refused.exit_code == 1);
+    CHECK(refused.err.find("cannot connect") != std::string::npos);
+
+    server.start_after_outage();
+    d.start();
+    CHECK(get_user(d, "kept").size() > 0);
+    CHECK(get_user(d, "refused").empty());
+    CHECK(d.stop() == 0);
+}
