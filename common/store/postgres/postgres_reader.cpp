@@ -1,6 +1,7 @@
 #include "common/store/postgres/postgres_reader.hpp"
 
 #include <charconv>
+#include <thread>
 
 #include <boost/json/parse.hpp>
 
@@ -163,8 +164,17 @@ public:
     {
         if (!listening_) {
             db_.reconnect_if_lost();
-            db_.listen(pg_key_channel);
+            try {
+                db_.listen(pg_key_channel);
+            } catch (const postgres_error& e) {
+                // A database without LISTEN (YugabyteDB): changes are seen by reading the version row each time.
+                if (e.kind() == store_failure::unavailable)
+                    throw;
+                polling_only_ = true;
+            }
             listening_ = true;
+        } else if (polling_only_) {
+            std::this_thread::sleep_for(timeout);
         } else {
             // A connection lost meanwhile comes back listening; changes made while it was away are in the version.
             db_.reconnect_if_lost();
@@ -212,6 +222,7 @@ private:
 
     pg_connection db_;
     bool listening_ = false;
+    bool polling_only_ = false; // LISTEN refused: no notifications to wait for
 };
 
 } // namespace

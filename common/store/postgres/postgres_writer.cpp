@@ -154,8 +154,18 @@ private:
     }
 
     // Tells every daemon listening (wait_key_version) that the keys changed, once the open transaction commits;
-    // the trigger's version row is what they then read.
-    void announce_key_change() { db_.exec(std::string("NOTIFY ") + pg_key_channel); }
+    // the trigger's version row is what they then read. A database without NOTIFY (YugabyteDB) keeps the change
+    // all the same: daemons then see it by reading the version row, within a poll interval.
+    void announce_key_change()
+    {
+        try {
+            db_.exec(std::string("SAVEPOINT announce; NOTIFY ") + pg_key_channel + "; RELEASE SAVEPOINT announce");
+        } catch (const postgres_error& e) {
+            if (e.kind() == store_failure::unavailable)
+                throw;
+            db_.exec("ROLLBACK TO SAVEPOINT announce; RELEASE SAVEPOINT announce");
+        }
+    }
 
     // Runs every unit inside the open transaction, each one holding a refusable operation (or every one, when
     // savepoint_all) in its own savepoint; false when an operation of a unit without a savepoint failed, which
