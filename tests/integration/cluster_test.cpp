@@ -238,6 +238,9 @@ private:
         if (a.state == sent::acked)
             u.job_id = string_field(a.reply.json().as_object(), "job_id");
         by_filename[filename] = u;
+        // A few uploads a second per loader: the jobs of one project run on one daemon at a time (one row rate
+        // for the cluster), so an upload loop without a pause would only test how deep a backlog can get.
+        std::this_thread::sleep_for(std::chrono::milliseconds(150));
     }
 
     std::string type_;
@@ -337,7 +340,7 @@ TEST_CASE("three daemons on one database under mixed load lose nothing and apply
         return !all_pages(reads, "/v1/background_jobs?status=queued&limit=100", "jobs").empty() ||
                !all_pages(reads, "/v1/background_jobs?status=running&limit=100", "jobs").empty();
     };
-    for (int i = 0; i < 300 && busy(); ++i)
+    for (int i = 0; i < 600 && busy(); ++i)
         std::this_thread::sleep_for(100ms);
     REQUIRE_FALSE(busy());
 

@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include <fmt/format.h>
+
 #include "common/store/postgres/postgres_rows.hpp"
 #include "common/store/postgres/spool_pieces.hpp"
 
@@ -63,26 +65,27 @@ std::optional<job_record> pg_claim_job(pg_connection& db, const claim_job& claim
     for (std::int64_t p : claim.skip_projects)
         skip.push_back(std::to_string(p));
     // A project whose job another daemon holds a live lease on is that daemon's until the lease ends, so that
-    // the project's row rate is applied by one daemon at a time: the cluster's rate is the configured one.
-    static const std::string held_elsewhere = "EXISTS (SELECT 1 FROM jobs o WHERE o.project_id = jobs.project_id "
+    // the project's row rate is applied by one daemon at a time: the cluster's rate is the configured one. Asked
+    // once per project (not per queued job: a backlog of thousands would make every claim quadratic).
+    static const std::string unleased = "status IN ('queued', 'running') "
+                                        "AND (lease_owner IS NULL OR lease_expires_at <= $2) ";
+    static constexpr const char* held_elsewhere = "EXISTS (SELECT 1 FROM jobs o WHERE o.project_id = {} "
                                               "AND o.status IN ('queued', 'running') AND o.lease_owner <> $1 "
                                               "AND o.lease_expires_at > $2) ";
-    static const std::string claimable = "status IN ('queued', 'running') "
-                                         "AND (lease_owner IS NULL OR lease_expires_at <= $2) AND NOT " +
-                                         held_elsewhere;
     // The same order as the SQLite claim: projects after the one last served first, in project order
     // (round-robin), and within a project the oldest job.
-    static const std::string candidates = "SELECT project_id FROM jobs WHERE " + claimable +
-                                          "AND NOT (project_id = ANY ($3::bigint[])) GROUP BY project_id "
-                                          "ORDER BY project_id <= $4, project_id LIMIT 8";
+    static const std::string candidates =
+        "SELECT p.project_id FROM (SELECT DISTINCT project_id FROM jobs WHERE " + unleased +
+        "AND NOT (project_id = ANY ($3::bigint[]))) p WHERE NOT " + fmt::format(fmt::runtime(held_elsewhere), "p.project_id") +
+        "ORDER BY p.project_id <= $4, p.project_id LIMIT 8";
     // Another daemon claiming a job of the same project at this moment holds this lock until its claim commits,
     // and the check for a live lease runs after taking it, in a statement of its own (a fresh snapshot that sees
     // every claim committed before), so two daemons never both take a project.
     static const std::string lock_project = "SELECT pg_try_advisory_xact_lock($1, ($2::bigint % 2147483647)::integer)";
     static const std::string take = "UPDATE jobs SET lease_owner = $1, lease_expires_at = $4 WHERE id = ("
                                     "SELECT id FROM jobs WHERE project_id = $3 AND " +
-                                    claimable + "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING " +
-                                    pg_job_column_list;
+                                    unleased + "AND NOT " + fmt::format(fmt::runtime(held_elsewhere), "$3") +
+                                    "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING " + pg_job_column_list;
     auto projects = db.query(candidates, claim.owner, claim.now, array_literal(skip), claim.after_project_id);
     for (int i = 0; i < projects.size(); ++i) {
         std::int64_t project_id = projects.int64(i, 0);
