@@ -125,9 +125,8 @@ struct finish_job {
 };
 
 // One domain operation of a batch.
-using store_operation = std::variant<upsert_users, upsert_companies, update_people, alias_user, delete_user,
-                                     insert_job, claim_job, advance_job, renew_job_lease, finish_job, erase_users,
-                                     erase_companies>;
+using store_operation = std::variant<upsert_users, upsert_companies, update_people, alias_user, delete_user, insert_job,
+                                     claim_job, advance_job, renew_job_lease, finish_job, erase_users, erase_companies>;
 
 // What one operation of a batch did.
 struct operation_outcome {
@@ -135,7 +134,7 @@ struct operation_outcome {
     std::vector<upsert_outcome> upserts;  // upsert_users with report_outcomes: one per row, in order
     std::optional<job_record> job;        // claim_job: the job claimed, if any
     std::optional<idempotent_job> earlier_job; // insert_job: the earlier job holding the key, when no job was inserted
-    std::int64_t count = 0;               // delete_user: users removed; erase_users, erase_companies: profiles removed
+    std::int64_t count = 0;                    // delete_user: users removed; erase_*: profiles removed
 };
 
 } // namespace profiled

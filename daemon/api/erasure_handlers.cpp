@@ -36,10 +36,7 @@ store_operation erase_operation(const erasure_kind& kind, std::int64_t project, 
 }
 
 // Whether a path id could name a stored profile at all: every stored id is valid UTF-8 of at most max_id_bytes.
-bool could_be_stored(const std::string& id)
-{
-    return !id.empty() && id.size() <= max_id_bytes && valid_utf8(id) == id;
-}
+bool could_be_stored(const std::string& id) { return !id.empty() && id.size() <= max_id_bytes && valid_utf8(id) == id; }
 
 // The ids of a bulk deletion body ({"users": [ids]} or {"companies": [ids]}), or the 400 that says what is wrong.
 result<std::vector<std::string>> bulk_ids(const json::object& body, const char* field)

@@ -76,8 +76,8 @@ net::awaitable<http_response> list_companies(server_context& ctx, request_contex
     json::array companies;
     for (const auto& c : page->companies)
         companies.push_back(company_to_json(c));
-    co_return json_response(
-        200, json::object{{"companies", std::move(companies)}, {"next_cursor", cursor_json(page->next_cursor)}});
+    co_return json_response(200, json::object{{"companies", std::move(companies)},
+                                              {"next_cursor", cursor_json(page->next_cursor)}});
 }
 
 } // namespace

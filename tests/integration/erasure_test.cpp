@@ -3,8 +3,8 @@
 #include <vector>
 
 #include <boost/json/object.hpp>
-#include <boost/json/value.hpp>
 #include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
 #include <catch2/catch.hpp>
 
 #include "tests/support/api_checks.hpp"

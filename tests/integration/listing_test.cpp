@@ -94,8 +94,9 @@ TEST_CASE("GET /v1/users pages through the project's users in the order they wer
     std::vector<std::string> made;
     for (int i = 0; i < 5; ++i) {
         made.push_back("user_" + std::to_string(5 - i));
-        REQUIRE(d.identify(R"({"user_id":")" + made.back() + R"(","metadata":{"n":)" + std::to_string(i) + "}}")
-                    .status == 202);
+        REQUIRE(
+            d.identify(R"({"user_id":")" + made.back() + R"(","metadata":{"n":)" + std::to_string(i) + "}}").status ==
+            202);
     }
     REQUIRE(people_post(d, "/public/alias",
                         R"({"apiKey":")" + d.secret_key() + R"(","alias_id":"user_3","original_id":"anon_3"})")
@@ -194,14 +195,14 @@ TEST_CASE("listing refuses bad limits, cursors and times with a 400", "[listing]
         check_error(d.call("GET", path + "?limit=" + limit), 400, "invalid_field", "limit");
     }
     std::string foreign = path == "/v1/users" ? companies_cursor : users_cursor;
-    for (const std::string& cursor : {std::string(), std::string("nonsense"), std::string("u0"), std::string("j1"),
-                                      std::string("%00"), foreign}) {
+    for (const std::string& cursor :
+         {std::string(), std::string("nonsense"), std::string("u0"), std::string("j1"), std::string("%00"), foreign}) {
         CAPTURE(cursor);
         check_error(d.call("GET", path + "?cursor=" + cursor), 400, "invalid_field", "cursor");
     }
-    for (const char* since : {"", "yesterday", "2025-02-30T00:00:00Z", "2025-02-02", "2025-02-02T12:34:56",
-                              "2025-02-02T25:00:00Z", "2025-02-02T12:34:56.Z", "2025-02-02T12:34:56Zjunk",
-                              "1738499696000"}) {
+    for (const char* since :
+         {"", "yesterday", "2025-02-30T00:00:00Z", "2025-02-02", "2025-02-02T12:34:56", "2025-02-02T25:00:00Z",
+          "2025-02-02T12:34:56.Z", "2025-02-02T12:34:56Zjunk", "1738499696000"}) {
         CAPTURE(since);
         check_error(d.call("GET", path + "?updated_since=" + since), 400, "invalid_field", "updated_since");
     }
@@ -229,8 +230,8 @@ TEST_CASE("paging through the users while others are written sees every earlier 
         http_connection c(d.port());
         for (int i = 0; !stop; ++i) {
             std::string id = i % 2 ? "new_" + std::to_string(i) : "u" + std::to_string((i * 37) % existing);
-            auto r = c.request("POST", "/v1/identify", R"({"user_id":")" + id + R"(","metadata":{"i":)" +
-                                                           std::to_string(i) + "}}",
+            auto r = c.request("POST", "/v1/identify",
+                               R"({"user_id":")" + id + R"(","metadata":{"i":)" + std::to_string(i) + "}}",
                                identify_headers(d.secret_key()));
             if (r.status != 202)
                 break;

@@ -85,14 +85,8 @@ TEST_CASE("erasing a user removes the profile, its aliases both ways and its ids
     job_with_row_errors(*w, p, "job-companies", job_type::companies, {"jane"});
     job_with_row_errors(*w, other, "job-other", job_type::users, {"jane"});
 
-    SECTION("by its own id")
-    {
-        CHECK(test::apply_one(*w, erase_users{p, {"jane"}}).count == 1);
-    }
-    SECTION("by one of its aliases")
-    {
-        CHECK(test::apply_one(*w, erase_users{p, {"anon_2"}}).count == 1);
-    }
+    SECTION("by its own id") { CHECK(test::apply_one(*w, erase_users{p, {"jane"}}).count == 1); }
+    SECTION("by one of its aliases") { CHECK(test::apply_one(*w, erase_users{p, {"anon_2"}}).count == 1); }
     CHECK_FALSE(r->find_user(p, "jane"));
     CHECK_FALSE(r->find_user(p, "anon_1"));
     CHECK_FALSE(r->find_user(p, "anon_2"));
