@@ -117,18 +117,22 @@ net::awaitable<http_response> erase_many(server_context& ctx, request_context& r
     co_return json_response(200, json::object{{"deleted", *removed}});
 }
 
+// DELETE /v1/users/{user_id}.
 net::awaitable<http_response> erase_user(server_context& ctx, request_context& rc)
 {
     return erase_one(ctx, rc, users_kind);
 }
+// DELETE /v1/companies/{company_id}.
 net::awaitable<http_response> erase_company(server_context& ctx, request_context& rc)
 {
     return erase_one(ctx, rc, companies_kind);
 }
+// DELETE /v1/users {"users": [...]}.
 net::awaitable<http_response> erase_users_in_bulk(server_context& ctx, request_context& rc)
 {
     return erase_many(ctx, rc, users_kind);
 }
+// DELETE /v1/companies {"companies": [...]}.
 net::awaitable<http_response> erase_companies_in_bulk(server_context& ctx, request_context& rc)
 {
     return erase_many(ctx, rc, companies_kind);
