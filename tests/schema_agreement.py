@@ -4,13 +4,15 @@
 Every fixture under tests/fixtures/requests/<endpoint>/{valid,invalid}/ is checked twice: against the
 endpoint's JSON Schema with an independent validator (python3-jsonschema), and by sending it to a real
 profiled on port 0. A valid fixture must pass the schema and get a 2xx; an invalid one must fail the schema
-and get a 4xx. Bulk row fixtures are not requests of their own: here they meet the schema only, and
+and get a 4xx (each directory's requests go with its endpoint's method: DELETE for the bulk erasures, POST
+for the rest). Bulk row fixtures are not requests of their own: here they meet the schema only, and
 tests/unit/request_fixtures_test.cpp gives the same files to the C++ row parser.
 
 It also checks that the corpus tries every property each schema names (and each operation of
 /public/people/set) absent and as every JSON type, and that schemas/openapi.yaml describes exactly the
 routes daemon/**/*.cpp registers, lists the statuses each kind of route can answer with, and documents every
-error_code the sources use.
+error_code the sources use. Last, the answers of a few requests (profile listings, erasures, their errors)
+must have a status the route lists in schemas/openapi.yaml and a body matching that status's schema.
 
 Usage: schema_agreement.py PROFILED_BINARY [REPO_ROOT]
 """
@@ -41,9 +43,14 @@ ENDPOINTS = {
     "public_identify": ("public_identify.schema.json", "/public/identify", "body"),
     "public_people_set": ("public_people_set.schema.json", "/public/people/set", "body"),
     "public_alias": ("public_alias.schema.json", "/public/alias", "body"),
+    "users_delete": ("delete_users.schema.json", "/v1/users", "header"),
+    "companies_delete": ("delete_companies.schema.json", "/v1/companies", "header"),
     "bulk_user_row": ("bulk_user_row.schema.json", None, None),
     "bulk_company_row": ("bulk_company_row.schema.json", None, None),
 }
+
+# The method a fixture directory's requests are sent with, when not POST.
+METHODS = {"users_delete": "DELETE", "companies_delete": "DELETE"}
 
 # Endpoints that DESIGN.md lists and schemas/openapi.yaml must describe.
 DESIGN_ENDPOINTS = [
@@ -52,6 +59,8 @@ DESIGN_ENDPOINTS = [
     ("get", "/v1/background_jobs/{job_id}/errors"), ("post", "/v1/users"), ("get", "/v1/users/{user_id}"),
     ("get", "/v1/companies/{company_id}"), ("post", "/public/identify"), ("post", "/public/people/set"),
     ("post", "/public/alias"), ("get", "/healthz"), ("get", "/readyz"), ("get", "/metrics"),
+    ("delete", "/v1/users/{user_id}"), ("delete", "/v1/companies/{company_id}"), ("delete", "/v1/users"),
+    ("delete", "/v1/companies"), ("get", "/v1/users"), ("get", "/v1/companies"),
 ]
 
 
@@ -223,10 +232,10 @@ class Daemon:
         raise RuntimeError("profiled did not log server.ready")
 
     # Sends one request and returns (status, body).
-    def post(self, path, body, headers):
+    def post(self, path, body, headers, method="POST"):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         try:
-            conn.request("POST", path, body=body, headers=headers)
+            conn.request(method, path, body=body, headers=headers)
             reply = conn.getresponse()
             return reply.status, reply.read().decode("utf-8", errors="replace")
         finally:
@@ -246,7 +255,7 @@ class Daemon:
 
 
 # Sends a fixture as the dialect does: key in the header, or the placeholders in apiKey replaced.
-def send(daemon, path, auth, raw):
+def send(daemon, path, auth, raw, method="POST"):
     headers = {"Content-Type": "application/json"}
     if auth == "header":
         headers["Authorization"] = "Token " + daemon.secret_key
@@ -254,7 +263,7 @@ def send(daemon, path, auth, raw):
     else:
         raw = raw.replace(b"YOUR_SECRET_KEY", daemon.secret_key.encode()).replace(
             b"YOUR_PUBLIC_API_KEY", daemon.public_key.encode())
-    return daemon.post(path, raw, headers)
+    return daemon.post(path, raw, headers, method)
 
 
 # Checks that schemas/openapi.yaml parses, names every DESIGN endpoint and refers only to files that exist.
@@ -290,6 +299,9 @@ def check_openapi(repo):
                     needed.add("403")
             if method == "post":
                 needed |= {"413", "415", "503", "507"}
+            if method == "delete":
+                needed |= {"503", "507"}
+                needed |= {"404"} if "{" in route else {"415"}
             missing = needed - set(str(code) for code in op.get("responses", {}))
             if missing:
                 problems.append(f"openapi.yaml: {method.upper()} {route} does not list {', '.join(sorted(missing))}")
@@ -318,6 +330,79 @@ def check_openapi(repo):
     return problems
 
 
+# The OpenAPI schema with every local $ref (#/components/...) replaced by what it names.
+def inline_refs(node, doc):
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/"):
+            target = doc
+            for step in ref[2:].split("/"):
+                target = target[step]
+            return inline_refs(target, doc)
+        return {k: inline_refs(v, doc) for k, v in node.items()}
+    if isinstance(node, list):
+        return [inline_refs(v, doc) for v in node]
+    return node
+
+
+# Requests whose answers are checked against the response schema schemas/openapi.yaml gives for their status:
+# (method, path as sent, route as described, body). The writes first make something to list and erase.
+ANSWER_CHECKS = [
+    ("POST", "/v1/identify", "/v1/identify",
+     '{"user_id":"answer_1","metadata":{"plan":"pro"},"company":{"id":"answer_co"}}'),
+    ("POST", "/v1/identify", "/v1/identify", '{"user_id":"answer_2","metadata":{}}'),
+    ("GET", "/v1/users?limit=1", "/v1/users", None),
+    ("GET", "/v1/users?limit=1000&updated_since=2000-01-01T00:00:00Z", "/v1/users", None),
+    ("GET", "/v1/companies?limit=1", "/v1/companies", None),
+    ("GET", "/v1/users?limit=0", "/v1/users", None),
+    ("GET", "/v1/users?cursor=nonsense", "/v1/users", None),
+    ("GET", "/v1/companies?updated_since=yesterday", "/v1/companies", None),
+    ("DELETE", "/v1/users/answer_1", "/v1/users/{user_id}", None),
+    ("DELETE", "/v1/users/answer_1", "/v1/users/{user_id}", None),
+    ("DELETE", "/v1/companies/answer_co", "/v1/companies/{company_id}", None),
+    ("DELETE", "/v1/companies/answer_co", "/v1/companies/{company_id}", None),
+    ("DELETE", "/v1/users", "/v1/users", '{"users":["answer_2","answer_3"]}'),
+    ("DELETE", "/v1/companies", "/v1/companies", '{"companies":["answer_co"]}'),
+    ("DELETE", "/v1/users", "/v1/users", '{"users":[]}'),
+]
+
+
+# Sends each ANSWER_CHECKS request and checks the status is one the route describes and the body matches its schema.
+def answer_problems(daemon, repo, statuses_seen):
+    try:
+        import yaml
+    except ImportError:
+        return []
+    doc = yaml.safe_load((repo / "schemas" / "openapi.yaml").read_text())
+    problems = []
+    for method, target, route, body in ANSWER_CHECKS:
+        headers = {"Authorization": "Token " + daemon.secret_key, "X-API-Version": "2020-09-22"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        status, text = daemon.post(target, body.encode() if body is not None else None, headers, method)
+        name = f"{method} {target}"
+        statuses_seen.add((method, route, status))
+        responses = doc.get("paths", {}).get(route, {}).get(method.lower(), {}).get("responses", {})
+        response = inline_refs(responses.get(str(status)), doc) if str(status) in responses else None
+        if response is None:
+            problems.append(f"answer {name}: {status} is not a status openapi.yaml lists")
+            continue
+        schema = response.get("content", {}).get("application/json", {}).get("schema")
+        if schema is None:
+            if text:
+                problems.append(f"answer {name}: {status} has a body, openapi.yaml describes none")
+            continue
+        try:
+            instance = json.loads(text)
+        except json.JSONDecodeError as e:
+            problems.append(f"answer {name}: not JSON ({e})")
+            continue
+        errors = list(Draft202012Validator(schema).iter_errors(instance))
+        if errors:
+            problems.append(f"answer {name}: {status} disagrees with openapi.yaml: {errors[0].message[:160]}")
+    return problems
+
+
 def main():
     if len(sys.argv) < 2:
         print(__doc__)
@@ -337,7 +422,9 @@ def main():
 
     daemon = Daemon(binary)
     checked = skipped = 0
+    answers = set()
     try:
+        problems += answer_problems(daemon, repo, answers)
         for endpoint, (schema_name, path, auth) in ENDPOINTS.items():
             validator = validator_for(schema_name)
             for verdict in ("valid", "invalid"):
@@ -355,7 +442,7 @@ def main():
                     checked += 1
                     if path is None:
                         continue
-                    status, body = send(daemon, path, auth, raw)
+                    status, body = send(daemon, path, auth, raw, METHODS.get(endpoint, "POST"))
                     if status == 404 and '"route_not_found"' in body:
                         skipped += 1
                         print(f"SKIP {name}: {path} is not served by this build yet")
@@ -370,7 +457,7 @@ def main():
     for p in problems:
         print("DISAGREE " + p)
     print(f"{checked} fixtures checked against the schemas, {skipped} not sent (route missing), "
-          f"{len(problems)} problems")
+          f"{len(ANSWER_CHECKS)} answers checked against openapi.yaml, {len(problems)} problems")
     return 1 if problems else 0
 
 

@@ -26,6 +26,18 @@ struct job_error_page {
     std::optional<std::string> next_cursor; // opaque: the engine's own, handed back for the next page
 };
 
+// A page of a project's users, by internal id (the order they were first stored in).
+struct user_page {
+    std::vector<user_profile> users;
+    std::optional<std::string> next_cursor; // opaque: the engine's own, handed back for the next page
+};
+
+// A page of a project's companies, by internal id.
+struct company_page {
+    std::vector<company_profile> companies;
+    std::optional<std::string> next_cursor; // opaque: the engine's own, handed back for the next page
+};
+
 // Read-only queries; each reader belongs to one thread.
 class store_reader {
 public:
@@ -48,6 +60,16 @@ public:
     // cursor is not one this store hands out.
     virtual std::optional<job_error_page> list_job_errors(const std::string& job_id,
                                                           const std::optional<std::string>& cursor, int limit) = 0;
+    // The project's users (each with its aliases) by internal id, optionally only those updated at or after
+    // updated_since, from the page cursor (a next_cursor of an earlier page) names; nothing when cursor is not one
+    // this store hands out. Ordered by an id no update changes, so paging skips and repeats no user that exists
+    // throughout, whatever is written meanwhile.
+    virtual std::optional<user_page> list_users(std::int64_t project_id, const std::optional<std::string>& cursor,
+                                                std::optional<std::int64_t> updated_since, int limit) = 0;
+    // The project's companies in the same way.
+    virtual std::optional<company_page> list_companies(std::int64_t project_id,
+                                                       const std::optional<std::string>& cursor,
+                                                       std::optional<std::int64_t> updated_since, int limit) = 0;
     // Jobs that are queued or running, all projects, oldest first (start-up recovery).
     virtual std::vector<job_record> unfinished_jobs() = 0;
     // Every job of every project, for `profiled jobs list`.

@@ -60,6 +60,21 @@ struct delete_user {
     std::string user_id;
 };
 
+// Erases users (GDPR): for each id, the profile it resolves to (following an alias), every alias of that profile,
+// and the ids (the given one, the profile's, its aliases) in the project's users jobs' row errors, which stay
+// without them; the outcome's count says how many profiles were removed. An id with no profile erases nothing.
+struct erase_users {
+    std::int64_t project_id = 0;
+    std::vector<std::string> user_ids;
+};
+
+// Erases companies: each company's profile and its id in the project's companies jobs' row errors; the outcome's
+// count says how many profiles were removed.
+struct erase_companies {
+    std::int64_t project_id = 0;
+    std::vector<std::string> company_ids;
+};
+
 // Records a new queued job, its Idempotency-Key bound to the upload's digest. The key is first forgotten on
 // the project's jobs submitted before idempotency_not_before; when a job within the window still holds it, no
 // job is inserted and the outcome names that earlier job. With last_piece (the spool's seal of an upload spooled
@@ -115,8 +130,8 @@ struct finish_job {
 };
 
 // One domain operation of a batch.
-using store_operation = std::variant<upsert_users, upsert_companies, update_people, alias_user, delete_user,
-                                     insert_job, claim_job, advance_job, renew_job_lease, finish_job>;
+using store_operation = std::variant<upsert_users, upsert_companies, update_people, alias_user, delete_user, insert_job,
+                                     claim_job, advance_job, renew_job_lease, finish_job, erase_users, erase_companies>;
 
 // What one operation of a batch did.
 struct operation_outcome {
@@ -124,7 +139,7 @@ struct operation_outcome {
     std::vector<upsert_outcome> upserts;  // upsert_users with report_outcomes: one per row, in order
     std::optional<job_record> job;        // claim_job: the job claimed, if any
     std::optional<idempotent_job> earlier_job; // insert_job: the earlier job holding the key, when no job was inserted
-    std::int64_t count = 0;               // delete_user: users removed
+    std::int64_t count = 0;                    // delete_user: users removed; erase_*: profiles removed
 };
 
 } // namespace profiled

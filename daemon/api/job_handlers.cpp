@@ -1,14 +1,10 @@
 // Job status: one job, a project's jobs page by page, a job's row errors page by page.
-#include <charconv>
-#include <map>
-
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
-#include <boost/url/parse.hpp>
-#include <fmt/format.h>
 
 #include "common/profiles/profile_json.hpp"
 #include "common/profiles/requests.hpp"
+#include "daemon/api/page_params.hpp"
 #include "daemon/api/routes.hpp"
 #include "daemon/jobs/job_runner.hpp"
 
@@ -20,54 +16,6 @@ namespace {
 
 constexpr int default_page = 20;
 constexpr int max_page = 100;
-
-// The decoded query parameters of a request, last value winning.
-std::map<std::string, std::string> query_params(const http_request& req)
-{
-    std::map<std::string, std::string> out;
-    auto url = boost::urls::parse_origin_form(req.target);
-    if (!url)
-        return out;
-    for (auto param : url->params())
-        out[param.key] = param.value;
-    return out;
-}
-
-// A whole non-negative number in [min, max], or an error naming the parameter.
-result<std::int64_t> integer_param(const std::map<std::string, std::string>& params, const std::string& name,
-                                   std::int64_t fallback, std::int64_t min, std::int64_t max)
-{
-    auto it = params.find(name);
-    if (it == params.end())
-        return fallback;
-    std::int64_t value = 0;
-    const std::string& text = it->second;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max)
-        return invalid_field(name, fmt::format("{} must be a whole number from {} to {}", name, min, max));
-    return value;
-}
-
-// The cursor parameter as the client sent it, or nothing when absent.
-std::optional<std::string> cursor_param(const std::map<std::string, std::string>& params)
-{
-    auto it = params.find("cursor");
-    if (it == params.end())
-        return std::nullopt;
-    return it->second;
-}
-
-// The 400 for a cursor the store did not hand out.
-api_error bad_cursor()
-{
-    return invalid_field("cursor", "cursor must be the next_cursor of an earlier page of this list");
-}
-
-// A page's next_cursor as JSON: the store's opaque text, or null on the last page.
-json::value cursor_json(const std::optional<std::string>& cursor)
-{
-    return cursor ? json::value(*cursor) : json::value(nullptr);
-}
 
 // GET /v1/background_jobs/{job_id}.
 net::awaitable<http_response> get_job(server_context& ctx, request_context& rc)

@@ -14,6 +14,8 @@ void add_all_routes(router& routes, server_context& ctx)
     add_users_routes(routes, ctx);
     add_bulk_routes(routes, ctx, *ctx.runner);
     add_job_routes(routes, ctx);
+    add_erasure_routes(routes, ctx);
+    add_listing_routes(routes, ctx);
 }
 
 } // namespace profiled

@@ -23,6 +23,10 @@ void add_job_routes(router& routes, server_context& ctx);
 void add_people_routes(router& routes, server_context& ctx);
 // POST /v1/users (the Users API dialect).
 void add_users_routes(router& routes, server_context& ctx);
+// DELETE /v1/users/{user_id}, /v1/companies/{company_id}, and the bulk DELETE /v1/users, /v1/companies.
+void add_erasure_routes(router& routes, server_context& ctx);
+// GET /v1/users, GET /v1/companies: the project's profiles page by page.
+void add_listing_routes(router& routes, server_context& ctx);
 // GET /metrics.
 void add_metrics_routes(router& routes, server_context& ctx);
 // Every route profiled serves.

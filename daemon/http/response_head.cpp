@@ -25,13 +25,16 @@ std::string response_head(const http_response& r, unsigned version, bool keep_al
     auto reason = boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(r.status));
     head.append(reason.data(), reason.size()).append("\r\n");
     add_field(head, "Server", "profiled/" PROFILED_VERSION);
-    if (fits_a_header(r.content_type))
+    // A 204 has no content, so neither a type nor a length (RFC 9110 8.6).
+    bool no_content = r.status == 204;
+    if (!no_content && fits_a_header(r.content_type))
         add_field(head, "Content-Type", r.content_type);
     for (const auto& [name, value] : r.headers) {
         if (fits_a_header(name) && fits_a_header(value) && name.find(':') == std::string::npos)
             add_field(head, name, value);
     }
-    add_field(head, "Content-Length", std::to_string(r.body.size()));
+    if (!no_content)
+        add_field(head, "Content-Length", std::to_string(r.body.size()));
     if (version == 10 && keep_alive)
         add_field(head, "Connection", "keep-alive");
     else if (version != 10 && !keep_alive)

@@ -65,6 +65,12 @@ std::vector<route_case> all_routes()
         {"GET", "/v1/background_jobs", access::header_secret, "", {}},
         {"GET", "/v1/background_jobs/{job_id}", access::header_secret, "", {}},
         {"GET", "/v1/background_jobs/{job_id}/errors", access::header_secret, "", {}},
+        {"GET", "/v1/users", access::header_secret, "", {}},
+        {"GET", "/v1/companies", access::header_secret, "", {}},
+        {"DELETE", "/v1/users/{user_id}", access::header_secret, "", {}},
+        {"DELETE", "/v1/companies/{company_id}", access::header_secret, "", {}},
+        {"DELETE", "/v1/users", access::header_secret, R"({"users":["victim"]})", json_type},
+        {"DELETE", "/v1/companies", access::header_secret, R"({"companies":["victim_co"]})", json_type},
         {"POST", "/public/identify", access::body_any, R"({APIKEY"distinct_id":"written_by_refused"})", json_type},
         {"POST", "/public/people/set", access::body_secret,
          R"({APIKEY"distinct_id":"written_by_refused","operations":{"$add":{"n":1}}})", json_type},
@@ -160,6 +166,7 @@ struct victim_daemon {
     {
         CHECK(get_user(d, "written_by_refused").empty());
         CHECK(d.call("GET", "/v1/companies/written_by_refused").status == 404);
+        CHECK(d.call("GET", "/v1/companies/victim_co").status == 200); // no refused DELETE erased it
         auto jobs = d.call("GET", "/v1/background_jobs");
         REQUIRE(jobs.status == 200);
         CHECK(jobs.json().at("jobs").as_array().size() == 1);
@@ -277,7 +284,7 @@ TEST_CASE("every authenticated route refuses a missing, malformed, unknown or re
                         401, "unauthorized");
         }
     }
-    CHECK(checked == 10 * bad_headers.size() + 3 * bad_body_keys.size());
+    CHECK(checked == 16 * bad_headers.size() + 3 * bad_body_keys.size());
     v.check_nothing_written();
 
     // The same requests with the good key succeed, so the refusals above were about the key alone.
@@ -311,7 +318,7 @@ TEST_CASE("a public key is refused with 403 on every secret-only route and chang
             ++refused;
         }
     }
-    CHECK(refused == 12);
+    CHECK(refused == 18);
     v.check_nothing_written();
     // The one route a public key may call.
     auto identify = http_call(d.port(), "POST", "/public/identify",

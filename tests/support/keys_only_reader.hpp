@@ -24,6 +24,16 @@ public:
     {
         return {};
     }
+    std::optional<user_page> list_users(std::int64_t, const std::optional<std::string>&, std::optional<std::int64_t>,
+                                        int) override
+    {
+        return {};
+    }
+    std::optional<company_page> list_companies(std::int64_t, const std::optional<std::string>&,
+                                               std::optional<std::int64_t>, int) override
+    {
+        return {};
+    }
     std::vector<job_record> unfinished_jobs() override { return {}; }
     std::vector<job_record> list_all_jobs(int) override { return {}; }
     std::int64_t count_jobs(job_status) override { return 0; }

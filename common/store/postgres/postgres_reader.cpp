@@ -7,6 +7,7 @@
 
 #include "common/store/postgres/postgres.hpp"
 #include "common/store/postgres/postgres_rows.hpp"
+#include "common/store/postgres/profile_pages.hpp"
 
 namespace profiled {
 namespace {
@@ -136,6 +137,20 @@ public:
             page.next_cursor = encode_cursor(job_errors_cursor, page.errors.back().line);
         }
         return page;
+    }
+
+    std::optional<user_page> list_users(std::int64_t project_id, const std::optional<std::string>& cursor,
+                                        std::optional<std::int64_t> updated_since, int limit) override
+    {
+        db_.reconnect_if_lost();
+        return pg_read_user_page(db_, project_id, cursor, updated_since, limit);
+    }
+
+    std::optional<company_page> list_companies(std::int64_t project_id, const std::optional<std::string>& cursor,
+                                               std::optional<std::int64_t> updated_since, int limit) override
+    {
+        db_.reconnect_if_lost();
+        return pg_read_company_page(db_, project_id, cursor, updated_since, limit);
     }
 
     std::vector<job_record> unfinished_jobs() override

@@ -6,6 +6,7 @@
 #include "common/ops/log.hpp"
 #include "common/store/postgres/job_writes.hpp"
 #include "common/store/postgres/postgres.hpp"
+#include "common/store/postgres/profile_erasure.hpp"
 #include "common/store/postgres/profile_writes.hpp"
 
 namespace profiled {
@@ -44,6 +45,8 @@ operation_outcome run_operation(pg_connection& db, const store_operation& op)
                    [&](const advance_job& a) { out.refused = pg_advance_job(db, a); },
                    [&](const renew_job_lease& r) { out.refused = pg_renew_job_lease(db, r); },
                    [&](const finish_job& f) { pg_finish_job(db, f); },
+                   [&](const erase_users& e) { out.count = pg_erase_users(db, e); },
+                   [&](const erase_companies& e) { out.count = pg_erase_companies(db, e); },
                },
                op);
     return out;

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "common/store/sqlite/job_rows.hpp"
+#include "common/store/sqlite/profile_erasure.hpp"
 #include "common/store/sqlite/profile_rows.hpp"
 #include "common/store/sqlite/profile_updates.hpp"
 #include "common/store/sqlite/stored_rows.hpp"
@@ -56,6 +57,8 @@ operation_outcome run_operation(sqlite_connection& db, const store_operation& op
                    [&](const advance_job& a) { out.refused = advance_job_row(db, a); },
                    [&](const renew_job_lease& r) { out.refused = renew_job_lease_row(db, r); },
                    [&](const finish_job& f) { finish_job_row(db, f); },
+                   [&](const erase_users& e) { out.count = erase_user_rows(db, e); },
+                   [&](const erase_companies& e) { out.count = erase_company_rows(db, e); },
                },
                op);
     return out;

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "common/store/sqlite/key_change_signal.hpp"
+#include "common/store/sqlite/profile_pages.hpp"
 #include "common/store/sqlite/sqlite.hpp"
 #include "common/store/sqlite/stored_rows.hpp"
 
@@ -137,6 +138,18 @@ public:
             page.next_cursor = encode_cursor(job_errors_cursor, page.errors.back().line);
         }
         return page;
+    }
+
+    std::optional<user_page> list_users(std::int64_t project_id, const std::optional<std::string>& cursor,
+                                        std::optional<std::int64_t> updated_since, int limit) override
+    {
+        return read_user_page(db_, project_id, cursor, updated_since, limit);
+    }
+
+    std::optional<company_page> list_companies(std::int64_t project_id, const std::optional<std::string>& cursor,
+                                               std::optional<std::int64_t> updated_since, int limit) override
+    {
+        return read_company_page(db_, project_id, cursor, updated_since, limit);
     }
 
     std::vector<job_record> unfinished_jobs() override
