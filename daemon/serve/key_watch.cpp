@@ -41,6 +41,16 @@ public:
     {
         return inner_.list_job_errors(job_id, cursor, limit);
     }
+    std::optional<user_page> list_users(std::int64_t project_id, const std::optional<std::string>& cursor,
+                                        std::optional<std::int64_t> updated_since, int limit) override
+    {
+        return inner_.list_users(project_id, cursor, updated_since, limit);
+    }
+    std::optional<company_page> list_companies(std::int64_t project_id, const std::optional<std::string>& cursor,
+                                               std::optional<std::int64_t> updated_since, int limit) override
+    {
+        return inner_.list_companies(project_id, cursor, updated_since, limit);
+    }
     std::vector<job_record> unfinished_jobs() override { return inner_.unfinished_jobs(); }
     std::vector<job_record> list_all_jobs(int limit) override { return inner_.list_all_jobs(limit); }
     std::int64_t count_jobs(job_status status) override { return inner_.count_jobs(status); }
