@@ -181,6 +181,8 @@ TEST_CASE("a database locked by another process: writes wait for the busy timeou
     REQUIRE(d.identify(R"({"user_id":"before-lock","metadata":{"v":1}})").status == 202);
     auto up = upload_ndjson(d, "users", user_rows(4, 0, "resumed"));
     REQUIRE(up.status == 202);
+    // Claimed and under way first: a claim that meets the lock is only retried a claim interval later.
+    REQUIRE(wait_for_processed(d, job_id_of(up), 1) >= 1);
     {
         // Another process (here, another connection) takes the write lock and holds it.
         profiled::sqlite_connection other(d.data_dir() + "/profiled.db", false);
@@ -255,6 +257,8 @@ TEST_CASE("a database file deleted under the daemon: reads answer 503 like write
     REQUIRE(d.identify(R"({"user_id":"before-delete","metadata":{"v":1}})").status == 202);
     auto up = upload_ndjson(d, "users", user_rows(4, 0, "kept"));
     REQUIRE(up.status == 202);
+    // Claimed and under way first: a claim that meets the fault is only retried a claim interval later.
+    REQUIRE(wait_for_processed(d, job_id_of(up), 1) >= 1);
     fs::path db = fs::path(d.data_dir()) / "profiled.db";
     fs::path kept = fs::path(d.data_dir()) / "profiled.db.kept";
     // A second name keeps the file to put back; the name the daemon opened is gone.
