@@ -62,4 +62,15 @@ std::string valid_utf8(std::string_view text)
     return out;
 }
 
+bool is_valid_utf8(std::string_view text)
+{
+    for (std::size_t i = 0; i < text.size();) {
+        std::size_t n = sequence_length(text, i);
+        if (n == 0)
+            return false;
+        i += n;
+    }
+    return true;
+}
+
 } // namespace profiled

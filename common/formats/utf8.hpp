@@ -10,4 +10,7 @@ namespace profiled {
 // forms, no surrogates, nothing past U+10FFFF) replaced by U+FFFD; valid text comes back unchanged.
 std::string valid_utf8(std::string_view text);
 
+// Whether text is well-formed UTF-8 in that sense (what valid_utf8 would leave unchanged).
+bool is_valid_utf8(std::string_view text);
+
 } // namespace profiled

@@ -27,6 +27,7 @@
 #include "common/profiles/ids.hpp"
 #include "common/store/upload_spool.hpp"
 #include "daemon/jobs/job_chunk.hpp"
+#include "daemon/jobs/lease_owner.hpp"
 #include "daemon/serve/off_loop.hpp"
 #include "daemon/serve/server_context.hpp"
 #include "daemon/serve/spool_thread.hpp"
@@ -94,8 +95,8 @@ struct job_runner::impl {
     server_context& ctx;
     net::steady_timer wake;
     net::steady_timer claim_wake;
-    // This daemon's name on the leases of the jobs it claims: random per process start.
-    std::string owner = "daemon-" + random_base62(16);
+    // This daemon's name on the leases of the jobs it claims: the same across restarts on one data directory.
+    std::string owner = lease_owner_of(ctx.settings.data_dir);
     std::map<std::int64_t, project_queue> projects;
     std::int64_t last_project = -1;
     std::int64_t last_claimed_project = -1;
@@ -122,6 +123,23 @@ struct job_runner::impl {
     token_bucket_config bucket_config() const
     {
         return {ctx.settings.rows_per_minute / 60.0, ctx.settings.rows_burst};
+    }
+
+    // Ends at once the leases this daemon's owner name still holds (its last run's: the data directory's lock says
+    // that run is over), so the first claims take the jobs back instead of waiting for the leases to run out. A
+    // job leased to another daemon is left alone: its renewal is refused as lease_lost.
+    void let_go_of_last_run(const std::vector<job_record>& unfinished)
+    {
+        // One submission each, all in flight at once: a refusal undoes its own submission only.
+        std::vector<std::future<void>> renewed;
+        for (const auto& j : unfinished) {
+            auto done = std::make_shared<std::promise<void>>();
+            renewed.push_back(done->get_future());
+            ctx.writes.submit({renew_job_lease{j.job_id, owner, now_ms()}},
+                              [done](std::optional<api_error>) { done->set_value(); });
+        }
+        for (auto& r : renewed)
+            r.get();
     }
 
     // Remembers an unfinished job (io thread).
@@ -602,6 +620,7 @@ void job_runner::recover()
 {
     // Before listening, on the thread that will run the io context: the reader is this thread's.
     std::vector<job_record> unfinished = impl_->ctx.reader.unfinished_jobs();
+    impl_->let_go_of_last_run(unfinished);
 
     std::vector<std::string> ids;
     for (const auto& j : unfinished)

@@ -5,8 +5,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "common/store/sqlite/sqlite.hpp"
 #include "tests/support/api_checks.hpp"
+#include "tests/support/engine_database.hpp"
 #include "tests/support/test_daemon.hpp"
 
 using namespace profiled::test;
@@ -189,11 +189,8 @@ TEST_CASE("keys created and revoked while the daemon runs take effect at once", 
 TEST_CASE("serve refuses a database made by a newer profiled", "[cli][store][integration]")
 {
     temp_dir dir;
-    create_key(dir.path(), "default", "secret"); // creates and migrates profiled.db
-    {
-        profiled::sqlite_connection db(dir.path() + "/profiled.db", false);
-        db.exec("INSERT INTO schema_migrations(version, name, applied_at) VALUES (9999, 'future', 0)");
-    }
+    create_key(dir.path(), "default", "secret"); // creates and migrates the database
+    run_sql_on(dir.path(), "INSERT INTO schema_migrations(version, name, applied_at) VALUES (9999, 'future', 0)");
     auto r = run_profiled({"serve", "--listen", "127.0.0.1:0", "--data-dir", dir.path()});
     CAPTURE(r.err);
     CHECK(r.exit_code == 1);

@@ -281,7 +281,7 @@ boost::json::value property_of(const test_daemon& d, const std::string& path, co
 } // namespace
 
 TEST_CASE("three daemons on one database under mixed load lose nothing and apply nothing twice across ten kills",
-          "[integration][database][cluster]")
+          "[integration][postgres][cluster]")
 {
     std::string url = fresh_postgres_url();
     daemon_options options;

@@ -153,7 +153,9 @@ TEST_CASE("keys create, list, revoke and jobs list work beside a running daemon"
     CHECK(d.identify(R"({"user_id":"u3","metadata":{}})").status == 202);
 }
 
-TEST_CASE("keys list and keys revoke never create a database but keys create does", "[datadir][integration]")
+// SQLite only: whether profiled.db is created in the data directory; a PostgreSQL database is made by its operator.
+TEST_CASE("keys list and keys revoke never create a database but keys create does",
+          "[datadir][sqlite_only][integration]")
 {
     temp_dir dir;
     std::vector<std::string> command = GENERATE(std::vector<std::string>{"keys", "list"},
@@ -192,8 +194,9 @@ TEST_CASE("keys list and keys revoke never create a database but keys create doe
     }
 }
 
+// SQLite only: profiled.db as a file in the data directory (on PostgreSQL the commands never open it).
 TEST_CASE("a data directory that is a file, or a database that is a directory: one clear line, exit 1",
-          "[datadir][integration]")
+          "[datadir][sqlite_only][integration]")
 {
     std::vector<std::string> command = GENERATE(
         std::vector<std::string>{"serve", "--listen", "127.0.0.1:0"}, std::vector<std::string>{"keys", "create"},
@@ -219,8 +222,9 @@ TEST_CASE("a data directory that is a file, or a database that is a directory: o
     }
 }
 
+// SQLite only: file modes of profiled.db and its directory (and the test server's socket is not nobody's to use).
 TEST_CASE("a data directory or database the daemon's user cannot write: start-up fails with one clear line",
-          "[datadir][integration]")
+          "[datadir][sqlite_only][integration]")
 {
     // Root ignores file modes, so the daemon runs as nobody, as the service runs as its own user.
     if (auto why = cannot_run_as("nobody"); !why.empty()) {
@@ -250,8 +254,9 @@ TEST_CASE("a data directory or database the daemon's user cannot write: start-up
     }
 }
 
+// SQLite only: the offline commands open profiled.db in the data directory, on PostgreSQL they do not touch it.
 TEST_CASE("the offline commands as a user who cannot write the data directory: one clear line, exit 1",
-          "[datadir][integration]")
+          "[datadir][sqlite_only][integration]")
 {
     if (auto why = cannot_run_as("nobody"); !why.empty()) {
         WARN("skipped, profiled cannot run as another user here: " << why);

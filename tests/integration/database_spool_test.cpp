@@ -75,7 +75,7 @@ std::string padded_users(int n)
 } // namespace
 
 TEST_CASE("a job uploaded to one daemon on PostgreSQL is finished by another after the first is killed",
-          "[integration][database][spool]")
+          "[integration][postgres][spool]")
 {
     std::string url = fresh_postgres_url();
     // 50 rows a second: the job is under way, not done, when its daemon is killed.
@@ -117,7 +117,7 @@ TEST_CASE("a job uploaded to one daemon on PostgreSQL is finished by another aft
 }
 
 TEST_CASE("an upload to a daemon on PostgreSQL cut off mid-stream leaves no piece in the database",
-          "[integration][database][spool]")
+          "[integration][postgres][spool]")
 {
     std::string url = fresh_postgres_url();
     auto d = daemon_on(url, {});

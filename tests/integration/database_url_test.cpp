@@ -27,7 +27,7 @@ std::string job_id_of(const http_reply& r) { return string_field(r.json().as_obj
 } // namespace
 
 TEST_CASE("a daemon given --database serves from that PostgreSQL database, its password in no log or metric",
-          "[integration][database]")
+          "[integration][database][postgres]")
 {
     std::string url = with_password(fresh_postgres_url(), "hunter2-secret");
     daemon_options options;
@@ -60,7 +60,8 @@ TEST_CASE("a daemon given --database serves from that PostgreSQL database, its p
     CHECK(d.log_text().find("hunter2-secret") == std::string::npos);
 }
 
-TEST_CASE("a database URL that cannot be used is refused at start, its password not shown", "[integration][database]")
+TEST_CASE("a database URL that cannot be used is refused at start, its password not shown",
+          "[integration][database][postgres]")
 {
     temp_dir dir;
     SECTION("a URL of a database profiled does not speak")

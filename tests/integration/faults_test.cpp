@@ -183,8 +183,9 @@ TEST_CASE("a full spool disk refuses uploads with 507, keeps no part file, and r
     CHECK(d.stop() == 0);
 }
 
+// SQLite only: SQLite's file lock and busy timeout (PostgreSQL locks rows, and a writer waits for them).
 TEST_CASE("a database locked by another process: writes wait for the busy timeout then get 503, reads and jobs go on",
-          "[faults][database][integration]")
+          "[faults][database][sqlite_only][integration]")
 {
     // One bulk row per second, so the job is still running while the lock is held.
     test_daemon d({"--rows-per-minute", "60", "--rows-burst", "1"});
@@ -223,8 +224,9 @@ TEST_CASE("a database locked by another process: writes wait for the busy timeou
     CHECK(d.stop() == 0);
 }
 
+// SQLite only: profiled.db moved away under the daemon.
 TEST_CASE("a database file moved away under the daemon: writes get 503 instead of landing in a lost file",
-          "[faults][database][integration]")
+          "[faults][database][sqlite_only][integration]")
 {
     test_daemon d;
     REQUIRE(d.identify(R"({"user_id":"before-move","metadata":{"v":1}})").status == 202);
@@ -256,8 +258,9 @@ TEST_CASE("a database file moved away under the daemon: writes get 503 instead o
     CHECK(d.stop() == 0);
 }
 
+// SQLite only: profiled.db deleted under the daemon.
 TEST_CASE("a database file deleted under the daemon: reads answer 503 like writes, until the file is back",
-          "[faults][database][integration]")
+          "[faults][database][sqlite_only][integration]")
 {
     // One bulk row per second, so the job is still running when the file goes.
     test_daemon d({"--rows-per-minute", "60", "--rows-burst", "1"});

@@ -90,7 +90,8 @@ TEST_CASE("jobs list shows every project's jobs newest first, filtered by status
     }
 }
 
-TEST_CASE("jobs list refuses bad arguments and a directory without a database", "[jobs][cli][integration]")
+// SQLite only: a data directory without profiled.db (the usage errors it also checks touch no database).
+TEST_CASE("jobs list refuses bad arguments and a directory without a database", "[jobs][cli][sqlite_only][integration]")
 {
     temp_dir empty;
     SECTION("no database: exit 1, and none is created")

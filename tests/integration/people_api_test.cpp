@@ -11,6 +11,7 @@
 
 #include "tests/support/api_checks.hpp"
 #include "tests/support/test_daemon.hpp"
+#include "tests/support/test_engine.hpp"
 
 using namespace profiled::test;
 namespace json = boost::json;
@@ -48,7 +49,11 @@ TEST_CASE("/public/identify accepts a public or a secret key and merges properti
                               R"({"apiKey":")" + api_key + R"(","distinct_id":"u1","properties":{"plan":"pro","b":null}})");
     REQUIRE(second.status == 200);
     CHECK(second.body == people_ok);
-    CHECK(properties_of(d, "u1") == R"({"plan":"pro","a":1,"b":null})");
+    // SQLite keeps the keys in the order written; jsonb orders them its own way (a documented engine difference).
+    if (on_postgres())
+        CHECK(json::parse(properties_of(d, "u1")) == json::parse(R"({"plan":"pro","a":1,"b":null})"));
+    else
+        CHECK(properties_of(d, "u1") == R"({"plan":"pro","a":1,"b":null})");
 }
 
 TEST_CASE("/public/identify fills email and phone from $email and $phone and keeps them in properties",

@@ -133,7 +133,7 @@ bool wait_for_status(const test_daemon& d, const std::string& path, int status, 
 TEST_CASE("a PostgreSQL restart under load: 503s during the outage, then everything completes exactly",
           "[integration][postgres][outage]")
 {
-    auto& server = postgres_server::instance();
+    auto& server = postgres_server::private_instance();
     std::string url = server.fresh_database_url();
     daemon_options options;
     options.database = url;
@@ -238,7 +238,7 @@ TEST_CASE("a PostgreSQL restart under load: 503s during the outage, then everyth
 TEST_CASE("a daemon stopped while PostgreSQL is down stops cleanly and at once, and comes back with the database",
           "[integration][postgres][outage]")
 {
-    auto& server = postgres_server::instance();
+    auto& server = postgres_server::private_instance();
     std::string url = server.fresh_database_url();
     daemon_options options;
     options.database = url;

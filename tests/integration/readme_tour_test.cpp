@@ -139,6 +139,9 @@ TEST_CASE("the README tour works as written", "[readme][integration]")
             continue;
         std::string command = replace_all(c.text, "./build/bin/profiled", PROFILED_BINARY);
         command = replace_all(command, "./var", d.data_dir());
+        // On PostgreSQL the tour's commands use the test daemon's database, as an operator's would.
+        if (!d.database().empty())
+            command = "export PROFILED_DATABASE='" + d.database() + "'; " + command;
         command = replace_all(command, "http://127.0.0.1:8080", "http://127.0.0.1:" + std::to_string(d.port()));
         // The revoke example names a made-up prefix: revoke the key the tour itself created.
         if (!created_key.empty())

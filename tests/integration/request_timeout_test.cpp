@@ -7,8 +7,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "common/store/sqlite/sqlite.hpp"
 #include "tests/support/api_checks.hpp"
+#include "tests/support/engine_database.hpp"
 #include "tests/support/test_daemon.hpp"
 
 using namespace profiled::test;
@@ -23,8 +23,7 @@ TEST_CASE("a write the locked database cannot start within --request-timeout get
     {
         // Another process (here, another connection) takes the write lock and holds it for longer than the timeout
         // (and shorter than the store's busy timeout).
-        profiled::sqlite_connection other(d.data_dir() + "/profiled.db", false);
-        other.exec("BEGIN EXCLUSIVE");
+        write_lock other(d.data_dir());
         auto locked_at = std::chrono::steady_clock::now();
 
         // The first write is taken into a group at once, which waits for the lock: it is waited for.
@@ -35,7 +34,7 @@ TEST_CASE("a write the locked database cannot start within --request-timeout get
         second = std::async(std::launch::async,
                             [&d] { return d.identify(R"({"user_id":"timed-out","metadata":{"v":3}})"); });
 
-        // Reads do not need the write lock (WAL), and the event loop is free.
+        // Reads do not need the write lock (WAL; row versions on PostgreSQL), and the event loop is free.
         std::this_thread::sleep_for(200ms);
         auto u = get_user(d, "before-lock");
         REQUIRE_FALSE(u.empty());
@@ -43,7 +42,7 @@ TEST_CASE("a write the locked database cannot start within --request-timeout get
         CHECK(http_call(d.port(), "GET", "/healthz").status == 200);
         std::this_thread::sleep_until(locked_at + 2500ms);
         CHECK(http_call(d.port(), "GET", "/healthz").status == 200);
-        other.exec("ROLLBACK");
+        other.release();
     }
     auto in_group = first.get();
     CHECK(in_group.status == 202);

@@ -18,6 +18,7 @@
 
 #include "tests/support/api_checks.hpp"
 #include "tests/support/bulk_jobs.hpp"
+#include "tests/support/engine_database.hpp"
 #include "tests/support/test_daemon.hpp"
 
 using namespace profiled::test;
@@ -416,8 +417,7 @@ TEST_CASE("keys never appear in the logs, the database or any answer, and keys l
 
     std::string logs = file_text(fs::path(d.data_dir()) / "daemon.log") + file_text(fs::path(d.data_dir()) / "daemon.out");
     REQUIRE(logs.find("\"http.request\"") != std::string::npos); // the access log was on
-    std::string stored = file_text(fs::path(d.data_dir()) / "profiled.db") +
-                         file_text(fs::path(d.data_dir()) / "profiled.db-wal");
+    std::string stored = stored_text(d.data_dir());
     REQUIRE_FALSE(stored.empty());
     for (const auto& key : keys) {
         CAPTURE(key);

@@ -89,6 +89,19 @@ boost::json::object wait_for_job_end(const test_daemon& d, const std::string& jo
     return job;
 }
 
+std::int64_t wait_for_processed(const test_daemon& d, const std::string& job_id, std::int64_t rows, int timeout_ms)
+{
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    std::int64_t processed = 0;
+    do {
+        processed = int_field(fetch_job(d, job_id), "processed_rows");
+        if (processed >= rows)
+            break;
+        std::this_thread::sleep_for(10ms);
+    } while (std::chrono::steady_clock::now() < deadline);
+    return processed;
+}
+
 // The files in DIR/spool.
 std::vector<std::string> spool_files(const test_daemon& d)
 {

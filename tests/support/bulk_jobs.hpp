@@ -40,6 +40,10 @@ boost::json::object fetch_job(const test_daemon& d, const std::string& job_id, c
 boost::json::object wait_for_job_end(const test_daemon& d, const std::string& job_id, int timeout_ms = 30000,
                                      const std::string& key = "");
 
+// Polls the job until it has processed at least rows rows (at most timeout_ms); its processed_rows then.
+std::int64_t wait_for_processed(const test_daemon& d, const std::string& job_id, std::int64_t rows,
+                                int timeout_ms = 30000);
+
 // The names of the files in DIR/spool, sorted.
 std::vector<std::string> spool_files(const test_daemon& d);
 

@@ -14,6 +14,8 @@
 
 #include <boost/json/parse.hpp>
 
+#include "tests/support/test_engine.hpp"
+
 namespace profiled::test {
 
 namespace fs = std::filesystem;
@@ -29,6 +31,11 @@ temp_dir::temp_dir()
 
 temp_dir::~temp_dir()
 {
+    try {
+        drop_databases_under(path_);
+    } catch (const std::exception&) {
+        // A test's database outlives it on the throwaway server, which goes at the end of the run anyway.
+    }
     std::error_code ec;
     fs::remove_all(path_, ec);
 }
@@ -89,7 +96,7 @@ command_result run_profiled(const std::vector<std::string>& args, const std::vec
 {
     temp_dir io;
     std::string out_path = io.path() + "/out", err_path = io.path() + "/err";
-    pid_t pid = spawn(args, env, out_path, err_path);
+    pid_t pid = spawn(args, with_engine_database(args, env), out_path, err_path);
     int status = 0;
     ::waitpid(pid, &status, 0);
     return {exit_code_of(status), read_file(out_path), read_file(err_path)};
@@ -115,6 +122,8 @@ test_daemon::test_daemon(std::vector<std::string> extra_args, daemon_options opt
     : extra_args_(std::move(extra_args)), options_(std::move(options))
 {
     log_path_ = dir_.path() + "/daemon.log";
+    if (options_.database.empty())
+        options_.database = database_of(dir_.path());
     secret_key_ = create_key(dir_.path(), "default", "secret", options_.database);
     public_key_ = create_key(dir_.path(), "default", "public", options_.database);
     start();

@@ -24,7 +24,8 @@ private:
     std::string path_;
 };
 
-// Runs `profiled ARGS...`; returns its exit code and what it printed on stdout and stderr.
+// Runs `profiled ARGS...`; returns its exit code and what it printed on stdout and stderr. On PostgreSQL
+// (test_engine.hpp) a command given a data directory runs on that directory's database unless told another.
 struct command_result {
     int exit_code = -1;
     std::string out;
@@ -40,7 +41,8 @@ std::string create_key(const std::string& data_dir, const std::string& project, 
 struct daemon_options {
     std::vector<std::string> env; // NAME=value pairs added to the daemon's environment (e.g. NOTIFY_SOCKET)
     bool json_log_flag = true;    // pass --log-format json; false leaves the format to a config file
-    std::string database;         // --database URL for the daemon and its keys; empty: SQLite in its data dir
+    std::string database;         // --database URL for the daemon and its keys; empty: the engine's own
+                                  // (test_engine.hpp), SQLite in its data dir or a fresh PostgreSQL database
 };
 
 class test_daemon {
@@ -54,6 +56,8 @@ public:
 
     int port() const { return port_; }
     const std::string& data_dir() const { return dir_.path(); }
+    // The database URL it runs on, "" for SQLite in its data directory.
+    const std::string& database() const { return options_.database; }
     const std::string& secret_key() const { return secret_key_; }
     const std::string& public_key() const { return public_key_; }
     pid_t pid() const { return pid_; }

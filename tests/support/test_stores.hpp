@@ -8,16 +8,9 @@
 #include "common/store/store.hpp"
 #include "tests/support/postgres_server.hpp"
 #include "tests/support/scratch_dir.hpp"
+#include "tests/support/test_engine.hpp"
 
 namespace profiled::test {
-
-// A store engine a test runs against.
-enum class store_engine { sqlite, postgres };
-inline constexpr store_engine sqlite = store_engine::sqlite;
-inline constexpr store_engine postgres = store_engine::postgres;
-
-// The engine's name, for CAPTURE.
-inline const char* engine_name(store_engine engine) { return engine == sqlite ? "sqlite" : "postgres"; }
 
 // A fresh, empty store of the engine, opened the way the daemon opens it (open_store with a database URL): SQLite
 // in a temporary data directory, or a fresh database on the test process's throwaway PostgreSQL server.
@@ -27,6 +20,21 @@ public:
         : engine_(engine), url_(engine == postgres ? fresh_postgres_url() : std::string()), store_(reopen())
     {
     }
+
+    // Closes the store and drops its PostgreSQL database (the shared server outlives the test).
+    ~scratch_store()
+    {
+        store_.reset();
+        if (url_.empty())
+            return;
+        try {
+            postgres_server::instance().drop_database(url_);
+        } catch (const std::exception&) {
+            // Left for the server's end.
+        }
+    }
+    scratch_store(const scratch_store&) = delete;
+    scratch_store& operator=(const scratch_store&) = delete;
 
     // Opens the same database again, as a second daemon or a restarted one would.
     std::unique_ptr<store> reopen() const { return open_store(dir_.path(), url_); }

@@ -11,6 +11,8 @@
 #include <thread>
 #include <unistd.h>
 
+#include "tests/support/test_engine.hpp"
+
 namespace profiled::test {
 
 using namespace std::chrono_literals;
@@ -73,6 +75,8 @@ timed_result run_profiled_within(const std::vector<std::string>& args, const run
     temp_dir io;
     std::string out_path = io.path() + "/out", err_path = io.path() + "/err";
     user_ids ids = ids_of(limits.user);
+    // Before the fork: it may create the data directory's database.
+    std::vector<std::string> env = with_engine_database(args, limits.env);
     std::string binary = PROFILED_BINARY;
     std::vector<char*> argv{binary.data()};
     for (const auto& a : args)
@@ -90,7 +94,7 @@ timed_result run_profiled_within(const std::vector<std::string>& args, const run
         ::dup2(out, 1);
         ::dup2(err, 2);
         ::dup2(devnull, 0);
-        for (const auto& e : limits.env)
+        for (const auto& e : env)
             ::putenv(const_cast<char*>(e.c_str()));
         if (ids.change && (::setgroups(0, nullptr) != 0 || ::setgid(ids.gid) != 0 || ::setuid(ids.uid) != 0)) {
             static const char message[] = "timed_command: cannot change to the requested user\n";

@@ -48,7 +48,7 @@ upsert_users one_user(std::int64_t project, const std::string& user_id)
 TEST_CASE("a PostgreSQL restart: unavailable while down, then writers and readers work again on first use",
           "[store][postgres][outage]")
 {
-    auto& server = test::postgres_server::instance();
+    auto& server = test::postgres_server::private_instance();
     auto db = open_postgres_store(server.fresh_database_url());
     auto writer = db->open_writer();
     auto reader = db->open_reader();
@@ -82,7 +82,7 @@ TEST_CASE("a PostgreSQL restart: unavailable while down, then writers and reader
 TEST_CASE("a key change is announced to a reader waiting for one, and a lost connection is reported, not waited on",
           "[store][postgres][keys]")
 {
-    auto& server = test::postgres_server::instance();
+    auto& server = test::postgres_server::private_instance();
     auto db = open_postgres_store(server.fresh_database_url());
     auto writer = db->open_writer();
     auto watcher = db->open_reader();

@@ -334,6 +334,27 @@ TEST_CASE("text PostgreSQL cannot hold (a NUL) is stored as U+FFFD rather than f
     CHECK(reader->find_user(project, "plain"));
 }
 
+TEST_CASE("bytes that are not UTF-8 go as U+FFFD: a lookup finds nothing instead of failing, a write is found again",
+          "[store][postgres]")
+{
+    auto db = open_postgres_store(test::fresh_postgres_url());
+    auto writer = db->open_writer();
+    std::int64_t project = writer->ensure_project("default", 1);
+    auto reader = db->open_reader();
+    // As GET /v1/users/%C3%28 and its kind ask (a URL path is bytes, not UTF-8).
+    CHECK_FALSE(reader->find_user(project, "\xC3\x28"));
+    CHECK_FALSE(reader->find_company(project, "\xFF"));
+    CHECK_FALSE(reader->find_job(project, "\xFF"));
+
+    user_upsert odd;
+    odd.user_id = "odd\xFF";
+    auto outcomes = writer->apply({upsert_users{project, {odd}, 5, false}});
+    CHECK_FALSE(outcomes.front().refused);
+    auto found = reader->find_user(project, "odd\xFF");
+    REQUIRE(found);
+    CHECK(found->user_id == "odd\xEF\xBF\xBD");
+}
+
 TEST_CASE("two writers upserting the same users in opposite orders both commit, each key merged in",
           "[store][postgres][merge]")
 {

@@ -6,6 +6,8 @@
 #include <libpq-fe.h>
 #include <poll.h>
 
+#include "common/formats/utf8.hpp"
+
 namespace profiled {
 namespace {
 
@@ -252,14 +254,16 @@ pg_rows pg_connection::query_binary(const std::string& sql, const std::vector<pg
 pg_rows pg_connection::query_params(const std::string& sql, const std::vector<pg_param>& params)
 {
     const std::string& statement = prepared(sql);
-    std::vector<std::string> without_nul; // reserved: values points into it
-    without_nul.reserve(params.size());
+    std::vector<std::string> repaired; // reserved: values points into it
+    repaired.reserve(params.size());
     std::vector<const char*> values;
     values.reserve(params.size());
     for (const auto& p : params) {
-        if (p && p->find('\0') != std::string::npos) {
-            std::string& text = without_nul.emplace_back();
-            for (char c : *p) {
+        // Bytes that are not UTF-8 (a percent-encoded id in a URL path, an Idempotency-Key header) would fail the
+        // whole statement: they go as U+FFFD, on writes and lookups alike, so what was written is found again.
+        if (p && (p->find('\0') != std::string::npos || !is_valid_utf8(*p))) {
+            std::string& text = repaired.emplace_back();
+            for (char c : valid_utf8(*p)) {
                 if (c == '\0')
                     text += "\xEF\xBF\xBD";
                 else

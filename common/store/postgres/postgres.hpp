@@ -116,7 +116,7 @@ public:
         return query_params(sql, {to_param(args)...});
     }
     // The same with the parameters already in text form. A NUL byte, which no PostgreSQL text can hold (and which
-    // libpq would silently cut the parameter at), is sent as U+FFFD.
+    // libpq would silently cut the parameter at), and each byte that is not UTF-8 are sent as U+FFFD.
     pg_rows query_params(const std::string& sql, const std::vector<pg_param>& params);
 
     // Runs sql (prepared once) with the text parameters followed by one more, raw bytes sent as they are (a bytea).
