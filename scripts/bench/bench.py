@@ -32,7 +32,8 @@ IDENTIFY_BASELINE_SECONDS = 10
 HEALTHZ_IDLE_SECONDS = 5
 HEALTHZ_RATE = 1000          # probes a second, one keep-alive connection (a load balancer's check, but busier)
 HEALTHZ_MAX_SECONDS = 300    # upper bound of the upload + job window
-BENCHMARKS = ["bulk", "identify_baseline", "identify", "postgres", "polling", "healthz", "growth"]
+BENCHMARKS = ["bulk", "identify_baseline", "identify", "postgres", "polling", "healthz", "growth", "pg_bulk",
+              "pg_identify"]
 __doc__ = __doc__ % " ".join(BENCHMARKS)
 
 
@@ -84,14 +85,16 @@ def make_users_file(path, rows, seed):
 class Daemon:
     """A profiled process on its own data directory and port, with a secret key."""
 
-    def __init__(self, binary, data_dir, extra=()):
+    def __init__(self, binary, data_dir, extra=(), database=None, key=None):
+        """With database (a postgresql:// URL) the daemon runs on it; with key it uses that key (of a daemon on the
+        same database) instead of creating one."""
         self.binary = binary
         self.data_dir = data_dir
-        self.extra = list(extra)
+        self.extra = list(extra) + (["--database", database] if database else [])
         os.makedirs(data_dir, exist_ok=True)
-        self.key = subprocess.check_output(
-            [binary, "keys", "create", "--data-dir", data_dir, "--project", "default", "--kind", "secret"],
-            text=True).strip()
+        self.key = key or subprocess.check_output(
+            [binary, "keys", "create", "--data-dir", data_dir, "--project", "default", "--kind", "secret"]
+            + (["--database", database] if database else []), text=True).strip()
         self.proc = None
         self.port = None
 
@@ -490,6 +493,10 @@ class Postgres:
     def connection(self):
         return ["-h", self.dir, "-p", str(self.port), "-U", "postgres"]
 
+    def url(self, database):
+        """The libpq URL of a database on this server (its unix socket)."""
+        return "postgresql:///%s?host=%s&port=%d&user=postgres" % (database, self.dir, self.port)
+
     def psql(self, sql):
         return self.run("psql", *self.connection(), "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-Atq", "-c", sql)
 
@@ -561,6 +568,163 @@ def bench_postgres(args, work, results, figures):
     if "identify_rps" in figures:
         results["postgres"].append(("profiled identify req/s / PostgreSQL tps (profiled should beat it: > 1)",
                                     "%.2f" % (figures["identify_rps"] / tps)))
+
+
+PG_MIGRATIONS = sorted(glob.glob(os.path.join(HERE, "..", "..", "schemas", "postgres", "*.sql")))
+
+
+def pg_database(pg, name):
+    """A fresh database on the throwaway server with profiled's PostgreSQL migrations and project 1 ('default'), the
+    schema profiled itself would create; returns its libpq URL (unix socket, as profiled and the baselines use)."""
+    pg.psql("CREATE DATABASE %s" % name)
+    schema = pg.write("migrations-%s.sql" % name, "".join(open(path).read() for path in PG_MIGRATIONS))
+    pg.run("psql", *pg.connection(), "-d", name, "-v", "ON_ERROR_STOP=1", "-q", "-f", schema)
+    pg.run("psql", *pg.connection(), "-d", name, "-v", "ON_ERROR_STOP=1", "-q", "-c",
+           "INSERT INTO projects(id, name, created_at) VALUES (1, 'default', 0)")
+    return pg.url(name)
+
+
+def pg_settings(pg):
+    """The server's version and durability settings, printed beside its figures."""
+    return pg.psql("SELECT current_setting('server_version') || ', fsync=' || current_setting('fsync') || "
+                   "', synchronous_commit=' || current_setting('synchronous_commit') || ', wal_sync_method=' || "
+                   "current_setting('wal_sync_method') || ', shared_buffers=' || current_setting('shared_buffers')"
+                   ).strip()
+
+
+def bench_pg_bulk(args, work, results, figures):
+    """Bulk on PostgreSQL: the bulk part's rows through one profiled on a throwaway PostgreSQL (unlimited rate),
+    202 to done, against pg_bulk_baseline (COPY into a temporary table + one INSERT ... ON CONFLICT per 10k rows,
+    the same merge) on the same server, insert pass then update pass."""
+    rows = args.bulk_rows
+    rows_file = os.path.join(work, "users.ndjson")
+    if not os.path.exists(rows_file):
+        make_users_file(rows_file, rows, seed=1)
+    pg = Postgres()
+    daemon = None
+    try:
+        pg.start()
+        settings = pg_settings(pg)
+        out = subprocess.check_output([args.pg_bulk_baseline, pg_database(pg, "baseline"), rows_file, "1"], text=True,
+                                      timeout=1800)
+        base = key_values(out)
+        base_insert, base_update = float(base["insert_rows_per_second"]), float(base["update_rows_per_second"])
+        log("pg_bulk: bare PostgreSQL %.0f / %.0f rows/s" % (base_insert, base_update))
+        url = pg.url("profiled")
+        pg.psql("CREATE DATABASE profiled")
+        daemon = Daemon(args.binary, os.path.join(work, "pg-bulk"), BULK_FLAGS, database=url).start()
+        first, first_whole, upload_seconds, _ = timed_job(daemon, rows_file, rows)
+        second, second_whole, _, _ = timed_job(daemon, rows_file, rows)
+        daemon.stop()
+        daemon = None
+        stored = int(pg.run("psql", *pg.connection(), "-d", "profiled", "-Atq", "-c",
+                            "SELECT count(*) FROM users").strip())
+    finally:
+        if daemon:
+            daemon.stop()
+        pg.stop()
+    if stored != rows:
+        raise RuntimeError("pg_bulk: %d users stored, %d expected" % (stored, rows))
+    figures.update(pg_bulk_insert=first, pg_bulk_insert_base=base_insert, pg_bulk_update=second,
+                   pg_bulk_update_base=base_update)
+    results["pg_bulk"] = [
+        ("PostgreSQL server (unix socket, throwaway)", settings),
+        ("PostgreSQL bulk insert pass, profiled rows/s (202 to done)", "%.0f" % first),
+        ("PostgreSQL bulk insert pass, profiled rows/s (upload's first byte to done)", "%.0f" % first_whole),
+        ("PostgreSQL bulk insert pass, bare COPY + INSERT ON CONFLICT rows/s", "%.0f" % base_insert),
+        ("PostgreSQL bulk insert pass, ratio (target >= 0.7)", "%.2f" % (first / base_insert)),
+        ("PostgreSQL bulk update pass, profiled rows/s (202 to done)", "%.0f" % second),
+        ("PostgreSQL bulk update pass, profiled rows/s (upload's first byte to done)", "%.0f" % second_whole),
+        ("PostgreSQL bulk update pass, bare COPY + INSERT ON CONFLICT rows/s", "%.0f" % base_update),
+        ("PostgreSQL bulk update pass, ratio (target >= 0.7)", "%.2f" % (second / base_update)),
+        ("PostgreSQL bulk: users stored", "%d" % stored),
+    ]
+
+
+# profiled's identify as pgbench runs it, on the migration's schema: one transaction, the company's upsert then
+# the user's, with the merge profiled's statements use (coalesce for the contact fields, jsonb ||), the same
+# bodies as identify.lua (a new user id each time, 6 metadata fields, one of 100 companies).
+PG_IDENTIFY_SCRIPT = r"""\set n random(1, 1000000000)
+\set c random(0, 99)
+BEGIN;
+INSERT INTO companies AS c (project_id, company_id, properties, created_at, updated_at)
+  VALUES (1, 'acme_' || :c, '{"name":"Acme","plan":"enterprise"}'::jsonb,
+          (extract(epoch FROM clock_timestamp()) * 1000)::bigint, (extract(epoch FROM clock_timestamp()) * 1000)::bigint)
+  ON CONFLICT (project_id, company_id) DO UPDATE
+  SET properties = c.properties || excluded.properties, updated_at = excluded.updated_at;
+INSERT INTO users AS u (project_id, user_id, public_id, company_id, properties, created_at, updated_at)
+  VALUES (1, 'pg_' || :n, 'usr_' || substr(md5(random()::text), 1, 16), 'acme_' || :c,
+          ('{"name":"Jane Doe","email":"jane' || :n || '@example.com","plan":"pro","seats":12,"active":true,"score":87.5}')::jsonb,
+          (extract(epoch FROM clock_timestamp()) * 1000)::bigint, (extract(epoch FROM clock_timestamp()) * 1000)::bigint)
+  ON CONFLICT (project_id, user_id) DO UPDATE
+  SET email = coalesce(excluded.email, u.email), phone = coalesce(excluded.phone, u.phone),
+      company_id = coalesce(excluded.company_id, u.company_id), properties = u.properties || excluded.properties,
+      origin = u.origin || excluded.origin, updated_at = excluded.updated_at;
+END;
+"""
+
+
+def run_wrk_split(ports, key, seconds=WRK_SECONDS):
+    """identify.lua from one wrk per daemon at once, WRK_CONNECTIONS split evenly, each wrk's ids its own;
+    returns (req/s summed, worst p99, errors, answered 2xx)."""
+    share = WRK_CONNECTIONS // len(ports)
+    procs = []
+    for i, port in enumerate(ports):
+        cmd = wrk_command("http://127.0.0.1:%d/v1/identify" % port, os.path.join(HERE, "identify.lua"),
+                          ["Authorization: Token " + key], seconds, share, threads=1)
+        # Each wrk's ids apart from the others' (identify.lua tags ids with its thread number).
+        env = dict(os.environ, PROFILED_BENCH_TAG=str(i + 1))
+        procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env))
+    outs = [parse_wrk(p.communicate(timeout=seconds + 60)[0]) for p in procs]
+    return (sum(w["rps"] for w in outs), max(w["p99"] for w in outs), sum(w["errors"] for w in outs),
+            sum(w["requests"] - w["non2xx"] for w in outs), [w["rps"] for w in outs])
+
+
+def bench_pg_identify(args, work, results, figures):
+    """Identify with 2 daemons on one PostgreSQL (wrk's 64 connections split across them) against pgbench doing
+    the same durable upserts with the same 64 clients, on the same throwaway server (synchronous_commit on)."""
+    pg = Postgres()
+    daemons = []
+    try:
+        pg.start()
+        settings = pg_settings(pg)
+        pg_database(pg, "baseline")
+        script = pg.write("identify.sql", PG_IDENTIFY_SCRIPT)
+        out = pg.run("pgbench", *pg.connection(), "-n", "-c", str(WRK_CONNECTIONS), "-j", "2", "-T", str(WRK_SECONDS),
+                     "-f", script, "baseline", timeout=WRK_SECONDS + 120)
+        tps = float(re.search(r"^tps = ([\d.]+)", out, re.M).group(1))
+        base_latency = float(re.search(r"latency average = ([\d.]+) ms", out).group(1))
+        log("pg_identify: pgbench %.0f tps" % tps)
+        url = pg.url("profiled")
+        pg.psql("CREATE DATABASE profiled")
+        first = Daemon(args.binary, os.path.join(work, "pg-identify-1"), database=url).start()
+        daemons.append(first)
+        daemons.append(Daemon(args.binary, os.path.join(work, "pg-identify-2"), database=url, key=first.key).start())
+        rps, p99, errors, answered, each = run_wrk_split([d.port for d in daemons], first.key)
+        for d in daemons:
+            d.stop()
+        daemons = []
+        stored = int(pg.run("psql", *pg.connection(), "-d", "profiled", "-Atq", "-c",
+                            "SELECT count(*) FROM users").strip())
+    finally:
+        for d in daemons:
+            d.stop()
+        pg.stop()
+    figures.update(pg_identify_rps=rps, pg_identify_base=tps, pg_identify_errors=errors)
+    results["pg_identify"] = [
+        ("PostgreSQL server (unix socket, throwaway)", settings),
+        ("pgbench identify upserts (company + user, one txn), -c %d -j 2 -T %d, tps" % (WRK_CONNECTIONS, WRK_SECONDS),
+         "%.0f" % tps),
+        ("pgbench latency average ms", "%.2f" % base_latency),
+        ("identify, 2 daemons on PostgreSQL, wrk %d connections split, req/s (per daemon)" % WRK_CONNECTIONS,
+         "%.0f (%s)" % (rps, " + ".join("%.0f" % r for r in each))),
+        ("identify, 2 daemons on PostgreSQL: worst p99 ms / errors", "%.2f / %d" % (p99, errors)),
+        ("identify, 2 daemons: answered 2xx / users stored after the run (stored >= answered)",
+         "%d / %d" % (answered, stored)),
+        ("identify, 2 daemons on PostgreSQL / pgbench (target >= 0.8)", "%.2f" % (rps / tps)),
+    ]
+    if stored < answered:
+        raise RuntimeError("pg_identify: %d users stored, %d answered" % (stored, answered))
 
 
 def bench_polling(args, work, results, figures):
@@ -781,6 +945,7 @@ def main():
     p.add_argument("--identify-baseline")
     p.add_argument("--beast-baseline", help="the bare Beast server (scripts/bench/beast_baseline.cpp), built")
     p.add_argument("--schema", required=True)
+    p.add_argument("--pg-bulk-baseline", help="the bare PostgreSQL bulk load (scripts/bench/pg_bulk_baseline.cpp), built")
     p.add_argument("--bulk-rows", type=int, default=250_000)
     p.add_argument("--growth-rows", type=int, default=100_000)
     p.add_argument("--healthz-rows", type=int, default=250_000, help="rows of the healthz upload (250k: 50.5 MB)")
@@ -791,6 +956,8 @@ def main():
         only.add("identify_baseline")  # its same-run baseline
     if "identify_baseline" in only and not args.identify_baseline:
         p.error("identify and identify_baseline need --identify-baseline")
+    if "pg_bulk" in only and not args.pg_bulk_baseline:
+        p.error("pg_bulk needs --pg-bulk-baseline")
     # SIGTERM runs the finally clauses too (daemons, nginx, PostgreSQL stopped, temporary directories removed).
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     work = tempfile.mkdtemp(prefix="profiled-bench-")
@@ -837,7 +1004,8 @@ def main():
             nginx = None
         for name, fn in (("bulk", bench_bulk), ("identify_baseline", bench_identify_baseline),
                          ("identify", bench_identify), ("postgres", bench_postgres), ("polling", bench_polling),
-                         ("healthz", bench_healthz), ("growth", bench_growth)):
+                         ("healthz", bench_healthz), ("growth", bench_growth), ("pg_bulk", bench_pg_bulk),
+                         ("pg_identify", bench_pg_identify)):
             if name in only:
                 log("running %s" % name)
                 fn(args, work, results, figures)
