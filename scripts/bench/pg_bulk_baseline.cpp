@@ -1,8 +1,8 @@
 // The bare PostgreSQL limit of profiled's bulk upserts: the same NDJSON rows loaded into the same schema (the
 // migration's users table) in transactions of 10,000 rows, each a COPY into a temporary table and one
 // INSERT ... SELECT ... ON CONFLICT DO UPDATE with profiled's merge (properties || excluded.properties).
-// Two passes over the file: the insert pass (every user new), then the update pass (every user merged).
-// Usage: pg_bulk_baseline CONNINFO ROWS.ndjson PROJECT_ID; prints insert_rows_per_second= update_rows_per_second=.
+// One pass over the file: the insert pass (every user new) on an empty table, or the update pass (every user
+// merged) after it. Usage: pg_bulk_baseline CONNINFO ROWS.ndjson PROJECT_ID insert|update; prints rows_per_second=.
 // The file is read, parsed and turned into COPY text before the clock starts, as profiled's rows are in hand
 // (uploaded and spooled) when its job is accepted.
 #include <chrono>
@@ -132,8 +132,9 @@ double load(PGconn* db, const std::vector<std::string>& chunks, std::size_t rows
 
 int main(int argc, char** argv)
 {
-    if (argc != 4) {
-        std::fprintf(stderr, "usage: %s CONNINFO ROWS.ndjson PROJECT_ID\n", argv[0]);
+    std::string pass = argc == 5 ? argv[4] : "";
+    if (pass != "insert" && pass != "update") {
+        std::fprintf(stderr, "usage: %s CONNINFO ROWS.ndjson PROJECT_ID insert|update\n", argv[0]);
         return 2;
     }
     std::vector<row> rows;
@@ -144,17 +145,15 @@ int main(int argc, char** argv)
         auto v = boost::json::parse(line).as_object();
         rows.push_back({std::string(v.at("user_id").as_string()), boost::json::serialize(v.at("metadata"))});
     }
-    std::mt19937_64 rng(42);
-    auto insert_chunks = copy_chunks(rows, rng);
-    auto update_chunks = copy_chunks(rows, rng);
+    std::mt19937_64 rng(pass == "insert" ? 42 : 43);
+    auto chunks = copy_chunks(rows, rng);
 
     PGconn* db = PQconnectdb(argv[1]);
     if (PQstatus(db) != CONNECTION_OK)
         die(db, "connect");
     exec(db, "CREATE TEMP TABLE incoming (user_id text, public_id text, properties jsonb) ON COMMIT DELETE ROWS");
-    double insert = load(db, insert_chunks, rows.size(), argv[3]);
-    double update = load(db, update_chunks, rows.size(), argv[3]);
+    double rate = load(db, chunks, rows.size(), argv[3]);
     PQfinish(db);
-    std::printf("rows=%zu\ninsert_rows_per_second=%.0f\nupdate_rows_per_second=%.0f\n", rows.size(), insert, update);
+    std::printf("rows=%zu\nrows_per_second=%.0f\n", rows.size(), rate);
     return 0;
 }
