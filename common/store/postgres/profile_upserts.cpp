@@ -119,13 +119,26 @@ public:
     void add_text(std::string_view value)
     {
         separate();
-        text_ += '"';
+        // Written through a pointer into room for the worst case (every character escaped), then cut to size:
+        // a chunk's properties are megabytes, and one append per character is most of the writer's time.
+        std::size_t at = text_.size();
+        text_.resize(at + 2 * value.size() + 2);
+        char* out = text_.data() + at;
+        *out++ = '"';
         for (char c : value) {
             if (c == '"' || c == '\\')
-                text_ += '\\';
-            text_ += c;
+                *out++ = '\\';
+            *out++ = c;
         }
-        text_ += '"';
+        *out++ = '"';
+        text_.resize(static_cast<std::size_t>(out - text_.data()));
+    }
+    // A JSON object's text, with the \u0000 escapes jsonb cannot hold replaced (copied only when it has one).
+    void add_json(std::string_view json)
+    {
+        if (json.find("\\u0000") == std::string_view::npos)
+            return add_text(json);
+        add_text(jsonb_text(json));
     }
     void add_optional(const std::optional<std::string>& value)
     {
@@ -182,7 +195,7 @@ std::vector<pg_param> statement_params(const std::vector<const store_operation*>
                 projects.add_number(c->project_id);
                 nows.add_number(c->now);
                 ids.add_text(row.company_id);
-                properties.add_text(jsonb_text(row.properties));
+                properties.add_json(row.properties);
             }
         }
         for (auto* a : {&projects, &nows, &ids, &properties})
@@ -203,8 +216,8 @@ std::vector<pg_param> statement_params(const std::vector<const store_operation*>
                 emails.add_optional(row.email);
                 phones.add_optional(row.phone);
                 companies.add_optional(row.company_id);
-                properties.add_text(jsonb_text(row.properties));
-                origins.add_text(jsonb_text(row.origin));
+                properties.add_json(row.properties);
+                origins.add_json(row.origin);
             }
         }
         for (auto* a : {&projects, &nows, &ids, &public_ids, &emails, &phones, &companies, &properties, &origins})
@@ -281,8 +294,8 @@ void pg_upsert_users_reporting(pg_connection& db, const upsert_users& upsert, st
         email.add_optional(row.email);
         phone.add_optional(row.phone);
         company.add_optional(row.company_id);
-        properties.add_text(jsonb_text(row.properties));
-        origin.add_text(jsonb_text(row.origin));
+        properties.add_json(row.properties);
+        origin.add_json(row.origin);
         auto r = db.query_params(sql, {project.done(), now.done(), id.done(), public_ids.done(), email.done(),
                                        phone.done(), company.done(), properties.done(), origin.done()});
         std::string kept = r.text(0, 0);
