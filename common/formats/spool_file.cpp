@@ -112,22 +112,61 @@ void spool_writer::discard()
     fs::remove(committed_ ? final_path_ : part_path_, ec);
 }
 
-spool_reader::spool_reader(const fs::path& path, std::int64_t offset, std::int64_t line) : offset_(offset), line_(line)
+namespace {
+
+// A spool file's bytes, read with read(2).
+class file_source final : public spool_source {
+public:
+    file_source(const fs::path& path, std::int64_t offset)
+    {
+        fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd_ < 0)
+            fail("open " + path.string(), errno);
+        if (::lseek(fd_, offset, SEEK_SET) < 0) {
+            int error = errno;
+            ::close(fd_);
+            fail("seek " + path.string(), error);
+        }
+    }
+    ~file_source() override { ::close(fd_); }
+    file_source(const file_source&) = delete;
+    file_source& operator=(const file_source&) = delete;
+
+    std::size_t read(char* into, std::size_t max) override
+    {
+        ssize_t n;
+        do {
+            n = ::read(fd_, into, max);
+        } while (n < 0 && errno == EINTR);
+        if (n < 0)
+            fail("read spool file", errno);
+        return static_cast<std::size_t>(n);
+    }
+
+private:
+    int fd_ = -1;
+};
+
+} // namespace
+
+std::unique_ptr<spool_source> spool_file_source(const fs::path& path, std::int64_t offset)
 {
-    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0)
-        fail("open " + path.string(), errno);
-    if (::lseek(fd_, offset, SEEK_SET) < 0)
-        fail("seek " + path.string(), errno);
+    return std::make_unique<file_source>(path, offset);
 }
 
-spool_reader::~spool_reader()
+spool_reader::spool_reader(const fs::path& path, std::int64_t offset, std::int64_t line)
+    : spool_reader(spool_file_source(path, offset), offset, line)
 {
-    if (fd_ >= 0)
-        ::close(fd_);
 }
 
-// Reads more of the file; false at end of file.
+spool_reader::spool_reader(std::unique_ptr<spool_source> source, std::int64_t offset, std::int64_t line)
+    : source_(std::move(source)), offset_(offset), line_(line)
+{
+}
+
+spool_reader::~spool_reader() = default;
+
+// Reads more of the spool; false at its end.
 bool spool_reader::refill()
 {
     if (eof_)
@@ -136,13 +175,14 @@ bool spool_reader::refill()
     pos_ = 0;
     std::size_t old = buffer_.size();
     buffer_.resize(old + read_buffer_bytes);
-    ssize_t n;
-    do {
-        n = ::read(fd_, buffer_.data() + old, read_buffer_bytes);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0)
-        fail("read spool file", errno);
-    buffer_.resize(old + static_cast<std::size_t>(n));
+    std::size_t n = 0;
+    try {
+        n = source_->read(buffer_.data() + old, read_buffer_bytes);
+    } catch (...) {
+        buffer_.resize(old);
+        throw;
+    }
+    buffer_.resize(old + n);
     if (n == 0)
         eof_ = true;
     return n > 0;

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -62,10 +63,25 @@ struct spool_row {
     std::int64_t end_offset = 0;  // byte offset just after this row's newline
 };
 
-// Reads rows from a spool file starting at a checkpoint (byte offset and the line number before it).
+// The bytes of a spool from some offset on, wherever they are kept.
+class spool_source {
+public:
+    virtual ~spool_source() = default;
+    // Copies the next bytes (at most max) into `into`; how many, 0 at the end. Throws spool_error (or the store's
+    // error) when they cannot be read.
+    virtual std::size_t read(char* into, std::size_t max) = 0;
+};
+
+// The bytes of a spool file from offset on; opens the file (throwing spool_error when it cannot).
+std::unique_ptr<spool_source> spool_file_source(const std::filesystem::path& path, std::int64_t offset);
+
+// Reads rows from a spool starting at a checkpoint (byte offset and the line number before it).
 class spool_reader {
 public:
+    // Rows of a spool file.
     spool_reader(const std::filesystem::path& path, std::int64_t offset, std::int64_t line);
+    // Rows of the bytes source gives, which start at the checkpoint's offset.
+    spool_reader(std::unique_ptr<spool_source> source, std::int64_t offset, std::int64_t line);
     ~spool_reader();
     spool_reader(const spool_reader&) = delete;
     spool_reader& operator=(const spool_reader&) = delete;
@@ -79,7 +95,7 @@ public:
 private:
     bool refill();
 
-    int fd_ = -1;
+    std::unique_ptr<spool_source> source_;
     std::string buffer_;
     std::size_t pos_ = 0;
     std::int64_t offset_ = 0;

@@ -72,7 +72,8 @@ po::options_description setting_options(server_settings& s, std::string& format,
         ("read-timeout", unsigned_setting(&s.read_timeout_seconds)->default_value(s.read_timeout_seconds), "seconds to receive a request")
         ("idle-timeout", unsigned_setting(&s.idle_timeout_seconds)->default_value(s.idle_timeout_seconds), "seconds a keep-alive connection may idle")
         ("request-timeout", unsigned_setting(&s.request_timeout_seconds)->default_value(s.request_timeout_seconds), "seconds the database gets to answer a request's read or start its write; later gets 503 store_timeout")
-        ("shutdown-grace", unsigned_setting(&s.shutdown_grace_seconds)->default_value(s.shutdown_grace_seconds), "seconds in-flight requests get on shutdown");
+        ("shutdown-grace", unsigned_setting(&s.shutdown_grace_seconds)->default_value(s.shutdown_grace_seconds), "seconds in-flight requests get on shutdown")
+        ("job-lease", unsigned_setting(&s.job_lease_seconds)->default_value(s.job_lease_seconds), "seconds a claimed bulk job stays a daemon's without a renewal (renewed every third); a dead daemon's jobs move to another after this");
     // clang-format on
     return d;
 }
@@ -160,7 +161,8 @@ settings_outcome load_server_settings(const std::vector<std::string>& args)
                                {"max-connections", s.max_connections},
                                {"max-uploads-per-key", s.max_uploads_per_key},
                                {"idle-timeout", s.idle_timeout_seconds},
-                               {"request-timeout", s.request_timeout_seconds}}) {
+                               {"request-timeout", s.request_timeout_seconds},
+                               {"job-lease", s.job_lease_seconds}}) {
         if (value == 0)
             throw std::runtime_error(fmt::format("{} must be 1 or more", name));
     }

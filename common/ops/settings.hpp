@@ -37,6 +37,7 @@ struct server_settings {
     std::uint32_t idle_timeout_seconds = 60;
     std::uint32_t request_timeout_seconds = 10; // the store must answer a request's read or start its write within
     std::uint32_t shutdown_grace_seconds = 10;
+    std::uint32_t job_lease_seconds = 30; // a claimed job is this daemon's so long without a renewal
 };
 
 // What parsing the command line decided.

@@ -9,6 +9,7 @@
 
 #include "common/profiles/profile.hpp"
 #include "common/store/store_operations.hpp"
+#include "common/store/upload_spool.hpp"
 
 namespace profiled {
 
@@ -102,6 +103,9 @@ public:
     // The writer. An engine whose database serves one daemon at a time may free the job leases a dead process
     // left, here. An engine that cannot defer durability opens an at_commit writer whatever is asked.
     virtual std::unique_ptr<store_writer> open_writer(commit_durability durability = commit_durability::at_commit) = 0;
+    // The spool of bulk uploads: files in spool_dir (an existing directory of this daemon's), unless the engine
+    // keeps uploads in its database for every daemon to read.
+    virtual std::unique_ptr<upload_spool> open_spool(const std::string& spool_dir);
 };
 
 } // namespace profiled

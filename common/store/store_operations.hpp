@@ -10,6 +10,7 @@
 #include "common/api_error.hpp"
 #include "common/profiles/people_operations.hpp"
 #include "common/profiles/profile.hpp"
+#include "common/store/upload_spool.hpp"
 
 namespace profiled {
 
@@ -61,11 +62,14 @@ struct delete_user {
 
 // Records a new queued job, its Idempotency-Key bound to the upload's digest. The key is first forgotten on
 // the project's jobs submitted before idempotency_not_before; when a job within the window still holds it, no
-// job is inserted and the outcome names that earlier job.
+// job is inserted and the outcome names that earlier job. With last_piece (the spool's seal of an upload spooled
+// into the database) the job's upload is completed in the same commit, and the insert refused when pieces of it
+// went missing meanwhile.
 struct insert_job {
     job_record job;
     std::string upload_sha256; // hex
     std::int64_t idempotency_not_before = 0;
+    std::optional<upload_piece> last_piece;
 };
 
 // Claims the oldest unfinished job of the fair-next project (round-robin after after_project_id, skipping

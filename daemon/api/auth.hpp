@@ -16,8 +16,8 @@
 namespace profiled {
 
 // Keys found recently, by their hash, so that most requests authenticate without a key lookup. All are
-// forgotten once the store's key version moves (asked on every request, and cheap), so a key revoked or created
-// by another process (profiled keys ...) counts on the very next request. A key with no row is never remembered,
+// forgotten once the store's key version moves (asked on every request, and cheap: a counter in memory that the
+// engine keeps), so a key revoked or created by another process (profiled keys ...) counts on the very next request. A key with no row is never remembered,
 // and at most max_keys are. Used on its reader's thread.
 class key_cache {
 public:

@@ -51,6 +51,14 @@ api_error spool_failure(const spool_error& e, const std::string& job_id)
     return internal_error();
 }
 
+// The answer when the database an upload is spooled into failed: what any request would hear.
+api_error database_spool_failure(const store_error& e, const std::string& job_id)
+{
+    log_event(log_level::error, "intake.spool_failed", e.what(),
+              {{"job_id", job_id}, {"failure", failure_name(e.kind())}});
+    return api_error_for(e);
+}
+
 // The 422 for an Idempotency-Key that an earlier job holds for the other bulk route, or (same_route) for an
 // upload with other content.
 api_error idempotency_key_reused(const std::string& key, const job_record& earlier, bool same_route)
@@ -98,13 +106,13 @@ std::string media_type(std::string_view content_type)
     return type;
 }
 
-// Streams one bulk upload into spool/<job_id>.part, counting rows and enforcing the limits as bytes arrive.
+// Streams one bulk upload into the spool, counting rows and enforcing the limits as bytes arrive.
 class bulk_upload final : public upload_sink {
 public:
     bulk_upload(server_context& ctx, job_runner& runner, api_key_record key, job_record job, body_format format,
                 std::string boundary)
         : ctx_(ctx), runner_(runner), key_(std::move(key)), job_(std::move(job)), format_(format),
-          spool_(std::make_shared<spool_writer>(std::filesystem::path(ctx.settings.data_dir) / "spool", job_.job_id)),
+          spool_(ctx.spool.begin_upload(job_.job_id)),
           lines_([this](std::string_view line, std::uint64_t number) { add_line(line, number); })
     {
         if (format_ == body_format::json_document)
@@ -133,6 +141,8 @@ public:
             return check();
         } catch (const spool_error& e) {
             return spool_failure(e, job_.job_id);
+        } catch (const store_error& e) {
+            return database_spool_failure(e, job_.job_id);
         }
     }
 
@@ -175,8 +185,9 @@ private:
         }
     }
 
-    // On the spool thread, once the body is complete: the last limits and format checks, then the spool file made
-    // durable; or the refusal, with the part file gone.
+    // On the spool thread, once the body is complete: the last limits and format checks, then the spool made
+    // durable but for the last piece the job's insert commits (a spool in the database); or the refusal, with what
+    // was spooled gone.
     std::optional<api_error> seal()
     {
         std::optional<api_error> refused;
@@ -196,11 +207,12 @@ private:
                 refused = check();
             if (!refused && rows_ == 0)
                 refused = bad_body("empty_upload", "the upload holds no rows");
-            if (!refused) {
-                spool_->commit();
-            }
+            if (!refused)
+                last_piece_ = spool_->seal();
         } catch (const spool_error& e) {
             refused = spool_failure(e, job_.job_id);
+        } catch (const store_error& e) {
+            refused = database_spool_failure(e, job_.job_id);
         } catch (const std::exception& e) {
             // Anything else that broke: nothing is accepted, the session goes on.
             log_event(log_level::error, "intake.failed", e.what(), {{"job_id", job_.job_id}});
@@ -218,7 +230,10 @@ private:
     {
         auto job = std::make_shared<job_record>(job_);
         auto digest = std::make_shared<const std::string>(upload_digest_.finish_hex());
-        auto write = written_outcomes(ctx_, {insert_job{*job, *digest, job->submitted_at - idempotency_window_ms}});
+        std::vector<store_operation> insert;
+        insert.push_back(insert_job{*job, *digest, job->submitted_at - idempotency_window_ms, std::move(last_piece_)});
+        last_piece_.reset();
+        auto write = written_outcomes(ctx_, std::move(insert));
         auto result = co_await std::move(write);
         std::optional<api_error> error = std::move(result.failure);
         std::optional<idempotent_job> earlier;
@@ -297,7 +312,8 @@ private:
     api_key_record key_; // the key the upload was admitted with, checked again when the body is complete
     job_record job_;
     body_format format_;
-    std::shared_ptr<spool_writer> spool_;
+    std::shared_ptr<upload_spool_writer> spool_;
+    std::optional<upload_piece> last_piece_; // what the job's insert commits with it (a spool in the database)
     ndjson_line_splitter lines_;
     std::optional<bulk_json_reader> document_;
     std::optional<multipart_parser> multipart_;

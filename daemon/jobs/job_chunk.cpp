@@ -6,6 +6,7 @@
 #include <boost/json/object.hpp>
 
 #include "common/profiles/requests.hpp"
+#include "common/store/store_error.hpp"
 
 namespace profiled {
 
@@ -79,6 +80,10 @@ job_chunk read_chunk(spool_reader& reader, job_type type, std::int64_t take)
             else
                 chunk.companies.push_back(to_upsert(*parsed.company));
         }
+    } catch (const store_error& e) {
+        // The database holding the spool failed (lost, restarting): the job is fine, the read is not.
+        chunk.read_problem = e.what();
+        chunk.read_again = e.kind() == store_failure::unavailable || e.kind() == store_failure::busy;
     } catch (const std::exception& e) {
         // Spool read errors, and anything else: this runs on the parser thread, where nothing else would catch it.
         chunk.read_problem = e.what();

@@ -1,4 +1,4 @@
-// A chunk of a bulk job: rows read from its spool file and validated, in the form the store binds.
+// A chunk of a bulk job: rows read from its spool and validated, in the form the store binds.
 #pragma once
 
 #include <cstdint>
@@ -20,7 +20,8 @@ struct job_chunk {
     std::int64_t wanted = 0;
     std::uint64_t end_offset = 0; // the spool position after the chunk's last row
     std::int64_t end_line = 0;
-    std::string read_problem; // set when the spool file could not be read
+    std::string read_problem; // set when the spool could not be read
+    bool read_again = false;  // the problem was the store the spool lives in, failing for now: worth a retry
 };
 
 // Rows to ask for in the next chunk: at most cap, and no more than the job has left (but at least one, so

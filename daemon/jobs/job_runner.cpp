@@ -21,13 +21,15 @@
 #include "common/formats/spool_file.hpp"
 #include "common/ops/clock.hpp"
 #include "common/ops/log.hpp"
-#include "common/ops/thread_roles.hpp"
 #include "common/ops/metrics.hpp"
+#include "common/ops/thread_roles.hpp"
 #include "common/ops/token_bucket.hpp"
 #include "common/profiles/ids.hpp"
+#include "common/store/upload_spool.hpp"
 #include "daemon/jobs/job_chunk.hpp"
 #include "daemon/serve/off_loop.hpp"
 #include "daemon/serve/server_context.hpp"
+#include "daemon/serve/spool_thread.hpp"
 
 namespace profiled {
 
@@ -43,9 +45,8 @@ namespace {
 constexpr double unlimited_chunk_rows = 10000;
 constexpr auto progress_log_interval = 10s;
 constexpr auto retry_after_failure = 1s;
-// How long a claimed job stays this daemon's without a renewal; renewed (and more jobs looked for) every third.
-constexpr auto job_lease = 30s;
-constexpr auto claim_interval = job_lease / 3;
+// How often uploads abandoned by a daemon that died mid-upload are looked for in the spool.
+constexpr auto sweep_interval = 60s;
 
 // A writer batch under way, awaited after other work was done meanwhile.
 struct pending_write {
@@ -54,13 +55,7 @@ struct pending_write {
     std::optional<std::optional<api_error>> outcome;
 };
 
-// The wall-clock time (unix ms) a lease taken or renewed now lasts until.
-std::int64_t lease_until(std::int64_t now)
-{
-    return now + std::chrono::duration_cast<std::chrono::milliseconds>(job_lease).count();
-}
-
-// A job being worked on, with its open spool file.
+// A job being worked on, with its open spool reader.
 struct active_job {
     job_record job;
     std::unique_ptr<spool_reader> reader;
@@ -114,7 +109,13 @@ struct job_runner::impl {
     // Parses spool rows off the io thread. Last member: joined first, before anything it uses goes away.
     net::thread_pool parser{1};
 
-    fs::path spool_dir() const { return fs::path(ctx.settings.data_dir) / "spool"; }
+    // How long a claimed job stays this daemon's without a renewal (--job-lease); renewed, and more jobs looked
+    // for, every third of it.
+    std::chrono::milliseconds job_lease() const { return std::chrono::seconds(ctx.settings.job_lease_seconds); }
+    steady::duration claim_interval() const { return job_lease() / 3; }
+    // The wall-clock time (unix ms) a lease taken or renewed at now lasts until.
+    std::int64_t lease_until(std::int64_t now) const { return now + job_lease().count(); }
+    steady::time_point last_sweep = steady::now();
 
     // The bucket config for the current settings.
     token_bucket_config bucket_config() const
@@ -169,9 +170,10 @@ struct job_runner::impl {
                 last_claimed_project = job->project_id;
                 hold(std::move(*job));
             }
+            sweep_spool_now_and_then();
             if (claim_requested || stopping)
                 continue;
-            claim_wake.expires_after(claim_interval);
+            claim_wake.expires_after(claim_interval());
             co_await claim_wake.async_wait(net::as_tuple(net::use_awaitable));
         }
     }
@@ -203,7 +205,7 @@ struct job_runner::impl {
         std::vector<std::shared_ptr<active_job>> due;
         auto now = steady::now();
         for (auto& [id, project] : projects) {
-            if (!project.held || now - project.held->lease_renewed < claim_interval)
+            if (!project.held || now - project.held->lease_renewed < claim_interval())
                 continue;
             project.held->lease_renewed = now;
             due.push_back(project.held);
@@ -216,6 +218,18 @@ struct job_runner::impl {
             if (outcome && outcome->code == "lease_lost")
                 let_go(active, *outcome);
         }
+    }
+
+    // Every sweep_interval, has the spool thread remove uploads that a daemon which died mid-upload left behind.
+    void sweep_spool_now_and_then()
+    {
+        if (steady::now() - last_sweep < sweep_interval)
+            return;
+        last_sweep = steady::now();
+        ctx.spooler.post([&spool = ctx.spool] {
+            if (auto removed = spool.sweep_abandoned())
+                log_event(log_level::info, "spool.swept", "removed abandoned uploads", {{"uploads", removed}});
+        });
     }
 
     // Forgets a job whose lease another daemon took over (this one was too slow to renew it): that daemon goes on
@@ -350,15 +364,14 @@ struct job_runner::impl {
         co_await t.async_wait(net::as_tuple(net::use_awaitable));
     }
 
-    // Bookkeeping once a job's final state is committed: spool removed, logged, let go (and the project's next
+    // Bookkeeping once a job's final state is committed: upload removed from the spool, logged, let go (and the project's next
     // job looked for).
     void finished(project_queue& project, const std::shared_ptr<active_job>& active, job_status status,
                   const std::optional<std::string>& reason)
     {
         active->reader.reset();
         known.erase(active->job.job_id);
-        std::error_code ec;
-        fs::remove(spool_path(spool_dir(), active->job.job_id), ec);
+        ctx.spool.remove_job(active->job.job_id);
         double seconds = std::chrono::duration<double>(steady::now() - active->started_at).count();
         const job_record& j = active->job;
         double rate = seconds > 0 ? (j.processed_rows - active->processed_at_start) / seconds : 0;
@@ -390,8 +403,7 @@ struct job_runner::impl {
         if (!active->reader) {
             std::string problem;
             try {
-                active->reader = std::make_unique<spool_reader>(spool_path(spool_dir(), job.job_id),
-                                                                job.checkpoint_offset, job.checkpoint_line);
+                active->reader = ctx.spool.open_job(job.job_id, job.checkpoint_offset, job.checkpoint_line);
             } catch (const spool_error& e) {
                 problem = e.what();
             }
@@ -415,6 +427,13 @@ struct job_runner::impl {
             if (take < 1)
                 co_return;
             chunk = co_await read_chunk_off_loop(*active->reader, job.type, take);
+        }
+        if (!chunk.read_problem.empty() && chunk.read_again) {
+            // The store the spool lives in failed for now: read the chunk again from the checkpoint after a pause.
+            log_event(log_level::error, "job.read_failed", chunk.read_problem, {{"job_id", job.job_id}});
+            active->reader.reset();
+            co_await pause(retry_after_failure);
+            co_return;
         }
         if (!chunk.read_problem.empty()) {
             co_await fail_job(project, active, "the job's spool file cannot be read: " + chunk.read_problem);
@@ -531,23 +550,15 @@ void job_runner::recover()
     // Before listening, on the thread that will run the io context: the reader is this thread's.
     std::vector<job_record> unfinished = impl_->ctx.reader.unfinished_jobs();
 
-    fs::path dir = impl_->spool_dir();
-    std::set<std::string> wanted;
+    std::vector<std::string> ids;
     for (const auto& j : unfinished)
-        wanted.insert(j.job_id + ".ndjson");
-    int removed = 0;
-    for (const auto& entry : fs::directory_iterator(dir)) {
-        std::string name = entry.path().filename().string();
-        if (!wanted.count(name)) {
-            // Half-received uploads (.part) and spool files of jobs that ended or were never recorded.
-            std::error_code ec;
-            fs::remove(entry.path(), ec);
-            ++removed;
-        }
-    }
+        ids.push_back(j.job_id);
+    spool_recovery found = impl_->ctx.spool.recover(ids);
+    std::set<std::string> lost_jobs(found.lost_jobs.begin(), found.lost_jobs.end());
+    std::int64_t removed = found.removed;
     int resumed = 0, lost = 0;
     for (auto& j : unfinished) {
-        if (fs::exists(spool_path(dir, j.job_id))) {
+        if (!lost_jobs.count(j.job_id)) {
             // Claimed once the runner starts, like every job: this daemon only learns of it here.
             impl_->remember(std::move(j));
             ++resumed;

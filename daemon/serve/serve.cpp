@@ -250,6 +250,8 @@ void serve_until_stopped(const server_settings& settings, const std::vector<std:
     data_dir_lock lock(settings.data_dir);
     require_writable(data_dir, settings.database.empty());
     auto db = open_store(settings.data_dir, settings.database);
+    // Before everything that uses it: bulk uploads wait here for their jobs, in the data dir or the database.
+    auto spool = db->open_spool((data_dir / "spool").string());
     writer writes(*db);
     writes.on_batch([](std::size_t items, double seconds) {
         auto& m = daemon_metrics();
@@ -265,7 +267,7 @@ void serve_until_stopped(const server_settings& settings, const std::vector<std:
     net::io_context io(1);
     // After the io context, whose timers it arms: it goes first.
     reader_pool reads(*db, io, reader_threads, std::chrono::seconds(settings.request_timeout_seconds));
-    server_context ctx{settings, *db, *reader, writes, reads, spooler};
+    server_context ctx{settings, *db, *reader, writes, reads, spooler, *spool};
 
     job_runner runner(io, ctx);
     ctx.runner = &runner;

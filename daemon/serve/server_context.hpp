@@ -24,6 +24,7 @@ struct server_context {
     writer& writes;
     reader_pool& reads;                // where handlers read the store (ctx.reads.run(...))
     spool_thread& spooler;             // where upload sinks do their blocking work
+    upload_spool& spool;               // where uploads wait for their jobs (written on the spooler)
     job_runner* runner = nullptr;      // set once the runner exists
     std::atomic<bool> ready{false};    // recovery done and listening
     std::atomic<bool> stopping{false}; // shutdown begun

@@ -164,6 +164,7 @@ TEST_CASE("every setting can be given in each of the three ways", "[config]")
         {"idle-timeout", "4"},
         {"request-timeout", "5"},
         {"shutdown-grace", "2"},
+        {"job-lease", "7"},
     }));
     std::string variable = "PROFILED_" + option;
     for (auto& c : variable)
@@ -192,6 +193,8 @@ TEST_CASE("every setting can be given in each of the three ways", "[config]")
             return std::to_string(s.idle_timeout_seconds);
         if (option == "request-timeout")
             return std::to_string(s.request_timeout_seconds);
+        if (option == "job-lease")
+            return std::to_string(s.job_lease_seconds);
         return std::to_string(s.shutdown_grace_seconds);
     };
 

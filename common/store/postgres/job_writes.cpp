@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "common/store/postgres/postgres_rows.hpp"
+#include "common/store/postgres/spool_pieces.hpp"
 
 namespace profiled {
 
@@ -39,8 +40,11 @@ operation_outcome pg_insert_job(pg_connection& db, const insert_job& insert)
                              "ON CONFLICT (project_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING",
                              j.job_id, j.project_id, to_string(j.type), to_string(j.status), j.filename, j.file_size,
                              j.total_rows, j.idempotency_key, digest, j.submitted_at);
-    if (inserted.affected() != 0)
+    if (inserted.affected() != 0) {
+        if (insert.last_piece)
+            out.refused = pg_seal_upload(db, *insert.last_piece, j.submitted_at);
         return out;
+    }
     if (!j.idempotency_key)
         throw std::logic_error("a job without an idempotency key was not inserted");
     out.earlier_job = pg_find_job_by_key(db, j.project_id, *j.idempotency_key, insert.idempotency_not_before);
@@ -115,6 +119,7 @@ void pg_finish_job(pg_connection& db, const finish_job& f)
     db.query("UPDATE jobs SET status = $1, error = $2, finished_at = $3, lease_owner = NULL, lease_expires_at = NULL "
              "WHERE job_id = $4",
              to_string(f.status), f.error, f.now, f.job_id);
+    pg_remove_upload(db, f.job_id);
 }
 
 } // namespace profiled

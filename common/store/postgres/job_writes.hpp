@@ -11,8 +11,9 @@
 
 namespace profiled {
 
-// Records the new job (forgetting its Idempotency-Key on the project's jobs older than the window first); the
-// outcome names the earlier job instead when one within the window holds the key.
+// Records the new job (forgetting its Idempotency-Key on the project's jobs older than the window first) with the
+// last piece of its upload; the outcome names the earlier job instead when one within the window holds the key,
+// or refuses the insert when the upload's earlier pieces are missing.
 operation_outcome pg_insert_job(pg_connection& db, const insert_job& insert);
 // The claimed job, or nothing: see claim_job in store_operations.hpp. Jobs another writer is claiming at this very
 // moment are skipped (FOR UPDATE SKIP LOCKED), so two daemons claiming at once get different jobs.
@@ -22,7 +23,7 @@ std::optional<job_record> pg_claim_job(pg_connection& db, const claim_job& claim
 std::optional<api_error> pg_advance_job(pg_connection& db, const advance_job& advance);
 // Keeps the lease of a waiting job; refused (lease_lost) when the owner no longer holds it.
 std::optional<api_error> pg_renew_job_lease(pg_connection& db, const renew_job_lease& renew);
-// Ends the job and frees its lease.
+// Ends the job, frees its lease and removes its upload from the spool.
 void pg_finish_job(pg_connection& db, const finish_job& finish);
 
 } // namespace profiled

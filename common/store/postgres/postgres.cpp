@@ -197,7 +197,7 @@ pg_rows pg_connection::checked(pg_result* result)
 
 void pg_connection::exec(const std::string& sql) { checked(PQexec(conn_, sql.c_str())); }
 
-pg_rows pg_connection::query_params(const std::string& sql, const std::vector<pg_param>& params)
+const std::string& pg_connection::prepared(const std::string& sql)
 {
     auto it = prepared_.find(sql);
     if (it == prepared_.end()) {
@@ -205,6 +205,41 @@ pg_rows pg_connection::query_params(const std::string& sql, const std::vector<pg
         checked(PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr));
         it = prepared_.emplace(sql, std::move(name)).first;
     }
+    return it->second;
+}
+
+pg_rows pg_connection::query_with_bytes(const std::string& sql, const std::vector<pg_param>& params,
+                                        std::string_view bytes)
+{
+    const std::string& name = prepared(sql);
+    std::vector<const char*> values;
+    std::vector<int> lengths;
+    std::vector<int> formats;
+    for (const auto& p : params) {
+        values.push_back(p ? p->c_str() : nullptr);
+        lengths.push_back(0);
+        formats.push_back(0);
+    }
+    values.push_back(bytes.empty() ? "" : bytes.data()); // a null pointer would be SQL NULL
+    lengths.push_back(static_cast<int>(bytes.size()));
+    formats.push_back(1);
+    return checked(PQexecPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(), lengths.data(),
+                                  formats.data(), 0));
+}
+
+pg_rows pg_connection::query_binary(const std::string& sql, const std::vector<pg_param>& params)
+{
+    const std::string& name = prepared(sql);
+    std::vector<const char*> values;
+    for (const auto& p : params)
+        values.push_back(p ? p->c_str() : nullptr);
+    return checked(PQexecPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr, nullptr,
+                                  1));
+}
+
+pg_rows pg_connection::query_params(const std::string& sql, const std::vector<pg_param>& params)
+{
+    const std::string& statement = prepared(sql);
     std::vector<std::string> without_nul; // reserved: values points into it
     without_nul.reserve(params.size());
     std::vector<const char*> values;
@@ -223,7 +258,7 @@ pg_rows pg_connection::query_params(const std::string& sql, const std::vector<pg
         }
         values.push_back(p ? p->c_str() : nullptr);
     }
-    return checked(PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
+    return checked(PQexecPrepared(conn_, statement.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
                                   nullptr, 0));
 }
 

@@ -113,10 +113,18 @@ public:
     // libpq would silently cut the parameter at), is sent as U+FFFD.
     pg_rows query_params(const std::string& sql, const std::vector<pg_param>& params);
 
+    // Runs sql (prepared once) with the text parameters followed by one more, raw bytes sent as they are (a bytea).
+    pg_rows query_with_bytes(const std::string& sql, const std::vector<pg_param>& params, std::string_view bytes);
+    // Runs sql (prepared once) with text parameters; every column comes back in binary form (a bytea's bytes as
+    // they are, read with pg_rows::text).
+    pg_rows query_binary(const std::string& sql, const std::vector<pg_param>& params);
+
     // Connects again when the connection was lost (a server restart), before the next transaction.
     void reconnect_if_lost();
 
 private:
+    // The statement name of sql, prepared on first use.
+    const std::string& prepared(const std::string& sql);
     // The result, or a postgres_error carrying its SQLSTATE.
     pg_rows checked(pg_result* result);
     // Throws the connection's last error.

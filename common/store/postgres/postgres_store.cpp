@@ -7,6 +7,7 @@
 #include "common/store/migrations.hpp"
 #include "common/store/postgres/postgres.hpp"
 #include "common/store/postgres/postgres_reader.hpp"
+#include "common/store/postgres/postgres_spool.hpp"
 #include "common/store/postgres/postgres_writer.hpp"
 
 namespace profiled {
@@ -62,6 +63,8 @@ public:
 
     std::unique_ptr<store_reader> open_reader() override { return open_postgres_reader(url_); }
     std::unique_ptr<store_writer> open_writer(commit_durability) override { return open_postgres_writer(url_); }
+    // In the database, whatever the directory: any daemon runs any job.
+    std::unique_ptr<upload_spool> open_spool(const std::string&) override { return open_postgres_spool(url_); }
 
 private:
     std::string url_;

@@ -1,7 +1,9 @@
 #include "common/store/sqlite/sqlite_reader.hpp"
 
 #include <charconv>
+#include <chrono>
 
+#include "common/store/sqlite/key_change_signal.hpp"
 #include "common/store/sqlite/sqlite.hpp"
 #include "common/store/sqlite/stored_rows.hpp"
 
@@ -26,11 +28,14 @@ std::optional<std::int64_t> decode_cursor(char prefix, const std::string& cursor
 
 constexpr char jobs_cursor = 'j';
 constexpr char job_errors_cursor = 'l';
+// How often the keys' version is read from the database although no key change was signalled: the bound on how
+// late a key changed without the signal (by a process that may not write it, or in SQL by hand) is seen.
+constexpr auto full_key_check_interval = std::chrono::milliseconds(500);
 
 // Reads through a query_only connection.
 class sqlite_reader final : public store_reader {
 public:
-    explicit sqlite_reader(const std::string& path) : db_(path, true) {}
+    explicit sqlite_reader(const std::string& path) : db_(path, true), key_signal_(path) {}
 
     std::optional<api_key_record> find_key(const std::string& key_hash) override
     {
@@ -153,6 +158,13 @@ public:
 
     std::uint64_t key_version() override
     {
+        // The signal first: a change bumped after this read is seen by the next call.
+        std::uint64_t signalled = key_signal_.value();
+        auto now = std::chrono::steady_clock::now();
+        if (key_version_ && signalled == signalled_ && now < next_full_check_)
+            return *key_version_;
+        signalled_ = signalled;
+        next_full_check_ = now + full_key_check_interval;
         // data_version changes when another connection (this process's writer, or the CLI) committed anything; it
         // reads the WAL index in shared memory, no table. Only then is the keys' own counter row read again.
         std::int64_t data_version = 0;
@@ -182,6 +194,9 @@ private:
     }
 
     sqlite_connection db_;
+    key_change_signal key_signal_;
+    std::uint64_t signalled_ = 0;                            // the signal's value at the last full check
+    std::chrono::steady_clock::time_point next_full_check_{}; // when the database is asked again regardless
     std::int64_t data_version_ = -1;
     std::optional<std::uint64_t> key_version_;
 };

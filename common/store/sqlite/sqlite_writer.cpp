@@ -9,6 +9,7 @@
 #include "common/ops/log.hpp"
 #include "common/store/sqlite/batch_operations.hpp"
 #include "common/store/sqlite/job_rows.hpp"
+#include "common/store/sqlite/key_change_signal.hpp"
 #include "common/store/sqlite/merge_function.hpp"
 #include "common/store/sqlite/sqlite.hpp"
 #include "common/store/sqlite/wal_sync.hpp"
@@ -20,7 +21,7 @@ namespace {
 // another daemon on a shared engine) may have changed any row.
 class sqlite_writer final : public store_writer {
 public:
-    sqlite_writer(const std::string& path, commit_durability durability) : db_(path, false)
+    sqlite_writer(const std::string& path, commit_durability durability) : db_(path, false), key_signal_(path)
     {
         register_merge_function(db_.handle());
         // A SQLite database has one daemon at a time (the data directory's lock), so every lease left in it is a
@@ -110,6 +111,7 @@ public:
             .run();
         tx.commit();
         make_durable();
+        key_signal_.bump();
     }
 
     int revoke_keys(const std::string& prefix, std::int64_t now) override
@@ -121,6 +123,7 @@ public:
         int n = db_.changes();
         tx.commit();
         make_durable();
+        key_signal_.bump();
         return n;
     }
 
@@ -195,6 +198,7 @@ private:
     }
 
     sqlite_connection db_;
+    key_change_signal key_signal_; // bumped after each key change, for the readers of every process
     std::optional<wal_sync> wal_; // set when commits are deferred: the WAL file make_durable syncs
     std::optional<sqlite_connection> checkpointer_; // with wal_: maintain's own connection
     std::atomic<int> wal_frames_{0};                // the WAL's length after the last commit
