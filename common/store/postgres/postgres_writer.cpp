@@ -28,8 +28,9 @@ bool is_refusable(const store_operation& op)
            std::holds_alternative<renew_job_lease>(op);
 }
 
-// Runs the operation inside the open transaction; a refusal is in the outcome.
-operation_outcome run_operation(pg_connection& db, const store_operation& op)
+// Runs the operation inside the open transaction (large upserts unfolded when may_unfold); a refusal is in the
+// outcome.
+operation_outcome run_operation(pg_connection& db, const store_operation& op, bool may_unfold)
 {
     operation_outcome out;
     std::visit(each_operation{
@@ -37,9 +38,9 @@ operation_outcome run_operation(pg_connection& db, const store_operation& op)
                        if (u.report_outcomes)
                            pg_upsert_users_reporting(db, u, out.upserts);
                        else
-                           pg_upsert_profiles(db, {&op}, true);
+                           pg_upsert_profiles(db, {&op}, may_unfold);
                    },
-                   [&](const upsert_companies&) { pg_upsert_profiles(db, {&op}, true); },
+                   [&](const upsert_companies&) { pg_upsert_profiles(db, {&op}, may_unfold); },
                    [&](const update_people& p) { out.refused = pg_update_people(db, p); },
                    [&](const alias_user& a) { out.refused = pg_alias_user(db, a); },
                    [&](const delete_user& d) { out.count = pg_delete_user(db, d.project_id, d.user_id); },
@@ -72,20 +73,21 @@ public:
         db_.reconnect_if_lost();
         std::vector<operation_outcome> outcomes;
         bool savepoint_all = false;
+        bool fold_all = false;
         for (int attempt = 1;; ++attempt) {
             try {
                 // A batch of upserts alone (a group of identifies) is one statement, its own transaction: one round
                 // trip, durable when it returns.
                 if (!savepoint_all && std::all_of(ops.begin(), ops.end(), pg_foldable_upsert)) {
                     outcomes.assign(ops.size(), {});
-                    if (!run_upserts(ops, 0, ops.size(), false)) {
+                    if (!run_upserts(ops, 0, ops.size(), !fold_all)) {
                         savepoint_all = true;
                         continue;
                     }
                     return outcomes;
                 }
                 pg_transaction tx(db_);
-                switch (run_batch(ops, ends, outcomes, savepoint_all)) {
+                switch (run_batch(ops, ends, outcomes, savepoint_all, !fold_all)) {
                 case batch_end::run_again:
                     savepoint_all = true;
                     continue;                               // rolled back; again with a savepoint around every unit
@@ -93,6 +95,10 @@ public:
                 case batch_end::commit: tx.commit(); return outcomes;
                 }
             } catch (const postgres_error& e) {
+                if (!fold_all && pg_met_a_row_twice(e)) {
+                    fold_all = true; // an alias made two ids of a large set one user: again, folded
+                    continue;
+                }
                 if (attempt >= 3 || !worth_retrying(e))
                     throw;
                 log_event(log_level::warn, "writer.retry", e.what());
@@ -136,14 +142,14 @@ private:
 
     // Applies the foldable upserts ops[begin, end) as one statement; false when it failed other than as the engine
     // (the batch then runs again, each unit under its own savepoint, to tell which one).
-    bool run_upserts(const std::vector<store_operation>& ops, std::size_t begin, std::size_t end, bool in_transaction)
+    bool run_upserts(const std::vector<store_operation>& ops, std::size_t begin, std::size_t end, bool may_unfold)
     {
         std::vector<const store_operation*> upserts;
         upserts.reserve(end - begin);
         for (std::size_t i = begin; i < end; ++i)
             upserts.push_back(&ops[i]);
         try {
-            pg_upsert_profiles(db_, upserts, in_transaction);
+            pg_upsert_profiles(db_, upserts, may_unfold);
         } catch (const store_error&) {
             throw; // the engine failed: the whole batch goes
         } catch (const std::exception& e) {
@@ -157,7 +163,7 @@ private:
     // own when the batch has other units (or every unit does, when savepoint_all); consecutive units of foldable
     // upserts alone are applied together in one statement.
     batch_end run_batch(const std::vector<store_operation>& ops, const std::vector<std::size_t>& unit_ends,
-                        std::vector<operation_outcome>& outcomes, bool savepoint_all)
+                        std::vector<operation_outcome>& outcomes, bool savepoint_all, bool may_unfold)
     {
         outcomes.assign(ops.size(), {});
         std::size_t begin = 0;
@@ -170,7 +176,7 @@ private:
                 begin = end;
                 continue; // joins the run, applied when the run ends
             }
-            if (upserts_from < begin && !run_upserts(ops, upserts_from, begin, true))
+            if (upserts_from < begin && !run_upserts(ops, upserts_from, begin, may_unfold))
                 return batch_end::run_again;
             bool refusable = savepoint_all || std::any_of(first, last, is_refusable);
             bool own_savepoint = refusable && (savepoint_all || unit_ends.size() > 1);
@@ -179,7 +185,7 @@ private:
             std::optional<api_error> refused;
             for (std::size_t i = begin; i < end && !refused; ++i) {
                 try {
-                    outcomes[i] = run_operation(db_, ops[i]);
+                    outcomes[i] = run_operation(db_, ops[i], may_unfold);
                 } catch (const store_error&) {
                     throw; // the engine failed: the whole batch goes
                 } catch (const std::exception& e) {
@@ -205,7 +211,7 @@ private:
             begin = end;
             upserts_from = end;
         }
-        if (upserts_from < begin && !run_upserts(ops, upserts_from, begin, true))
+        if (upserts_from < begin && !run_upserts(ops, upserts_from, begin, may_unfold))
             return batch_end::run_again;
         return batch_end::commit;
     }

@@ -12,8 +12,8 @@ namespace profiled {
 namespace {
 
 // A set at least this large without a repeated id is upserted without folding (no GROUP BY and its ordered
-// aggregates, a third of the statement's time); smaller ones are folded, where a savepoint would cost more than
-// it saves.
+// aggregates, a third of the statement's time); smaller ones are folded, where running a batch again now and
+// then would cost more than the folding.
 constexpr std::size_t unfolded_from_rows = 1000;
 
 // The SQLSTATE of ON CONFLICT DO UPDATE meeting one row twice in one statement (cardinality_violation).
@@ -235,7 +235,7 @@ bool pg_foldable_upsert(const store_operation& op)
     return std::holds_alternative<upsert_companies>(op);
 }
 
-void pg_upsert_profiles(pg_connection& db, const std::vector<const store_operation*>& upserts, bool in_transaction)
+void pg_upsert_profiles(pg_connection& db, const std::vector<const store_operation*>& upserts, bool may_unfold)
 {
     statement_shape shape;
     std::size_t users = 0, companies = 0;
@@ -249,36 +249,18 @@ void pg_upsert_profiles(pg_connection& db, const std::vector<const store_operati
     shape.companies = companies != 0;
     if (!shape.users && !shape.companies)
         return;
-    shape.users_unfolded = users >= unfolded_from_rows &&
+    shape.users_unfolded = may_unfold && users >= unfolded_from_rows &&
                            !repeats_an_id<upsert_users>(upserts, [](const user_upsert& r) {
                                return std::string_view(r.user_id);
                            });
-    shape.companies_unfolded = companies >= unfolded_from_rows &&
+    shape.companies_unfolded = may_unfold && companies >= unfolded_from_rows &&
                                !repeats_an_id<upsert_companies>(upserts, [](const company_upsert& r) {
                                    return std::string_view(r.company_id);
                                });
-    auto params = statement_params(upserts, shape);
-    if (!shape.users_unfolded && !shape.companies_unfolded) {
-        db.query_params(statement(shape), params);
-        return;
-    }
-    // Two ids of the set may still name one user through an alias, which only the database knows.
-    if (in_transaction)
-        db.exec("SAVEPOINT unfolded");
-    try {
-        db.query_params(statement(shape), params);
-        if (in_transaction)
-            db.exec("RELEASE SAVEPOINT unfolded");
-        return;
-    } catch (const postgres_error& e) {
-        if (e.sqlstate() != row_met_twice)
-            throw;
-    }
-    if (in_transaction)
-        db.exec("ROLLBACK TO SAVEPOINT unfolded; RELEASE SAVEPOINT unfolded");
-    shape.users_unfolded = shape.companies_unfolded = false;
-    db.query_params(statement(shape), params);
+    db.query_params(statement(shape), statement_params(upserts, shape));
 }
+
+bool pg_met_a_row_twice(const postgres_error& e) { return e.sqlstate() == row_met_twice; }
 
 void pg_upsert_users_reporting(pg_connection& db, const upsert_users& upsert, std::vector<upsert_outcome>& outcomes)
 {
