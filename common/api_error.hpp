@@ -20,10 +20,15 @@ enum class errc {
     unprocessable, // well-formed, but at odds with what the server already holds (a reused Idempotency-Key)
     rate_limited,
     unavailable,
-    timed_out, // the store did not answer within the request's deadline: 503 with Retry-After
+    timed_out,   // the store did not answer within the request's deadline: 503 with Retry-After
+    unreachable, // the database cannot be reached for now (a server restarting): 503 with Retry-After
     insufficient_storage,
     internal,
 };
+
+// The Retry-After (seconds) of an errc::unreachable: long enough for a database server to come back from a
+// restart or a failover, short enough that clients do not give up on it.
+inline constexpr int unreachable_retry_seconds = 5;
 
 // One error as the client sees it: {"error_code", "message", "details": {"field"}}.
 struct api_error {

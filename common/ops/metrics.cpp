@@ -155,6 +155,7 @@ metrics_registry& daemon_metrics()
         r->describe("profiled_writer_sync_duration_seconds", metric_type::histogram, "Duration of one sync making the transactions committed before it durable.", latency);
         r->describe("profiled_writer_queue_depth", metric_type::gauge, "Writes waiting for the writer thread.");
         r->describe("profiled_job_queue_depth", metric_type::gauge, "Bulk jobs queued or running.");
+        r->describe("profiled_database_reachable", metric_type::gauge, "1 while the database can be reached (as last found), 0 during an outage.");
         r->describe("profiled_last_job_done_timestamp_seconds", metric_type::gauge, "When the last bulk job finished successfully, since the Unix epoch.");
         // Series that exist from the start at 0, so that rate() and increase() see the first event too.
         // (Named arrays, not braced lists in range-for: GCC 12 with -fsanitize=address skipped those loops.)

@@ -1,6 +1,7 @@
 // The storage interface: handlers and the job runner see only this, never SQLite.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -56,6 +57,15 @@ public:
     // A number that changes whenever an API key is created, revoked or removed, by this process or another;
     // cheap enough to ask on every request.
     virtual std::uint64_t key_version() = 0;
+    // For an engine whose key_version() is a round trip to a server, too slow to ask on every request: waits up
+    // to timeout for a key change announced by any process (returning as soon as one is), then gives
+    // key_version(); the first call only starts listening. Nothing when key_version() is a local read, cheap
+    // enough for every request (the default).
+    virtual std::optional<std::uint64_t> wait_key_version(std::chrono::milliseconds timeout)
+    {
+        (void)timeout;
+        return std::nullopt;
+    }
 };
 
 // When a writer's commits become durable.

@@ -73,8 +73,9 @@ struct insert_job {
 };
 
 // Claims the oldest unfinished job of the fair-next project (round-robin after after_project_id, skipping
-// skip_projects) whose lease is free or expired: the lease becomes owner's until lease_until. The outcome's
-// job is the claimed job, or nothing when no job can be claimed.
+// skip_projects) whose lease is free or expired: the lease becomes owner's until lease_until. A project with a
+// job another owner holds a live lease on is skipped too: one daemon at a time works a project, at its rate.
+// The outcome's job is the claimed job, or nothing when no job can be claimed.
 struct claim_job {
     std::string owner;
     std::int64_t after_project_id = -1;

@@ -5,6 +5,7 @@
 #include "common/ops/metrics.hpp"
 #include "daemon/api/routes.hpp"
 #include "daemon/jobs/job_runner.hpp"
+#include "daemon/serve/store_health.hpp"
 
 namespace profiled {
 
@@ -35,11 +36,18 @@ boost::asio::awaitable<http_response> get_metrics(server_context& ctx, request_c
             counts[i] = r.count_jobs(job_statuses[i]);
         return counts;
     });
-    auto counts = co_await std::move(counting);
     auto& m = daemon_metrics();
-    for (std::size_t i = 0; i < job_statuses.size(); ++i)
-        m.set("profiled_jobs", metric_labels({{"status", to_string(job_statuses[i])}}),
-              static_cast<double>(counts[i]));
+    try {
+        auto counts = co_await std::move(counting);
+        for (std::size_t i = 0; i < job_statuses.size(); ++i)
+            m.set("profiled_jobs", metric_labels({{"status", to_string(job_statuses[i])}}),
+                  static_cast<double>(counts[i]));
+    } catch (const store_error&) {
+        // The database is away: the scrape goes on without fresh job counts (the last ones stay), since an outage
+        // is when monitoring needs the rest most.
+    }
+    if (ctx.health)
+        m.set("profiled_database_reachable", {}, ctx.health->reachable() ? 1 : 0);
     m.set("profiled_spool_bytes", {}, spool_bytes(ctx.settings.data_dir));
     m.set("profiled_writer_queue_depth", {}, static_cast<double>(ctx.writes.queue_depth()));
     if (ctx.runner) {

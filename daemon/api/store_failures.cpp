@@ -4,12 +4,6 @@
 
 namespace profiled {
 
-namespace {
-// Long enough for a database server to come back from a restart or a failover, short enough that clients
-// do not give up on it.
-constexpr int unavailable_retry_seconds = 5;
-} // namespace
-
 api_error api_error_for(const store_error& e)
 {
     switch (e.kind()) {
@@ -24,7 +18,7 @@ api_error api_error_for(const store_error& e)
         return {errc::unavailable, "database_unwritable",
                 "the database cannot be written (deleted, moved or read-only); the server log has the details", {}};
     case store_failure::unavailable:
-        return {errc::unavailable, "database_unavailable", "the database cannot be reached; retry shortly", {}};
+        return {errc::unreachable, "database_unavailable", "the database cannot be reached; retry shortly", {}};
     case store_failure::other: break;
     }
     return internal_error();
@@ -38,12 +32,6 @@ api_error store_timeout_error()
             {}};
 }
 
-http_response store_failure_response(const store_error& e)
-{
-    http_response r = error_response(api_error_for(e));
-    if (e.kind() == store_failure::unavailable)
-        r.headers.emplace_back("Retry-After", std::to_string(unavailable_retry_seconds));
-    return r;
-}
+http_response store_failure_response(const store_error& e) { return error_response(api_error_for(e)); }
 
 } // namespace profiled

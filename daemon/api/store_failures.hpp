@@ -13,7 +13,8 @@ api_error api_error_for(const store_error& e);
 // The 503 store_timeout for a request the store did not answer within --request-timeout; nothing it asked for
 // was applied.
 api_error store_timeout_error();
-// That error as a response, with Retry-After when waiting is known to help (database_unavailable).
+// That error as a response; database_unavailable (errc::unreachable) carries Retry-After, whether a read or a
+// write met it.
 http_response store_failure_response(const store_error& e);
 
 } // namespace profiled

@@ -40,6 +40,7 @@ int http_status(errc kind)
     case errc::rate_limited: return 429;
     case errc::unavailable: return 503;
     case errc::timed_out: return 503;
+    case errc::unreachable: return 503;
     case errc::insufficient_storage: return 507;
     case errc::internal: return 500;
     }
@@ -60,6 +61,9 @@ http_response error_response(const api_error& e)
     // The store is slow right now, not broken: a prompt retry usually finds it answering.
     if (e.kind == errc::timed_out)
         r.headers.emplace_back("Retry-After", "1");
+    // The database is away (restarting, failing over): it takes seconds, not milliseconds, to come back.
+    if (e.kind == errc::unreachable)
+        r.headers.emplace_back("Retry-After", std::to_string(unreachable_retry_seconds));
     return r;
 }
 

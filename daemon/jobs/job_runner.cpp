@@ -100,6 +100,7 @@ struct job_runner::impl {
     std::int64_t last_project = -1;
     std::int64_t last_claimed_project = -1;
     bool claim_requested = false;
+    steady::time_point last_refresh{};
     bool stopping = false;
     bool running = false;
     runner_stats stats;
@@ -149,6 +150,57 @@ struct job_runner::impl {
         wake.cancel();
     }
 
+    // Whether this daemon holds (works on) the job (io thread).
+    bool holds(const std::string& job_id) const
+    {
+        for (const auto& [id, project] : projects) {
+            if (project.held && project.held->job.job_id == job_id)
+                return true;
+        }
+        return false;
+    }
+
+    // Brings the jobs known here but not held here (accepted or recovered here, claimed by another daemon or not
+    // yet by anyone) up to what the store has, forgetting those that ended: a daemon sharing the database may
+    // have run them meanwhile. Kept as they are when the store cannot be read.
+    net::awaitable<void> refresh_unheld()
+    {
+        auto started = steady::now();
+        // Every claim_interval at most: a round of the claimer comes with every upload.
+        if (started - last_refresh < claim_interval())
+            co_return;
+        last_refresh = started;
+        bool any = false;
+        for (const auto& [id, k] : known)
+            any = any || !holds(id);
+        if (!any)
+            co_return;
+        std::vector<job_record> unfinished;
+        try {
+            auto lookup = ctx.reads.run([](store_reader& r) { return r.unfinished_jobs(); });
+            unfinished = co_await std::move(lookup);
+        } catch (const std::exception&) {
+            co_return; // the database is away (or slow): the next round tries again
+        }
+        std::unordered_map<std::string, job_record*> in_store;
+        for (auto& j : unfinished)
+            in_store.emplace(j.job_id, &j);
+        for (auto it = known.begin(); it != known.end();) {
+            // Held here, or learnt after the read began (not in it yet): this daemon knows best.
+            if (holds(it->first) || it->second.seen_at >= started) {
+                ++it;
+                continue;
+            }
+            auto found = in_store.find(it->first);
+            if (found == in_store.end()) {
+                it = known.erase(it);
+                continue;
+            }
+            it->second.job = std::move(*found->second);
+            ++it;
+        }
+    }
+
     // Asks the claimer to look for jobs now (io thread).
     void request_claim()
     {
@@ -163,6 +215,7 @@ struct job_runner::impl {
         while (!stopping) {
             claim_requested = false;
             co_await renew_leases();
+            co_await refresh_unheld();
             while (!stopping) {
                 auto job = co_await claim_one();
                 if (!job)
@@ -620,6 +673,9 @@ std::optional<job_record> job_runner::find_active(std::int64_t project_id, const
 {
     auto it = impl_->known.find(job_id);
     if (it == impl_->known.end() || it->second.job.project_id != project_id)
+        return std::nullopt;
+    // Only a job worked on here is known better here than in the store: another daemon may be running the rest.
+    if (!impl_->holds(job_id))
         return std::nullopt;
     return it->second.job;
 }

@@ -46,8 +46,8 @@ public:
     void set_rate(double rows_per_minute, double burst);
     // Jobs not finished for this project (io thread).
     std::uint64_t queued_jobs(std::int64_t project_id) const;
-    // The project's job as last committed, while the runner knows it unfinished (queued or running); nothing
-    // once it ended or when the runner does not know it (io thread).
+    // The project's job as last committed, while the runner works on it; nothing once it ended, or when this
+    // daemon does not hold it (queued, or another daemon's: the store knows) (io thread).
     std::optional<job_record> find_active(std::int64_t project_id, const std::string& job_id) const;
     runner_stats stats() const;
 

@@ -8,13 +8,15 @@
 #include "common/ops/log.hpp"
 #include "daemon/api/store_failures.hpp"
 #include "daemon/serve/off_loop.hpp"
+#include "daemon/serve/store_health.hpp"
 
 namespace profiled {
 
 namespace net = boost::asio;
 
-reader_pool::reader_pool(store& db, net::io_context& io, std::size_t threads, std::chrono::seconds timeout)
-    : io_(io), timeout_(timeout)
+reader_pool::reader_pool(store& db, net::io_context& io, std::size_t threads, std::chrono::seconds timeout,
+                         store_health* health)
+    : io_(io), timeout_(timeout), health_(health)
 {
     for (std::size_t i = 0; i < threads; ++i)
         readers_.push_back(db.open_reader());
@@ -41,9 +43,17 @@ net::awaitable<bool> reader_pool::run_job(read_job job)
 {
     return off_loop<bool>([this, job = std::move(job)](resumption<bool> resume) mutable {
         auto cancel = start_deadline([resume](std::exception_ptr timeout) { resume.fail(std::move(timeout)); });
-        post([job = std::move(job), resume, cancel](store_reader& reader) mutable {
+        post([this, job = std::move(job), resume, cancel](store_reader& reader) mutable {
             auto work = [&] {
-                job(reader);
+                try {
+                    job(reader);
+                } catch (const store_error& e) {
+                    if (health_)
+                        health_->failed(e);
+                    throw;
+                }
+                if (health_)
+                    health_->reached();
                 return true;
             };
             resume.deliver(work);

@@ -25,13 +25,17 @@ class io_context;
 
 namespace profiled {
 
+class store_health;
+
 class reader_pool {
 public:
     // A read on one reader thread's store_reader.
     using read_job = std::function<void(store_reader&)>;
 
-    // Opens one reader per thread; deadlines are timers on io, which must outlive the pool.
-    reader_pool(store& db, boost::asio::io_context& io, std::size_t threads, std::chrono::seconds timeout);
+    // Opens one reader per thread; deadlines are timers on io, which must outlive the pool. health, when given,
+    // hears of each read that succeeded or failed for want of the database.
+    reader_pool(store& db, boost::asio::io_context& io, std::size_t threads, std::chrono::seconds timeout,
+                store_health* health = nullptr);
     ~reader_pool();
     reader_pool(const reader_pool&) = delete;
     reader_pool& operator=(const reader_pool&) = delete;
@@ -73,6 +77,7 @@ private:
 
     boost::asio::io_context& io_;
     std::chrono::seconds timeout_;
+    store_health* health_;
     std::vector<std::unique_ptr<store_reader>> readers_;
     std::mutex mutex_;
     std::condition_variable wake_;

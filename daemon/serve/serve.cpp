@@ -26,10 +26,12 @@
 #include "daemon/jobs/job_runner.hpp"
 #include "daemon/serve/data_dir_lock.hpp"
 #include "daemon/serve/fd_limit.hpp"
+#include "daemon/serve/key_watch.hpp"
 #include "daemon/serve/loop_failure.hpp"
 #include "daemon/serve/reader_pool.hpp"
 #include "daemon/serve/server_context.hpp"
 #include "daemon/serve/spool_thread.hpp"
+#include "daemon/serve/store_health.hpp"
 #include "daemon/serve/writer.hpp"
 
 namespace profiled {
@@ -252,7 +254,9 @@ void serve_until_stopped(const server_settings& settings, const std::vector<std:
     auto db = open_store(settings.data_dir, settings.database);
     // Before everything that uses it: bulk uploads wait here for their jobs, in the data dir or the database.
     auto spool = db->open_spool((data_dir / "spool").string());
+    store_health health;
     writer writes(*db);
+    writes.report_health(health);
     writes.on_batch([](std::size_t items, double seconds) {
         auto& m = daemon_metrics();
         m.observe("profiled_writer_batch_rows", {}, static_cast<double>(items));
@@ -261,13 +265,16 @@ void serve_until_stopped(const server_settings& settings, const std::vector<std:
     writes.on_sync([](std::size_t, double seconds) {
         daemon_metrics().observe("profiled_writer_sync_duration_seconds", {}, seconds);
     });
-    auto reader = db->open_reader();
+    auto own_reader = db->open_reader();
+    key_watch keys(*db, health);
+    store_reader* reader = &keys.reader_for_io(*own_reader);
     // Declared before the io context: sessions it still holds when destroyed hand their sinks to it.
     spool_thread spooler;
     net::io_context io(1);
     // After the io context, whose timers it arms: it goes first.
-    reader_pool reads(*db, io, reader_threads, std::chrono::seconds(settings.request_timeout_seconds));
+    reader_pool reads(*db, io, reader_threads, std::chrono::seconds(settings.request_timeout_seconds), &health);
     server_context ctx{settings, *db, *reader, writes, reads, spooler, *spool};
+    ctx.health = &health;
 
     job_runner runner(io, ctx);
     ctx.runner = &runner;
@@ -298,6 +305,7 @@ void serve_until_stopped(const server_settings& settings, const std::vector<std:
                {"version", PROFILED_VERSION}, {"startup_seconds", startup}});
     notifier.notify("READY=1\n" + status_text(parts, 0));
     io.run();
+    keys.stop();
     reads.stop();
     // Before the io context goes: a session suspended on the spool thread still owns the piece being written.
     spooler.stop();

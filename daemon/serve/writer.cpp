@@ -8,6 +8,7 @@
 #include "common/ops/thread_roles.hpp"
 #include "common/store/store_error.hpp"
 #include "daemon/api/store_failures.hpp"
+#include "daemon/serve/store_health.hpp"
 
 namespace profiled {
 
@@ -117,8 +118,12 @@ void writer::commit_group(std::deque<item>& group)
     auto started = std::chrono::steady_clock::now();
     try {
         outcomes = db_->apply(batch, unit_ends);
+        if (health_)
+            health_->reached();
     } catch (const std::exception& e) {
         auto* store_failed = dynamic_cast<const store_error*>(&e);
+        if (store_failed && health_)
+            health_->failed(*store_failed);
         std::string_view kind = failure_name(store_failed ? store_failed->kind() : store_failure::other);
         log_event(log_level::error, "writer.commit_failed", e.what(), {{"items", group.size()}, {"failure", kind}});
         failure = store_failed ? api_error_for(*store_failed) : internal_error();

@@ -19,6 +19,8 @@
 
 namespace profiled {
 
+class store_health;
+
 // Figures the writer keeps for /metrics and STATUS=.
 struct writer_stats {
     std::uint64_t batches = 0;
@@ -62,6 +64,8 @@ public:
     // Registers the observer of each sync, called on the durability thread with the items it made durable and
     // its seconds (before any submit).
     void on_sync(batch_observer observer) { sync_observer_ = std::move(observer); }
+    // Registers where each commit's success, or failure for want of the database, is told (before any submit).
+    void report_health(store_health& health) { health_ = &health; }
     // Pending items not yet taken into a group.
     std::size_t queue_depth();
 
@@ -91,6 +95,7 @@ private:
     std::size_t max_group_;
     batch_observer observer_;
     batch_observer sync_observer_;
+    store_health* health_ = nullptr;
     std::mutex mutex_;
     std::condition_variable wake_;
     std::deque<item> pending_;

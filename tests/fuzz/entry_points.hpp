@@ -54,7 +54,8 @@ inline finding check_api_error(const api_error& e, std::string_view where)
 {
     if (e.code.empty() || e.message.empty())
         return std::string(where) + ": an error without a code or message";
-    if (e.kind == errc::internal || e.kind == errc::unavailable || e.kind == errc::insufficient_storage)
+    if (e.kind == errc::internal || e.kind == errc::unavailable || e.kind == errc::unreachable ||
+        e.kind == errc::insufficient_storage)
         return std::string(where) + ": an input error reported as a server error: " + e.code;
     return std::nullopt;
 }

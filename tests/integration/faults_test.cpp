@@ -3,6 +3,7 @@
 // keeps serving.
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -117,6 +118,16 @@ boost::json::object wait_for_any_event(const test_daemon& d, std::initializer_li
 // The job id in a 202 answer to an upload.
 std::string job_id_of(const http_reply& r) { return std::string(r.json().at("job_id").as_string()); }
 
+// Waits (up to 10 s) until the upload's job is claimed and running, so that a fault made next meets its chunks
+// rather than its claim (a failed claim waits for the next claim round, 10 s later).
+void wait_until_running(const test_daemon& d, const http_reply& upload)
+{
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (string_field(fetch_job(d, job_id_of(upload)), "status") != "running" &&
+           std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+}
+
 } // namespace
 
 TEST_CASE("a full spool disk refuses uploads with 507, keeps no part file, and recovers when space returns",
@@ -180,6 +191,7 @@ TEST_CASE("a database locked by another process: writes wait for the busy timeou
     REQUIRE(d.identify(R"({"user_id":"before-lock","metadata":{"v":1}})").status == 202);
     auto up = upload_ndjson(d, "users", user_rows(4, 0, "resumed"));
     REQUIRE(up.status == 202);
+    wait_until_running(d, up);
     {
         // Another process (here, another connection) takes the write lock and holds it.
         profiled::sqlite_connection other(d.data_dir() + "/profiled.db", false);
@@ -252,6 +264,7 @@ TEST_CASE("a database file deleted under the daemon: reads answer 503 like write
     REQUIRE(d.identify(R"({"user_id":"before-delete","metadata":{"v":1}})").status == 202);
     auto up = upload_ndjson(d, "users", user_rows(4, 0, "kept"));
     REQUIRE(up.status == 202);
+    wait_until_running(d, up);
     fs::path db = fs::path(d.data_dir()) / "profiled.db";
     fs::path kept = fs::path(d.data_dir()) / "profiled.db.kept";
     // A second name keeps the file to put back; the name the daemon opened is gone.

@@ -181,6 +181,17 @@ void postgres_server::stop()
     std::filesystem::remove_all(dir_, ec);
 }
 
+void postgres_server::stop_for_outage()
+{
+    run({"pg_ctl", "-D", (dir_ / "data").string(), "-m", "fast", "-w", "-t", "60", "stop"}, dir_ / "server.log");
+}
+
+void postgres_server::start_after_outage()
+{
+    auto log = dir_ / "server.log";
+    run({"pg_ctl", "-D", (dir_ / "data").string(), "-l", log.string(), "-w", "-t", "60", "start"}, log);
+}
+
 std::string postgres_server::url_of(const std::string& database) const
 {
     return "postgresql://postgres@" + url_host(dir_.string()) + "/" + database;

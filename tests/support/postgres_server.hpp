@@ -20,6 +20,12 @@ public:
     // The postgresql:// URL of the database name on this server (which need not exist).
     std::string url_of(const std::string& database) const;
 
+    // Stops the server as an operator's restart would (pg_ctl stop -m fast: sessions are ended, what was committed
+    // stays), waiting until it is down; start_after_outage() brings it back on the same data and socket.
+    void stop_for_outage();
+    // Starts the server stopped by stop_for_outage, waiting until it accepts connections.
+    void start_after_outage();
+
     postgres_server(const postgres_server&) = delete;
     postgres_server& operator=(const postgres_server&) = delete;
     // Stops the server at once (pg_ctl stop -m immediate, by the watchdog) and removes its directory.

@@ -8,8 +8,8 @@
 #include <catch2/catch.hpp>
 
 #include "common/store/store.hpp"
-#include "tests/support/test_stores.hpp"
 #include "tests/support/store_batches.hpp"
+#include "tests/support/test_stores.hpp"
 
 using namespace profiled;
 
@@ -89,10 +89,11 @@ TEST_CASE("claims go round-robin across projects, oldest job first within one", 
         CHECK(q.claimed("daemon-a", 1000, q.gamma, {q.gamma}) == "alpha-2");
         CHECK(q.claimed("daemon-a", 1000, q.alpha, {q.alpha, q.gamma}) == "beta-1");
     }
-    SECTION("a project's next job once the one before it is leased")
+    SECTION("a project's next job goes to the daemon holding its first, not to another")
     {
         CHECK(q.claimed("daemon-a", 1000) == "alpha-2");
-        CHECK(q.claimed("daemon-b", 1000, q.gamma, {q.beta, q.gamma}) == "alpha-1");
+        CHECK(q.claimed("daemon-b", 1000, q.gamma, {q.beta, q.gamma}) == "none");
+        CHECK(q.claimed("daemon-a", 1000, q.gamma, {q.beta, q.gamma}) == "alpha-1");
     }
     SECTION("a claim reads back the whole job as stored")
     {
@@ -129,6 +130,33 @@ TEST_CASE("a live lease cannot be claimed, an expired one can", "[store][leases]
     CHECK(q.claimed("daemon-b", 1999) == "none");
     CHECK(q.claimed("daemon-b", 2000) == "alpha-1"); // now daemon-b's until 3000
     CHECK(q.claimed("daemon-a", 2500) == "none");
+}
+
+TEST_CASE("one daemon at a time works a project: another claims its jobs once that daemon's leases end",
+          "[store][leases]")
+{
+    auto engine = GENERATE(test::sqlite, test::postgres);
+    CAPTURE(test::engine_name(engine));
+    job_queue q(engine);
+    q.queue(q.alpha, "alpha-1", 100);
+    q.queue(q.alpha, "alpha-2", 200);
+    q.queue(q.beta, "beta-1", 300);
+    REQUIRE(q.claimed("daemon-a", 1000) == "alpha-1"); // leased until 2000
+
+    // daemon-b finds the other project's job, never alpha's second one while daemon-a works alpha.
+    CHECK(q.claimed("daemon-b", 1500) == "beta-1");
+    CHECK(q.claimed("daemon-b", 1500, -1, {q.beta}) == "none");
+    SECTION("once daemon-a finished its job, alpha's next job is anyone's")
+    {
+        test::apply_one(q.writer(), finish_job{"alpha-1", job_status::done, std::nullopt, 1600});
+        CHECK(q.claimed("daemon-b", 1700, -1, {q.beta}) == "alpha-2");
+        CHECK(q.claimed("daemon-a", 1700) == "none");
+    }
+    SECTION("once daemon-a's lease ran out (a dead daemon), its job first, then the next")
+    {
+        CHECK(q.claimed("daemon-b", 2000, -1, {q.beta}) == "alpha-1");
+        CHECK(q.claimed("daemon-a", 2000) == "none");
+    }
 }
 
 TEST_CASE("advancing a job and renewing its lease keep it the owner's", "[store][leases]")

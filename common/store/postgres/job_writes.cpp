@@ -9,6 +9,10 @@ namespace profiled {
 
 namespace {
 
+// The first key of the advisory locks taken while claiming a project's job ("prof" in ASCII); the second is the
+// project. The two-key form never meets the one-key migration lock.
+constexpr int project_claim_lock = 0x70726f66;
+
 // The refusal of a write to a job whose lease owner no longer holds: another daemon claimed it after the lease
 // ran out, and the job's rows are that daemon's to apply now.
 api_error lease_lost(const std::string& job_id)
@@ -55,22 +59,40 @@ operation_outcome pg_insert_job(pg_connection& db, const insert_job& insert)
 
 std::optional<job_record> pg_claim_job(pg_connection& db, const claim_job& claim)
 {
-    // The same order as the SQLite claim: projects after the one last served first, in project order
-    // (round-robin), and within a project the oldest job.
-    static const std::string sql =
-        std::string("UPDATE jobs SET lease_owner = $1, lease_expires_at = $2 WHERE id = ("
-                    "SELECT id FROM jobs WHERE status IN ('queued', 'running') "
-                    "AND (lease_owner IS NULL OR lease_expires_at <= $3) "
-                    "AND NOT (project_id = ANY ($4::bigint[])) "
-                    "ORDER BY project_id <= $5, project_id, id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING ") +
-        pg_job_column_list;
     std::vector<pg_param> skip;
     for (std::int64_t p : claim.skip_projects)
         skip.push_back(std::to_string(p));
-    auto r = db.query(sql, claim.owner, claim.lease_until, claim.now, array_literal(skip), claim.after_project_id);
-    if (r.empty())
-        return std::nullopt;
-    return pg_read_job(r, 0);
+    // A project whose job another daemon holds a live lease on is that daemon's until the lease ends, so that
+    // the project's row rate is applied by one daemon at a time: the cluster's rate is the configured one.
+    static const std::string held_elsewhere = "EXISTS (SELECT 1 FROM jobs o WHERE o.project_id = jobs.project_id "
+                                              "AND o.status IN ('queued', 'running') AND o.lease_owner <> $1 "
+                                              "AND o.lease_expires_at > $2) ";
+    static const std::string claimable = "status IN ('queued', 'running') "
+                                         "AND (lease_owner IS NULL OR lease_expires_at <= $2) AND NOT " +
+                                         held_elsewhere;
+    // The same order as the SQLite claim: projects after the one last served first, in project order
+    // (round-robin), and within a project the oldest job.
+    static const std::string candidates = "SELECT project_id FROM jobs WHERE " + claimable +
+                                          "AND NOT (project_id = ANY ($3::bigint[])) GROUP BY project_id "
+                                          "ORDER BY project_id <= $4, project_id LIMIT 8";
+    // Another daemon claiming a job of the same project at this moment holds this lock until its claim commits,
+    // and the check for a live lease runs after taking it, in a statement of its own (a fresh snapshot that sees
+    // every claim committed before), so two daemons never both take a project.
+    static const std::string lock_project = "SELECT pg_try_advisory_xact_lock($1, ($2::bigint % 2147483647)::integer)";
+    static const std::string take = "UPDATE jobs SET lease_owner = $1, lease_expires_at = $4 WHERE id = ("
+                                    "SELECT id FROM jobs WHERE project_id = $3 AND " +
+                                    claimable + "ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING " +
+                                    pg_job_column_list;
+    auto projects = db.query(candidates, claim.owner, claim.now, array_literal(skip), claim.after_project_id);
+    for (int i = 0; i < projects.size(); ++i) {
+        std::int64_t project_id = projects.int64(i, 0);
+        if (db.query(lock_project, project_claim_lock, project_id).text(0, 0) != "t")
+            continue;
+        auto r = db.query(take, claim.owner, claim.now, project_id, claim.lease_until);
+        if (!r.empty())
+            return pg_read_job(r, 0);
+    }
+    return std::nullopt;
 }
 
 std::optional<api_error> pg_advance_job(pg_connection& db, const advance_job& a)

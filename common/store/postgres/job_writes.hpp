@@ -16,7 +16,8 @@ namespace profiled {
 // or refuses the insert when the upload's earlier pieces are missing.
 operation_outcome pg_insert_job(pg_connection& db, const insert_job& insert);
 // The claimed job, or nothing: see claim_job in store_operations.hpp. Jobs another writer is claiming at this very
-// moment are skipped (FOR UPDATE SKIP LOCKED), so two daemons claiming at once get different jobs.
+// moment are skipped (FOR UPDATE SKIP LOCKED), and so are projects (an advisory lock per project held until the
+// claim commits), so two daemons claiming at once never get the same job nor jobs of the same project.
 std::optional<job_record> pg_claim_job(pg_connection& db, const claim_job& claim);
 // Records a processed chunk (checkpoint, counts, row errors, running), renewing the lease; refused (lease_lost)
 // when the advance's owner no longer holds the job's lease.

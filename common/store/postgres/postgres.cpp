@@ -1,8 +1,10 @@
 #include "common/store/postgres/postgres.hpp"
 
+#include <cerrno>
 #include <cstdlib>
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 namespace profiled {
 namespace {
@@ -155,7 +157,17 @@ std::string array_literal(const std::vector<pg_param>& values)
 
 pg_connection::pg_connection(const std::string& url) : url_(url)
 {
-    conn_ = PQconnectdb(url_.c_str());
+    // Defaults the URL may override (it comes after them): a server that is down or unreachable must fail a
+    // connection attempt, and a peer that vanished a query, within seconds rather than the kernel's minutes.
+    const char* keys[] = {"connect_timeout",
+                          "keepalives_idle",
+                          "keepalives_interval",
+                          "keepalives_count",
+                          "tcp_user_timeout",
+                          "dbname",
+                          nullptr};
+    const char* values[] = {"5", "5", "2", "3", "10000", url_.c_str(), nullptr};
+    conn_ = PQconnectdbParams(keys, values, 1);
     if (conn_ && PQpass(conn_))
         password_ = PQpass(conn_);
     if (!conn_ || PQstatus(conn_) != CONNECTION_OK) {
@@ -266,7 +278,7 @@ void pg_connection::reconnect_if_lost()
 {
     if (PQstatus(conn_) == CONNECTION_OK)
         return;
-    // The server forgot this session's prepared statements with it.
+    // The server forgot this session's prepared statements and its LISTENs with it.
     prepared_.clear();
     PQreset(conn_);
     if (PQstatus(conn_) != CONNECTION_OK)
@@ -274,6 +286,41 @@ void pg_connection::reconnect_if_lost()
                              scrub("cannot reconnect to " + redact_database_url(url_) + ": " +
                                        trimmed(PQerrorMessage(conn_)),
                                    password_));
+    for (const auto& channel : channels_)
+        exec("LISTEN " + channel);
+}
+
+bool pg_connection::lost() const { return PQstatus(conn_) != CONNECTION_OK; }
+
+void pg_connection::listen(const std::string& channel)
+{
+    exec("LISTEN " + channel);
+    channels_.push_back(channel);
+}
+
+bool pg_connection::wait_for_notification(std::chrono::milliseconds timeout)
+{
+    auto take_all = [this] {
+        bool any = false;
+        while (PGnotify* n = PQnotifies(conn_)) {
+            PQfreemem(n);
+            any = true;
+        }
+        return any;
+    };
+    // Some may have come in with the result of an earlier statement.
+    if (take_all())
+        return true;
+    int fd = PQsocket(conn_);
+    if (fd < 0)
+        fail("the connection is closed");
+    pollfd ready{fd, POLLIN, 0};
+    int n = ::poll(&ready, 1, static_cast<int>(timeout.count()));
+    if (n < 0 && errno != EINTR)
+        fail("waiting for a notification");
+    if (n > 0 && (!PQconsumeInput(conn_) || PQstatus(conn_) != CONNECTION_OK))
+        fail("connection lost");
+    return take_all();
 }
 
 pg_transaction::pg_transaction(pg_connection& db, const char* begin) : db_(db) { db_.exec(begin); }
@@ -291,8 +338,9 @@ pg_transaction::~pg_transaction()
 
 void pg_transaction::commit()
 {
-    db_.exec("COMMIT");
+    commit_sent_ = true;
     open_ = false;
+    db_.exec("COMMIT");
 }
 
 } // namespace profiled

@@ -5,6 +5,7 @@
 // driven by Asio would only move the same waits onto the event loop and buy nothing.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -36,6 +37,9 @@ public:
 private:
     std::string sqlstate_;
 };
+
+// The notification channel on which every change of the API keys (by a daemon or the CLI) is announced.
+inline constexpr const char* pg_key_channel = "profiled_keys";
 
 // The URL with its password (in the user info or a password= parameter) replaced by "***", for logs and errors.
 std::string redact_database_url(std::string_view url);
@@ -96,6 +100,8 @@ std::string array_literal(const std::vector<pg_param>& values);
 class pg_connection {
 public:
     // Connects to the postgresql:// URL; throws postgres_error (unavailable) when it cannot, without the password.
+    // Unless the URL says otherwise, a connection attempt gives up after 5 s and a TCP peer that stops answering
+    // is noticed within about 10 s, so an unreachable server is a prompt 503, not a hang.
     explicit pg_connection(const std::string& url);
     ~pg_connection();
     pg_connection(const pg_connection&) = delete;
@@ -119,8 +125,17 @@ public:
     // they are, read with pg_rows::text).
     pg_rows query_binary(const std::string& sql, const std::vector<pg_param>& params);
 
-    // Connects again when the connection was lost (a server restart), before the next transaction.
+    // Connects again when the connection was lost (a server restart), before the next transaction; the channels
+    // listened to are listened to again. Throws postgres_error (unavailable) when the server cannot be reached.
     void reconnect_if_lost();
+    // Whether the connection is known to be lost (a statement failed on it, or the server closed it).
+    bool lost() const;
+
+    // Listens to the notification channel from now on, on this connection and any it reconnects to.
+    void listen(const std::string& channel);
+    // Waits up to timeout for a notification on a channel listened to; true when one (or more) came, all of them
+    // consumed. Throws postgres_error (unavailable) when the connection is lost meanwhile.
+    bool wait_for_notification(std::chrono::milliseconds timeout);
 
 private:
     // The statement name of sql, prepared on first use.
@@ -134,6 +149,7 @@ private:
     std::string password_; // scrubbed from every error text, should the server ever echo it
     pg_conn* conn_ = nullptr;
     std::unordered_map<std::string, std::string> prepared_; // SQL text -> statement name
+    std::vector<std::string> channels_;                     // LISTENed to, again after a reconnect
 };
 
 // Rolls back unless commit() was called.
@@ -143,10 +159,14 @@ public:
     ~pg_transaction();
     // Commits; the destructor then does nothing.
     void commit();
+    // Whether COMMIT was sent: a connection lost after that leaves unknown whether the transaction committed,
+    // one lost before it means it did not.
+    bool commit_sent() const { return commit_sent_; }
 
 private:
     pg_connection& db_;
     bool open_ = true;
+    bool commit_sent_ = false;
 };
 
 } // namespace profiled

@@ -1,6 +1,7 @@
 #include "common/store/postgres/postgres_reader.hpp"
 
 #include <charconv>
+#include <thread>
 
 #include <boost/json/parse.hpp>
 
@@ -56,8 +57,7 @@ public:
 
     std::optional<user_profile> find_user(std::int64_t project_id, const std::string& user_id) override
     {
-        db_.reconnect_if_lost();
-        return pg_find_user_with_aliases(db_, project_id, user_id);
+        return retried_if_lost([&] { return pg_find_user_with_aliases(db_, project_id, user_id); });
     }
 
     std::optional<company_profile> find_company(std::int64_t project_id, const std::string& company_id) override
@@ -86,8 +86,7 @@ public:
     std::optional<job_record> find_job_by_idempotency_key(std::int64_t project_id, const std::string& key,
                                                           std::int64_t not_before) override
     {
-        db_.reconnect_if_lost();
-        auto found = pg_find_job_by_key(db_, project_id, key, not_before);
+        auto found = retried_if_lost([&] { return pg_find_job_by_key(db_, project_id, key, not_before); });
         if (!found)
             return std::nullopt;
         return std::move(found->job);
@@ -161,6 +160,29 @@ public:
         return r.empty() ? 0 : static_cast<std::uint64_t>(r.int64(0, 0));
     }
 
+    std::optional<std::uint64_t> wait_key_version(std::chrono::milliseconds timeout) override
+    {
+        if (!listening_) {
+            db_.reconnect_if_lost();
+            try {
+                db_.listen(pg_key_channel);
+            } catch (const postgres_error& e) {
+                // A database without LISTEN (YugabyteDB): changes are seen by reading the version row each time.
+                if (e.kind() == store_failure::unavailable)
+                    throw;
+                polling_only_ = true;
+            }
+            listening_ = true;
+        } else if (polling_only_) {
+            std::this_thread::sleep_for(timeout);
+        } else {
+            // A connection lost meanwhile comes back listening; changes made while it was away are in the version.
+            db_.reconnect_if_lost();
+            db_.wait_for_notification(timeout);
+        }
+        return key_version();
+    }
+
 private:
     // SELECT the job columns FROM jobs, for a clause to follow.
     static std::string job_columns() { return std::string("SELECT ") + pg_job_column_list + " FROM jobs "; }
@@ -169,8 +191,24 @@ private:
     template <typename... Args>
     pg_rows query(const std::string& sql, const Args&... args)
     {
+        return retried_if_lost([&] { return db_.query(sql, args...); });
+    }
+
+    // What read() gives, on a connection made again first when it was lost; read once more on a fresh
+    // connection when it fails because the connection was lost meanwhile: a connection the server closed while
+    // idle (a restart) is only found out by using it. Reads change nothing, so running one twice is harmless.
+    template <typename Read>
+    auto retried_if_lost(const Read& read) -> decltype(read())
+    {
         db_.reconnect_if_lost();
-        return db_.query(sql, args...);
+        try {
+            return read();
+        } catch (const postgres_error& e) {
+            if (e.kind() != store_failure::unavailable || !db_.lost())
+                throw;
+        }
+        db_.reconnect_if_lost();
+        return read();
     }
 
     // Every job of the rows, in their order.
@@ -183,6 +221,8 @@ private:
     }
 
     pg_connection db_;
+    bool listening_ = false;
+    bool polling_only_ = false; // LISTEN refused: no notifications to wait for
 };
 
 } // namespace

@@ -58,6 +58,14 @@ operation_outcome run_operation(pg_connection& db, const store_operation& op, bo
 // writer, or a serialization failure.
 bool worth_retrying(const postgres_error& e) { return e.sqlstate() == "40P01" || e.sqlstate() == "40001"; }
 
+// Whether a transaction that failed this way certainly did not commit and may run again on a fresh connection:
+// the connection was lost before COMMIT was sent (a server restart found out only by using the connection). Lost
+// after COMMIT was sent, nobody can say whether it committed, and it must not run twice.
+bool lost_before_commit(const postgres_error& e, const pg_connection& db, const std::optional<pg_transaction>& tx)
+{
+    return e.kind() == store_failure::unavailable && db.lost() && !(tx && tx->commit_sent());
+}
+
 // A writer's connection. Nothing is remembered between batches: other daemons change rows at any time.
 class postgres_writer final : public store_writer {
 public:
@@ -70,14 +78,17 @@ public:
         if (ends.empty())
             for (std::size_t i = 1; i <= ops.size(); ++i)
                 ends.push_back(i);
-        db_.reconnect_if_lost();
         std::vector<operation_outcome> outcomes;
         bool savepoint_all = false;
         bool fold_all = false;
+        bool reconnected = false;
         for (int attempt = 1;; ++attempt) {
+            db_.reconnect_if_lost();
+            std::optional<pg_transaction> tx;
             try {
                 // A batch of upserts alone (a group of identifies) is one statement, its own transaction: one round
-                // trip, durable when it returns.
+                // trip, durable when it returns. Lost with its connection it runs once more on a fresh one, like a
+                // batch lost before COMMIT, committed or not: merging the same changes twice leaves what once does.
                 if (!savepoint_all && std::all_of(ops.begin(), ops.end(), pg_foldable_upsert)) {
                     outcomes.assign(ops.size(), {});
                     if (!run_upserts(ops, 0, ops.size(), !fold_all)) {
@@ -86,17 +97,23 @@ public:
                     }
                     return outcomes;
                 }
-                pg_transaction tx(db_);
+                tx.emplace(db_);
                 switch (run_batch(ops, ends, outcomes, savepoint_all, !fold_all)) {
                 case batch_end::run_again:
                     savepoint_all = true;
                     continue;                               // rolled back; again with a savepoint around every unit
                 case batch_end::roll_back: return outcomes; // the batch's one unit was refused: nothing to commit
-                case batch_end::commit: tx.commit(); return outcomes;
+                case batch_end::commit: tx->commit(); return outcomes;
                 }
             } catch (const postgres_error& e) {
                 if (!fold_all && pg_met_a_row_twice(e)) {
                     fold_all = true; // an alias made two ids of a large set one user: again, folded
+                    continue;
+                }
+                // Once on a fresh connection: a second loss means the server is down, for the caller to report.
+                if (!reconnected && lost_before_commit(e, db_, tx)) {
+                    reconnected = true;
+                    log_event(log_level::warn, "writer.reconnect", e.what());
                     continue;
                 }
                 if (attempt >= 3 || !worth_retrying(e))
@@ -108,31 +125,70 @@ public:
 
     std::int64_t ensure_project(const std::string& name, std::int64_t now) override
     {
-        db_.reconnect_if_lost();
-        pg_transaction tx(db_);
-        db_.query("INSERT INTO projects(name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING", name, now);
-        std::int64_t id = db_.query("SELECT id FROM projects WHERE name = $1", name).int64(0, 0);
-        tx.commit();
-        return id;
+        return in_transaction([&] {
+            db_.query("INSERT INTO projects(name, created_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING", name,
+                      now);
+            return db_.query("SELECT id FROM projects WHERE name = $1", name).int64(0, 0);
+        });
     }
 
     void insert_key(const api_key_record& key) override
     {
-        db_.reconnect_if_lost();
-        db_.query("INSERT INTO api_keys(project_id, kind, prefix, key_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
-                  key.project_id, key_kind_name(key.kind), key.prefix, key.key_hash, key.created_at);
+        in_transaction([&] {
+            db_.query("INSERT INTO api_keys(project_id, kind, prefix, key_hash, created_at) "
+                      "VALUES ($1, $2, $3, $4, $5)",
+                      key.project_id, key_kind_name(key.kind), key.prefix, key.key_hash, key.created_at);
+            announce_key_change();
+            return 0;
+        });
     }
 
     int revoke_keys(const std::string& prefix, std::int64_t now) override
     {
-        db_.reconnect_if_lost();
-        auto r = db_.query("UPDATE api_keys SET revoked_at = $1 WHERE revoked_at IS NULL "
-                           "AND left(prefix, length($2)) = $2",
-                           now, prefix);
-        return static_cast<int>(r.affected());
+        return in_transaction([&] {
+            auto r = db_.query("UPDATE api_keys SET revoked_at = $1 WHERE revoked_at IS NULL "
+                               "AND left(prefix, length($2)) = $2",
+                               now, prefix);
+            announce_key_change();
+            return static_cast<int>(r.affected());
+        });
     }
 
 private:
+    // What work() returns, run in a transaction of its own; once more on a fresh connection when the connection
+    // turns out lost before COMMIT was sent (see apply).
+    template <typename Work>
+    auto in_transaction(const Work& work) -> decltype(work())
+    {
+        for (bool reconnected = false;; reconnected = true) {
+            db_.reconnect_if_lost();
+            std::optional<pg_transaction> tx;
+            try {
+                tx.emplace(db_);
+                auto result = work();
+                tx->commit();
+                return result;
+            } catch (const postgres_error& e) {
+                if (reconnected || !lost_before_commit(e, db_, tx))
+                    throw;
+            }
+        }
+    }
+
+    // Tells every daemon listening (wait_key_version) that the keys changed, once the open transaction commits;
+    // the trigger's version row is what they then read. A database without NOTIFY (YugabyteDB) keeps the change
+    // all the same: daemons then see it by reading the version row, within a poll interval.
+    void announce_key_change()
+    {
+        try {
+            db_.exec(std::string("SAVEPOINT announce; NOTIFY ") + pg_key_channel + "; RELEASE SAVEPOINT announce");
+        } catch (const postgres_error& e) {
+            if (e.kind() == store_failure::unavailable)
+                throw;
+            db_.exec("ROLLBACK TO SAVEPOINT announce; RELEASE SAVEPOINT announce");
+        }
+    }
+
     // How run_batch left the open transaction.
     enum class batch_end {
         commit,    // every unit applied or undone alone: commit

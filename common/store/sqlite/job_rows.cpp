@@ -41,6 +41,9 @@ std::optional<job_record> claim_job_row(sqlite_connection& db, const claim_job& 
                     "SELECT id FROM jobs WHERE status IN ('queued', 'running') "
                     "AND (lease_owner IS NULL OR lease_expires_at <= ?3) "
                     "AND project_id NOT IN (SELECT value FROM json_each(?4)) "
+                    // A project another owner holds a live lease in stays that owner's (as on PostgreSQL).
+                    "AND NOT EXISTS (SELECT 1 FROM jobs o WHERE o.project_id = jobs.project_id "
+                    "AND o.status IN ('queued', 'running') AND o.lease_owner <> ?1 AND o.lease_expires_at > ?3) "
                     "ORDER BY project_id <= ?5, project_id, id LIMIT 1) RETURNING ") +
         job_column_list;
     boost::json::array skip;

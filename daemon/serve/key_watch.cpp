@@ -1,0 +1,121 @@
+#include "daemon/serve/key_watch.hpp"
+
+#include "common/ops/log.hpp"
+#include "common/ops/thread_roles.hpp"
+
+namespace profiled {
+
+namespace {
+
+// The io thread's reader with key_version() answered from memory: the version the watch last read.
+class watched_reader final : public store_reader {
+public:
+    watched_reader(store_reader& inner, const std::atomic<std::uint64_t>& version) : inner_(inner), version_(version) {}
+
+    std::optional<api_key_record> find_key(const std::string& key_hash) override { return inner_.find_key(key_hash); }
+    std::vector<api_key_record> list_keys() override { return inner_.list_keys(); }
+    std::optional<user_profile> find_user(std::int64_t project_id, const std::string& user_id) override
+    {
+        return inner_.find_user(project_id, user_id);
+    }
+    std::optional<company_profile> find_company(std::int64_t project_id, const std::string& company_id) override
+    {
+        return inner_.find_company(project_id, company_id);
+    }
+    std::optional<job_record> find_job(std::int64_t project_id, const std::string& job_id) override
+    {
+        return inner_.find_job(project_id, job_id);
+    }
+    std::optional<job_record> find_job_by_idempotency_key(std::int64_t project_id, const std::string& key,
+                                                          std::int64_t not_before) override
+    {
+        return inner_.find_job_by_idempotency_key(project_id, key, not_before);
+    }
+    std::optional<job_page> list_jobs(std::int64_t project_id, std::optional<job_status> status,
+                                      const std::optional<std::string>& cursor, int limit) override
+    {
+        return inner_.list_jobs(project_id, status, cursor, limit);
+    }
+    std::optional<job_error_page> list_job_errors(const std::string& job_id, const std::optional<std::string>& cursor,
+                                                  int limit) override
+    {
+        return inner_.list_job_errors(job_id, cursor, limit);
+    }
+    std::vector<job_record> unfinished_jobs() override { return inner_.unfinished_jobs(); }
+    std::vector<job_record> list_all_jobs(int limit) override { return inner_.list_all_jobs(limit); }
+    std::int64_t count_jobs(job_status status) override { return inner_.count_jobs(status); }
+    std::uint64_t key_version() override { return version_.load(std::memory_order_acquire); }
+
+private:
+    store_reader& inner_;
+    const std::atomic<std::uint64_t>& version_;
+};
+
+} // namespace
+
+key_watch::key_watch(store& db, store_health& health) : health_(health), reader_(db.open_reader())
+{
+    try {
+        auto first = reader_->wait_key_version(std::chrono::milliseconds(0));
+        if (!first) {
+            reader_.reset(); // a local key version: nothing to watch
+            return;
+        }
+        version_ = *first;
+    } catch (const store_error& e) {
+        // Unreachable right now: an engine to watch all the same; the thread finds it again.
+        health_.failed(e);
+    }
+    thread_ = std::thread([this] { run(); });
+}
+
+key_watch::~key_watch() { stop(); }
+
+store_reader& key_watch::reader_for_io(store_reader& io_reader)
+{
+    if (!reader_)
+        return io_reader;
+    if (!io_reader_)
+        io_reader_ = std::make_unique<watched_reader>(io_reader, version_);
+    return *io_reader_;
+}
+
+void key_watch::stop()
+{
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable())
+        thread_.join();
+}
+
+void key_watch::run()
+{
+    name_this_thread("profiled-keywatch");
+    for (;;) {
+        {
+            std::lock_guard lock(mutex_);
+            if (stopping_)
+                return;
+        }
+        try {
+            if (auto version = reader_->wait_key_version(poll_interval))
+                version_.store(*version, std::memory_order_release);
+            health_.reached();
+            continue;
+        } catch (const store_error& e) {
+            health_.failed(e);
+            if (e.kind() != store_failure::unavailable)
+                log_event(log_level::error, "store.watch_failed", e.what());
+        } catch (const std::exception& e) {
+            log_event(log_level::error, "store.watch_failed", e.what());
+        }
+        // Failed at once (a server that refuses connections): wait before trying again.
+        std::unique_lock lock(mutex_);
+        wake_.wait_for(lock, poll_interval, [this] { return stopping_; });
+    }
+}
+
+} // namespace profiled
