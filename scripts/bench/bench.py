@@ -32,7 +32,8 @@ IDENTIFY_BASELINE_SECONDS = 10
 HEALTHZ_IDLE_SECONDS = 5
 HEALTHZ_RATE = 1000          # probes a second, one keep-alive connection (a load balancer's check, but busier)
 HEALTHZ_MAX_SECONDS = 300    # upper bound of the upload + job window
-BENCHMARKS = ["bulk", "identify_baseline", "identify", "postgres", "polling", "healthz", "growth"]
+BENCHMARKS = ["bulk", "identify_baseline", "identify", "postgres", "polling", "healthz", "growth", "pg_bulk",
+              "pg_identify"]
 __doc__ = __doc__ % " ".join(BENCHMARKS)
 
 
@@ -84,14 +85,16 @@ def make_users_file(path, rows, seed):
 class Daemon:
     """A profiled process on its own data directory and port, with a secret key."""
 
-    def __init__(self, binary, data_dir, extra=()):
+    def __init__(self, binary, data_dir, extra=(), database=None, key=None):
+        """With database (a postgresql:// URL) the daemon runs on it; with key it uses that key (of a daemon on the
+        same database) instead of creating one."""
         self.binary = binary
         self.data_dir = data_dir
-        self.extra = list(extra)
+        self.extra = list(extra) + (["--database", database] if database else [])
         os.makedirs(data_dir, exist_ok=True)
-        self.key = subprocess.check_output(
-            [binary, "keys", "create", "--data-dir", data_dir, "--project", "default", "--kind", "secret"],
-            text=True).strip()
+        self.key = key or subprocess.check_output(
+            [binary, "keys", "create", "--data-dir", data_dir, "--project", "default", "--kind", "secret"]
+            + (["--database", database] if database else []), text=True).strip()
         self.proc = None
         self.port = None
 
@@ -490,6 +493,10 @@ class Postgres:
     def connection(self):
         return ["-h", self.dir, "-p", str(self.port), "-U", "postgres"]
 
+    def url(self, database):
+        """The libpq URL of a database on this server (its unix socket)."""
+        return "postgresql:///%s?host=%s&port=%d&user=postgres" % (database, self.dir, self.port)
+
     def psql(self, sql):
         return self.run("psql", *self.connection(), "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-Atq", "-c", sql)
 
@@ -561,6 +568,247 @@ def bench_postgres(args, work, results, figures):
     if "identify_rps" in figures:
         results["postgres"].append(("profiled identify req/s / PostgreSQL tps (profiled should beat it: > 1)",
                                     "%.2f" % (figures["identify_rps"] / tps)))
+
+
+PG_MIGRATIONS = sorted(glob.glob(os.path.join(HERE, "..", "..", "schemas", "postgres", "*.sql")))
+
+
+def pg_database(pg, name):
+    """A fresh database on the throwaway server with profiled's PostgreSQL migrations and project 1 ('default'), the
+    schema profiled itself would create; returns its libpq URL (unix socket, as profiled and the baselines use)."""
+    pg.psql("CREATE DATABASE %s" % name)
+    schema = pg.write("migrations-%s.sql" % name, "".join(open(path).read() for path in PG_MIGRATIONS))
+    pg.run("psql", *pg.connection(), "-d", name, "-v", "ON_ERROR_STOP=1", "-q", "-f", schema)
+    pg.run("psql", *pg.connection(), "-d", name, "-v", "ON_ERROR_STOP=1", "-q", "-c",
+           "INSERT INTO projects(id, name, created_at) VALUES (1, 'default', 0)")
+    return pg.url(name)
+
+
+def pg_settings(pg):
+    """The server's version and durability settings, printed beside its figures."""
+    return pg.psql("SELECT current_setting('server_version') || ', fsync=' || current_setting('fsync') || "
+                   "', synchronous_commit=' || current_setting('synchronous_commit') || ', wal_sync_method=' || "
+                   "current_setting('wal_sync_method') || ', shared_buffers=' || current_setting('shared_buffers')"
+                   ).strip()
+
+
+def bench_pg_bulk(args, work, results, figures):
+    """Bulk on PostgreSQL: the bulk part's rows through one profiled on a throwaway PostgreSQL (unlimited rate),
+    202 to done, against pg_bulk_baseline (COPY into a temporary table + one INSERT ... ON CONFLICT per 10k rows,
+    the same merge) into the same schema on the same server, insert pass then update pass, each pass of the
+    baseline right before profiled's."""
+    rows = args.bulk_rows
+    rows_file = os.path.join(work, "users.ndjson")
+    if not os.path.exists(rows_file):
+        make_users_file(rows_file, rows, seed=1)
+    pg = Postgres()
+    daemon = None
+    try:
+        pg.start()
+        settings = pg_settings(pg)
+        base_url = pg_database(pg, "baseline")
+        url = pg.url("profiled")
+        pg.psql("CREATE DATABASE profiled")
+        daemon = Daemon(args.binary, os.path.join(work, "pg-bulk"), BULK_FLAGS, database=url).start()
+        # No autovacuum of users in either database: a vacuum of one's table must not fall in the other's pass.
+        for db in ("baseline", "profiled"):
+            pg.run("psql", *pg.connection(), "-d", db, "-q", "-c",
+                   "ALTER TABLE users SET (autovacuum_enabled = false)")
+        # Rounds of: each pass of the baseline right before the same pass of profiled, each after a checkpoint, so
+        # that load from elsewhere on the machine and PostgreSQL's checkpoints (full-page writes after each) fall on
+        # both alike; then both tables emptied for the next round.
+        rounds = []
+        for n in range(args.pg_bulk_rounds):
+            rates = {}
+            for name in ("insert", "update"):
+                pg.psql("CHECKPOINT")
+                out = subprocess.check_output([args.pg_bulk_baseline, base_url, rows_file, "1", name], text=True,
+                                              timeout=1800)
+                rates["base_" + name] = float(key_values(out)["rows_per_second"])
+                pg.psql("CHECKPOINT")
+                rates[name], rates[name + "_whole"], _, _ = timed_job(daemon, rows_file, rows)
+                log("pg_bulk round %d %s: bare PostgreSQL %.0f rows/s, profiled %.0f" % (
+                    n + 1, name, rates["base_" + name], rates[name]))
+            stored = int(pg.run("psql", *pg.connection(), "-d", "profiled", "-Atq", "-c",
+                                "SELECT count(*) FROM users").strip())
+            if stored != rows:
+                raise RuntimeError("pg_bulk: %d users stored, %d expected" % (stored, rows))
+            for db in ("baseline", "profiled"):
+                pg.run("psql", *pg.connection(), "-d", db, "-q", "-c", "TRUNCATE users")
+            rounds.append(rates)
+        daemon.stop()
+        daemon = None
+    finally:
+        if daemon:
+            daemon.stop()
+        pg.stop()
+
+    def ratio(rates, name):
+        return rates[name] / rates["base_" + name]
+
+    # The round whose ratio is the median (the lower middle of an even count) stands for the run.
+    results["pg_bulk"] = [("PostgreSQL server (unix socket, throwaway)", settings)]
+    for name in ("insert", "update"):
+        ordered = sorted(rounds, key=lambda r: ratio(r, name))
+        middle = ordered[(len(ordered) - 1) // 2]
+        figures["pg_bulk_" + name] = middle[name]
+        figures["pg_bulk_%s_base" % name] = middle["base_" + name]
+        for n, r in enumerate(rounds):
+            results["pg_bulk"] += [
+                ("PostgreSQL bulk %s pass, round %d: profiled rows/s (202 to done; from the upload's first byte)"
+                 % (name, n + 1), "%.0f (%.0f)" % (r[name], r[name + "_whole"])),
+                ("PostgreSQL bulk %s pass, round %d: bare COPY + INSERT ON CONFLICT rows/s" % (name, n + 1),
+                 "%.0f" % r["base_" + name]),
+                ("PostgreSQL bulk %s pass, round %d: ratio" % (name, n + 1), "%.2f" % ratio(r, name)),
+            ]
+        results["pg_bulk"].append(("PostgreSQL bulk %s pass, median ratio of %d rounds (target >= 0.7)"
+                                   % (name, len(rounds)), "%.2f" % ratio(middle, name)))
+
+
+# profiled's identify as pgbench runs it, on the migration's schema: one transaction, the company's upsert then
+# the user's, with the merge profiled's statements use (coalesce for the contact fields, jsonb ||), the same
+# bodies as identify.lua (a new user id each time, 6 metadata fields, one of 100 companies).
+PG_IDENTIFY_SCRIPT = r"""\set n random(1, 1000000000)
+\set c random(0, 99)
+BEGIN;
+INSERT INTO companies AS c (project_id, company_id, properties, created_at, updated_at)
+  VALUES (1, 'acme_' || :c, '{"name":"Acme","plan":"enterprise"}'::jsonb,
+          (extract(epoch FROM clock_timestamp()) * 1000)::bigint, (extract(epoch FROM clock_timestamp()) * 1000)::bigint)
+  ON CONFLICT (project_id, company_id) DO UPDATE
+  SET properties = c.properties || excluded.properties, updated_at = excluded.updated_at;
+INSERT INTO users AS u (project_id, user_id, public_id, company_id, properties, created_at, updated_at)
+  VALUES (1, 'pg_' || :n, 'usr_' || substr(md5(random()::text), 1, 16), 'acme_' || :c,
+          ('{"name":"Jane Doe","email":"jane' || :n || '@example.com","plan":"pro","seats":12,"active":true,"score":87.5}')::jsonb,
+          (extract(epoch FROM clock_timestamp()) * 1000)::bigint, (extract(epoch FROM clock_timestamp()) * 1000)::bigint)
+  ON CONFLICT (project_id, user_id) DO UPDATE
+  SET email = coalesce(excluded.email, u.email), phone = coalesce(excluded.phone, u.phone),
+      company_id = coalesce(excluded.company_id, u.company_id), properties = u.properties || excluded.properties,
+      origin = u.origin || excluded.origin, updated_at = excluded.updated_at;
+END;
+"""
+
+
+def run_wrk_split(ports, key, seconds=WRK_SECONDS):
+    """identify.lua from one wrk per daemon at once, WRK_CONNECTIONS split evenly, each wrk's ids its own;
+    returns (req/s summed, worst p99, errors, answered 2xx)."""
+    share = WRK_CONNECTIONS // len(ports)
+    procs = []
+    for i, port in enumerate(ports):
+        cmd = wrk_command("http://127.0.0.1:%d/v1/identify" % port, os.path.join(HERE, "identify.lua"),
+                          ["Authorization: Token " + key], seconds, share, threads=1)
+        # Each wrk's ids apart from the others' (identify.lua tags ids with its thread number).
+        env = dict(os.environ, PROFILED_BENCH_TAG=str(i + 1))
+        procs.append(subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env))
+    outs = [parse_wrk(p.communicate(timeout=seconds + 60)[0]) for p in procs]
+    return (sum(w["rps"] for w in outs), max(w["p99"] for w in outs), sum(w["errors"] for w in outs),
+            sum(w["requests"] - w["non2xx"] for w in outs), [w["rps"] for w in outs])
+
+
+def start_nginx_proxy(work, ports):
+    """nginx as systemd/nginx-profiled.conf sets it up, in front of the daemons on these ports (instead of 8081 and
+    8082), listening on a free port (instead of 8080), one worker per core; returns (process, port)."""
+    prefix = os.path.join(work, "nginx-proxy")
+    os.makedirs(prefix, exist_ok=True)
+    with open(os.path.join(HERE, "..", "..", "systemd", "nginx-profiled.conf")) as f:
+        site = f.read()
+    port = free_port()
+    site = site.replace("127.0.0.1:8081", "127.0.0.1:%d" % ports[0]).replace("127.0.0.1:8082", "127.0.0.1:%d" % ports[1])
+    site = site.replace("listen 8080;", "listen 127.0.0.1:%d;" % port)
+    conf = os.path.join(prefix, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write("""worker_processes auto;
+daemon off;
+pid %(p)s/nginx.pid;
+error_log %(p)s/error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path %(p)s/body;
+  proxy_temp_path %(p)s/proxy;
+  fastcgi_temp_path %(p)s/fastcgi;
+  uwsgi_temp_path %(p)s/uwsgi;
+  scgi_temp_path %(p)s/scgi;
+%(site)s
+}
+""" % {"p": prefix, "site": site})
+    proc = subprocess.Popen(["nginx", "-c", conf, "-p", prefix], stderr=subprocess.DEVNULL)
+    deadline = time.time() + 10
+    while time.time() < deadline and proc.poll() is None:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            ok = conn.getresponse().status == 200
+            conn.close()
+            if ok:
+                return proc, port
+        except OSError:
+            pass
+        time.sleep(0.05)
+    if proc.poll() is None:
+        proc.terminate()
+        proc.wait()
+    raise RuntimeError("nginx did not start (see %s/error.log)" % prefix)
+
+
+def bench_pg_identify(args, work, results, figures):
+    """Identify with 2 daemons on one PostgreSQL (wrk's 64 connections split across them) against pgbench doing
+    the same durable upserts with the same 64 clients, on the same throwaway server (synchronous_commit on)."""
+    pg = Postgres()
+    daemons = []
+    try:
+        pg.start()
+        settings = pg_settings(pg)
+        pg_database(pg, "baseline")
+        script = pg.write("identify.sql", PG_IDENTIFY_SCRIPT)
+        out = pg.run("pgbench", *pg.connection(), "-n", "-c", str(WRK_CONNECTIONS), "-j", "2", "-T", str(WRK_SECONDS),
+                     "-f", script, "baseline", timeout=WRK_SECONDS + 120)
+        tps = float(re.search(r"^tps = ([\d.]+)", out, re.M).group(1))
+        base_latency = float(re.search(r"latency average = ([\d.]+) ms", out).group(1))
+        log("pg_identify: pgbench %.0f tps" % tps)
+        url = pg.url("profiled")
+        pg.psql("CREATE DATABASE profiled")
+        first = Daemon(args.binary, os.path.join(work, "pg-identify-1"), database=url).start()
+        daemons.append(first)
+        daemons.append(Daemon(args.binary, os.path.join(work, "pg-identify-2"), database=url, key=first.key).start())
+        rps, p99, errors, answered, each = run_wrk_split([d.port for d in daemons], first.key)
+        # The same through nginx with the systemd/ config (reported: nginx takes its share of the two cores).
+        nginx, nginx_port = start_nginx_proxy(work, [d.port for d in daemons])
+        try:
+            proxied = run_wrk_full("http://127.0.0.1:%d/v1/identify" % nginx_port, os.path.join(HERE, "identify.lua"),
+                                   ["Authorization: Token " + first.key])
+        finally:
+            nginx.terminate()
+            nginx.wait()
+        for d in daemons:
+            d.stop()
+        daemons = []
+        stored = int(pg.run("psql", *pg.connection(), "-d", "profiled", "-Atq", "-c",
+                            "SELECT count(*) FROM users").strip())
+        answered += proxied["requests"] - proxied["non2xx"]
+    finally:
+        for d in daemons:
+            d.stop()
+        pg.stop()
+    figures.update(pg_identify_rps=rps, pg_identify_base=tps, pg_identify_errors=errors)
+    results["pg_identify"] = [
+        ("PostgreSQL server (unix socket, throwaway)", settings),
+        ("pgbench identify upserts (company + user, one txn), -c %d -j 2 -T %d, tps" % (WRK_CONNECTIONS, WRK_SECONDS),
+         "%.0f" % tps),
+        ("pgbench latency average ms", "%.2f" % base_latency),
+        ("identify, 2 daemons on PostgreSQL, wrk %d connections split, req/s (per daemon)" % WRK_CONNECTIONS,
+         "%.0f (%s)" % (rps, " + ".join("%.0f" % r for r in each))),
+        ("identify, 2 daemons on PostgreSQL: worst p99 ms / errors", "%.2f / %d" % (p99, errors)),
+        ("identify, 2 daemons: answered 2xx (split + nginx runs) / users stored after (stored >= answered)",
+         "%d / %d" % (answered, stored)),
+        ("identify, 2 daemons on PostgreSQL / pgbench (target >= 0.8)", "%.2f" % (rps / tps)),
+        ("identify through nginx (systemd/nginx-profiled.conf) to the 2 daemons, wrk %d connections, req/s"
+         % WRK_CONNECTIONS, "%.0f" % proxied["rps"]),
+        ("identify through nginx: p50 / p99 ms / errors",
+         "%.2f / %.2f / %d" % (proxied["p50"], proxied["p99"], proxied["errors"])),
+        ("identify through nginx / pgbench (reported)", "%.2f" % (proxied["rps"] / tps)),
+    ]
+    if stored < answered:
+        raise RuntimeError("pg_identify: %d users stored, %d answered" % (stored, answered))
 
 
 def bench_polling(args, work, results, figures):
@@ -759,6 +1007,17 @@ def target_rows(f):
         rows.append(("/healthz p99 ms during 50 MB upload + bulk job", "%.2f" % f["healthz_p99"],
                      "idle daemon %.2f" % f["healthz_idle_p99"], "", "<= 2",
                      yes(f["healthz_p99"] <= 2 and f["healthz_errors"] == 0)))
+    for name, label in (("insert", "PostgreSQL bulk insert pass"), ("update", "PostgreSQL bulk update pass")):
+        if "pg_bulk_" + name in f:
+            r = f["pg_bulk_" + name] / f["pg_bulk_%s_base" % name]
+            rows.append(("(issue 12) %s, rows/s" % label, "%.0f" % f["pg_bulk_" + name],
+                         "COPY + INSERT ON CONFLICT %.0f" % f["pg_bulk_%s_base" % name], "%.2f" % r, ">= 0.7",
+                         yes(r >= 0.7)))
+    if "pg_identify_rps" in f:
+        r = f["pg_identify_rps"] / f["pg_identify_base"]
+        rows.append(("(issue 12) identify, 2 daemons on PostgreSQL, req/s", "%.0f" % f["pg_identify_rps"],
+                     "pgbench %.0f tps" % f["pg_identify_base"], "%.2f" % r, ">= 0.8",
+                     yes(r >= 0.8 and f["pg_identify_errors"] == 0)))
     if "bulk_rss" in f:
         rows.append(("peak RSS through the bulk benchmark, MB", "%.1f" % f["bulk_rss"], "", "", "<= 64",
                      yes(f["bulk_rss"] <= 64)))
@@ -781,6 +1040,8 @@ def main():
     p.add_argument("--identify-baseline")
     p.add_argument("--beast-baseline", help="the bare Beast server (scripts/bench/beast_baseline.cpp), built")
     p.add_argument("--schema", required=True)
+    p.add_argument("--pg-bulk-baseline", help="the bare PostgreSQL bulk load (scripts/bench/pg_bulk_baseline.cpp), built")
+    p.add_argument("--pg-bulk-rounds", type=int, default=3, help="rounds of pg_bulk's insert and update passes")
     p.add_argument("--bulk-rows", type=int, default=250_000)
     p.add_argument("--growth-rows", type=int, default=100_000)
     p.add_argument("--healthz-rows", type=int, default=250_000, help="rows of the healthz upload (250k: 50.5 MB)")
@@ -791,6 +1052,8 @@ def main():
         only.add("identify_baseline")  # its same-run baseline
     if "identify_baseline" in only and not args.identify_baseline:
         p.error("identify and identify_baseline need --identify-baseline")
+    if "pg_bulk" in only and not args.pg_bulk_baseline:
+        p.error("pg_bulk needs --pg-bulk-baseline")
     # SIGTERM runs the finally clauses too (daemons, nginx, PostgreSQL stopped, temporary directories removed).
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     work = tempfile.mkdtemp(prefix="profiled-bench-")
@@ -837,7 +1100,8 @@ def main():
             nginx = None
         for name, fn in (("bulk", bench_bulk), ("identify_baseline", bench_identify_baseline),
                          ("identify", bench_identify), ("postgres", bench_postgres), ("polling", bench_polling),
-                         ("healthz", bench_healthz), ("growth", bench_growth)):
+                         ("healthz", bench_healthz), ("growth", bench_growth), ("pg_bulk", bench_pg_bulk),
+                         ("pg_identify", bench_pg_identify)):
             if name in only:
                 log("running %s" % name)
                 fn(args, work, results, figures)

@@ -3,10 +3,11 @@ local counter = 0
 thread_tag = 0 -- set per thread by setup(); a global, so thread:set reaches it
 local threads = 0
 
--- Gives each wrk thread its own tag so ids never repeat across threads.
+-- Gives each wrk thread its own tag so ids never repeat across threads (nor across wrk processes run at once,
+-- each given its own PROFILED_BENCH_TAG).
 function setup(thread)
   threads = threads + 1
-  thread:set("thread_tag", threads)
+  thread:set("thread_tag", (tonumber(os.getenv("PROFILED_BENCH_TAG")) or 0) * 100 + threads)
 end
 
 -- Adds the identify headers to those given with -H.

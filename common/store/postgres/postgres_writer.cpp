@@ -7,6 +7,7 @@
 #include "common/store/postgres/job_writes.hpp"
 #include "common/store/postgres/postgres.hpp"
 #include "common/store/postgres/profile_erasure.hpp"
+#include "common/store/postgres/profile_upserts.hpp"
 #include "common/store/postgres/profile_writes.hpp"
 
 namespace profiled {
@@ -28,15 +29,19 @@ bool is_refusable(const store_operation& op)
            std::holds_alternative<renew_job_lease>(op);
 }
 
-// Runs the operation inside the open transaction; a refusal is in the outcome.
-operation_outcome run_operation(pg_connection& db, const store_operation& op)
+// Runs the operation inside the open transaction (large upserts unfolded when may_unfold); a refusal is in the
+// outcome.
+operation_outcome run_operation(pg_connection& db, const store_operation& op, bool may_unfold)
 {
     operation_outcome out;
     std::visit(each_operation{
                    [&](const upsert_users& u) {
-                       pg_upsert_users(db, u.project_id, u.rows, u.now, u.report_outcomes ? &out.upserts : nullptr);
+                       if (u.report_outcomes)
+                           pg_upsert_users_reporting(db, u, out.upserts);
+                       else
+                           pg_upsert_profiles(db, {&op}, may_unfold);
                    },
-                   [&](const upsert_companies& c) { pg_upsert_companies(db, c.project_id, c.rows, c.now); },
+                   [&](const upsert_companies&) { pg_upsert_profiles(db, {&op}, may_unfold); },
                    [&](const update_people& p) { out.refused = pg_update_people(db, p); },
                    [&](const alias_user& a) { out.refused = pg_alias_user(db, a); },
                    [&](const delete_user& d) { out.count = pg_delete_user(db, d.project_id, d.user_id); },
@@ -78,19 +83,36 @@ public:
                 ends.push_back(i);
         std::vector<operation_outcome> outcomes;
         bool savepoint_all = false;
+        bool fold_all = false;
         bool reconnected = false;
         for (int attempt = 1;; ++attempt) {
             db_.reconnect_if_lost();
             std::optional<pg_transaction> tx;
             try {
-                tx.emplace(db_);
-                if (!run_batch(ops, ends, outcomes, savepoint_all)) {
-                    savepoint_all = true;
-                    continue; // rolled back; again with a savepoint around every unit
+                // A batch of upserts alone (a group of identifies) is one statement, its own transaction: one round
+                // trip, durable when it returns. Lost with its connection it runs once more on a fresh one, like a
+                // batch lost before COMMIT, committed or not: merging the same changes twice leaves what once does.
+                if (!savepoint_all && std::all_of(ops.begin(), ops.end(), pg_foldable_upsert)) {
+                    outcomes.assign(ops.size(), {});
+                    if (!run_upserts(ops, 0, ops.size(), !fold_all)) {
+                        savepoint_all = true;
+                        continue;
+                    }
+                    return outcomes;
                 }
-                tx->commit();
-                return outcomes;
+                tx.emplace(db_);
+                switch (run_batch(ops, ends, outcomes, savepoint_all, !fold_all)) {
+                case batch_end::run_again:
+                    savepoint_all = true;
+                    continue;                               // rolled back; again with a savepoint around every unit
+                case batch_end::roll_back: return outcomes; // the batch's one unit was refused: nothing to commit
+                case batch_end::commit: tx->commit(); return outcomes;
+                }
             } catch (const postgres_error& e) {
+                if (!fold_all && pg_met_a_row_twice(e)) {
+                    fold_all = true; // an alias made two ids of a large set one user: again, folded
+                    continue;
+                }
                 // Once on a fresh connection: a second loss means the server is down, for the caller to report.
                 if (!reconnected && lost_before_commit(e, db_, tx)) {
                     reconnected = true;
@@ -170,30 +192,64 @@ private:
         }
     }
 
-    // Runs every unit inside the open transaction, each one holding a refusable operation (or every one, when
-    // savepoint_all) in its own savepoint; false when an operation of a unit without a savepoint failed, which
-    // leaves the transaction to roll back and the batch to be run again with savepoint_all.
-    bool run_batch(const std::vector<store_operation>& ops, const std::vector<std::size_t>& unit_ends,
-                   std::vector<operation_outcome>& outcomes, bool savepoint_all)
+    // How run_batch left the open transaction.
+    enum class batch_end {
+        commit,    // every unit applied or undone alone: commit
+        roll_back, // the one unit of the batch was refused (without a savepoint, which it did not need)
+        run_again, // an operation of a unit without a savepoint failed: roll back, run again with savepoint_all
+    };
+
+    // Applies the foldable upserts ops[begin, end) as one statement; false when it failed other than as the engine
+    // (the batch then runs again, each unit under its own savepoint, to tell which one).
+    bool run_upserts(const std::vector<store_operation>& ops, std::size_t begin, std::size_t end, bool may_unfold)
+    {
+        std::vector<const store_operation*> upserts;
+        upserts.reserve(end - begin);
+        for (std::size_t i = begin; i < end; ++i)
+            upserts.push_back(&ops[i]);
+        try {
+            pg_upsert_profiles(db_, upserts, may_unfold);
+        } catch (const store_error&) {
+            throw; // the engine failed: the whole batch goes
+        } catch (const std::exception& e) {
+            log_event(log_level::error, "writer.error", e.what());
+            return false;
+        }
+        return true;
+    }
+
+    // Runs every unit inside the open transaction. A unit holding a refusable operation gets a savepoint of its
+    // own when the batch has other units (or every unit does, when savepoint_all); consecutive units of foldable
+    // upserts alone are applied together in one statement.
+    batch_end run_batch(const std::vector<store_operation>& ops, const std::vector<std::size_t>& unit_ends,
+                        std::vector<operation_outcome>& outcomes, bool savepoint_all, bool may_unfold)
     {
         outcomes.assign(ops.size(), {});
         std::size_t begin = 0;
-        for (std::size_t end : unit_ends) {
-            bool own_savepoint = savepoint_all ||
-                                 std::any_of(ops.begin() + static_cast<std::ptrdiff_t>(begin),
-                                             ops.begin() + static_cast<std::ptrdiff_t>(end),
-                                             [](const store_operation& op) { return is_refusable(op); });
+        std::size_t upserts_from = 0; // the first unit of the run of foldable upserts not yet applied
+        for (std::size_t u = 0; u < unit_ends.size(); ++u) {
+            std::size_t end = unit_ends[u];
+            auto first = ops.begin() + static_cast<std::ptrdiff_t>(begin);
+            auto last = ops.begin() + static_cast<std::ptrdiff_t>(end);
+            if (!savepoint_all && std::all_of(first, last, pg_foldable_upsert)) {
+                begin = end;
+                continue; // joins the run, applied when the run ends
+            }
+            if (upserts_from < begin && !run_upserts(ops, upserts_from, begin, may_unfold))
+                return batch_end::run_again;
+            bool refusable = savepoint_all || std::any_of(first, last, is_refusable);
+            bool own_savepoint = refusable && (savepoint_all || unit_ends.size() > 1);
             if (own_savepoint)
                 db_.exec("SAVEPOINT unit");
             std::optional<api_error> refused;
             for (std::size_t i = begin; i < end && !refused; ++i) {
                 try {
-                    outcomes[i] = run_operation(db_, ops[i]);
+                    outcomes[i] = run_operation(db_, ops[i], may_unfold);
                 } catch (const store_error&) {
                     throw; // the engine failed: the whole batch goes
                 } catch (const std::exception& e) {
                     if (!own_savepoint)
-                        return false;
+                        return batch_end::run_again;
                     log_event(log_level::error, "writer.error", e.what());
                     outcomes[i] = {};
                     outcomes[i].refused = internal_error();
@@ -201,17 +257,22 @@ private:
                 refused = outcomes[i].refused;
             }
             if (refused) {
-                db_.exec("ROLLBACK TO SAVEPOINT unit; RELEASE SAVEPOINT unit");
                 for (std::size_t i = begin; i < end; ++i) {
                     outcomes[i] = {};
                     outcomes[i].refused = refused;
                 }
+                if (!own_savepoint)
+                    return batch_end::roll_back;
+                db_.exec("ROLLBACK TO SAVEPOINT unit; RELEASE SAVEPOINT unit");
             } else if (own_savepoint) {
                 db_.exec("RELEASE SAVEPOINT unit");
             }
             begin = end;
+            upserts_from = end;
         }
-        return true;
+        if (upserts_from < begin && !run_upserts(ops, upserts_from, begin, may_unfold))
+            return batch_end::run_again;
+        return batch_end::commit;
     }
 
     pg_connection db_;

@@ -13,23 +13,6 @@ namespace json = boost::json;
 
 namespace {
 
-// The chunk's rows as one statement: rows of one user (after its alias) fold in the chunk's order, then one
-// insert-or-merge per user, in user_id order so that two writers lock shared rows in the same order.
-const std::string upsert_users_sql =
-    "WITH r AS (SELECT coalesce(a.user_id, r.user_id) AS user_id, r.n, r.public_id, r.email, r.phone, "
-    "r.company_id, r.properties, r.origin FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], "
-    "$7::text[], $8::jsonb[], $9::jsonb[]) WITH ORDINALITY AS r(user_id, public_id, email, phone, company_id, "
-    "properties, origin, n) LEFT JOIN aliases a ON a.project_id = $1 AND a.alias_id = r.user_id) "
-    "INSERT INTO users AS u (project_id, user_id, public_id, email, phone, company_id, properties, origin, "
-    "created_at, updated_at) SELECT $1, user_id, min(public_id), profiled_last_given(email ORDER BY n), "
-    "profiled_last_given(phone ORDER BY n), profiled_last_given(company_id ORDER BY n), "
-    "profiled_merged(properties ORDER BY n), profiled_merged(origin ORDER BY n), $2, $2 FROM r "
-    "GROUP BY user_id ORDER BY user_id COLLATE \"C\" "
-    "ON CONFLICT (project_id, user_id) DO UPDATE SET email = coalesce(excluded.email, u.email), "
-    "phone = coalesce(excluded.phone, u.phone), company_id = coalesce(excluded.company_id, u.company_id), "
-    "properties = u.properties || excluded.properties, origin = u.origin || excluded.origin, "
-    "updated_at = excluded.updated_at RETURNING u.public_id";
-
 // The user row with exactly this user_id (no alias followed), locked until the transaction ends.
 std::optional<user_profile> load_locked(pg_connection& db, std::int64_t project_id, const std::string& user_id)
 {
@@ -59,58 +42,6 @@ void save_user(pg_connection& db, std::int64_t project_id, const user_profile& u
 }
 
 } // namespace
-
-void pg_upsert_users(pg_connection& db, std::int64_t project_id, const std::vector<user_upsert>& rows, std::int64_t now,
-                     std::vector<upsert_outcome>* outcomes)
-{
-    // The proposed internal id is kept only by a new row, which is how a created user is told from an updated one.
-    auto run = [&](auto begin, auto end) {
-        std::vector<pg_param> ids, public_ids, emails, phones, companies, properties, origins;
-        for (auto it = begin; it != end; ++it) {
-            ids.push_back(it->user_id);
-            public_ids.push_back(new_user_public_id());
-            emails.push_back(it->email);
-            phones.push_back(it->phone);
-            companies.push_back(it->company_id);
-            properties.push_back(jsonb_text(it->properties));
-            origins.push_back(jsonb_text(it->origin));
-        }
-        auto r = db.query(upsert_users_sql, project_id, now, array_literal(ids), array_literal(public_ids),
-                          array_literal(emails), array_literal(phones), array_literal(companies),
-                          array_literal(properties), array_literal(origins));
-        if (outcomes && r.size() == 1) {
-            std::string kept = r.text(0, 0);
-            bool created = kept == *public_ids.front();
-            outcomes->push_back({created, std::move(kept)});
-        }
-    };
-    if (rows.empty())
-        return;
-    if (!outcomes)
-        return run(rows.begin(), rows.end());
-    outcomes->reserve(outcomes->size() + rows.size());
-    for (auto it = rows.begin(); it != rows.end(); ++it)
-        run(it, it + 1);
-}
-
-void pg_upsert_companies(pg_connection& db, std::int64_t project_id, const std::vector<company_upsert>& rows,
-                         std::int64_t now)
-{
-    static const std::string sql =
-        "INSERT INTO companies AS c (project_id, company_id, properties, created_at, updated_at) "
-        "SELECT $1, company_id, profiled_merged(properties ORDER BY n), $2, $2 FROM unnest($3::text[], $4::jsonb[]) "
-        "WITH ORDINALITY AS r(company_id, properties, n) GROUP BY company_id ORDER BY company_id COLLATE \"C\" "
-        "ON CONFLICT (project_id, company_id) DO UPDATE SET properties = c.properties || excluded.properties, "
-        "updated_at = excluded.updated_at";
-    if (rows.empty())
-        return;
-    std::vector<pg_param> ids, properties;
-    for (const auto& row : rows) {
-        ids.push_back(row.company_id);
-        properties.push_back(jsonb_text(row.properties));
-    }
-    db.query(sql, project_id, now, array_literal(ids), array_literal(properties));
-}
 
 std::optional<api_error> pg_update_people(pg_connection& db, const update_people& update)
 {

@@ -1,5 +1,5 @@
-// The PostgreSQL engine's writes of users, companies and aliases; private to the engine, called inside the
-// writer's open transaction.
+// The PostgreSQL engine's row-by-row writes of users: People API updates, aliases, deletes (the set-based upserts
+// are profile_upserts'); private to the engine, called inside the writer's open transaction.
 #pragma once
 
 #include <cstdint>
@@ -14,15 +14,6 @@
 
 namespace profiled {
 
-// Merges each change into the user it names (following an alias), creating the users that are new: one
-// INSERT ... SELECT FROM unnest(arrays) ON CONFLICT DO UPDATE for the whole chunk (one round trip), the chunk's
-// changes of one user folded in order first, the merge (jsonb ||) done inside the database. With outcomes, one
-// such statement per row, which says whether the user was created and its internal id.
-void pg_upsert_users(pg_connection& db, std::int64_t project_id, const std::vector<user_upsert>& rows, std::int64_t now,
-                     std::vector<upsert_outcome>* outcomes);
-// Merges each change into its company, creating the companies that are new: one statement for the chunk.
-void pg_upsert_companies(pg_connection& db, std::int64_t project_id, const std::vector<company_upsert>& rows,
-                         std::int64_t now);
 // Applies the update to the profile its distinct_id resolves to (created when new), holding the row's lock from
 // read to write so that concurrent writers on other daemons lose no update; the refusal otherwise.
 std::optional<api_error> pg_update_people(pg_connection& db, const update_people& update);
