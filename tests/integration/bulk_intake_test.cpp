@@ -350,8 +350,10 @@ TEST_CASE("a chunked upload without Content-Length is streamed in like any other
     CHECK_FALSE(get_user(d, "chunk2").empty());
 }
 
+// SQLite only: it looks at the spool's files in the data dir; with PostgreSQL the spool is in the database
+// (tests/integration/database_spool_test.cpp and cluster_test.cpp cover it there).
 TEST_CASE("an upload whose key is revoked while its body streams in is 401 and leaves nothing behind",
-          "[bulk][intake][keys][integration]")
+          "[bulk][intake][keys][sqlite_only][integration]")
 {
     test_daemon d(unlimited);
     std::string key = create_key(d.data_dir(), "default", "secret");

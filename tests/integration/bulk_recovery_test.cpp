@@ -102,8 +102,10 @@ std::vector<std::int64_t> error_lines(const test_daemon& d, const std::string& j
 
 } // namespace
 
+// SQLite only: it looks at the spool's files in the data dir; with PostgreSQL the spool is in the database
+// (tests/integration/database_spool_test.cpp and cluster_test.cpp cover it there).
 TEST_CASE("SIGTERM in the middle of a job: after a restart the job resumes and ends exact",
-          "[bulk][recovery][integration]")
+          "[bulk][recovery][sqlite_only][integration]")
 {
     test_daemon d(slow_rate);
     const std::vector<int> invalid_at{5, 25};
@@ -133,8 +135,10 @@ TEST_CASE("SIGTERM in the middle of a job: after a restart the job resumes and e
     CHECK(resumed_logged);
 }
 
+// SQLite only: it looks at the spool's files in the data dir; with PostgreSQL the spool is in the database
+// (tests/integration/database_spool_test.cpp and cluster_test.cpp cover it there).
 TEST_CASE("kill -9 during a job and during an upload: after a restart the job ends done with exact counts",
-          "[bulk][recovery][crash][integration]")
+          "[bulk][recovery][crash][sqlite_only][integration]")
 {
     test_daemon d(slow_rate);
     const std::vector<int> invalid_at{3, 40, 70};
@@ -178,8 +182,10 @@ TEST_CASE("kill -9 during a job and during an upload: after a restart the job en
     CHECK(jobs.json().at("jobs").as_array().size() == 1);
 }
 
+// SQLite only: it looks at the spool's files in the data dir; with PostgreSQL the spool is in the database
+// (tests/integration/database_spool_test.cpp and cluster_test.cpp cover it there).
 TEST_CASE("start-up removes stray spool files and fails a job whose spool file is lost",
-          "[bulk][recovery][integration]")
+          "[bulk][recovery][sqlite_only][integration]")
 {
     test_daemon d(slow_rate);
     std::string job_id = submit(d, user_rows(60));

@@ -130,8 +130,10 @@ void wait_until_running(const test_daemon& d, const http_reply& upload)
 
 } // namespace
 
+// SQLite only: it looks at the spool's files in the data dir; with PostgreSQL the spool is in the database
+// (tests/integration/database_spool_test.cpp and cluster_test.cpp cover it there).
 TEST_CASE("a full spool disk refuses uploads with 507, keeps no part file, and recovers when space returns",
-          "[faults][disk][integration]")
+          "[faults][disk][sqlite_only][integration]")
 {
     test_daemon d({"--rows-per-minute", "0"});
     d.stop();
@@ -307,8 +309,10 @@ TEST_CASE("a database file deleted under the daemon: reads answer 503 like write
     CHECK(d.stop() == 0);
 }
 
+// SQLite only: it looks at the spool's files in the data dir; with PostgreSQL the spool is in the database
+// (tests/integration/database_spool_test.cpp and cluster_test.cpp cover it there).
 TEST_CASE("spool files deleted, corrupted or cut short under queued jobs fail clearly, and the daemon keeps serving",
-          "[faults][spool][integration]")
+          "[faults][spool][sqlite_only][integration]")
 {
     // One row per second: the first job holds the queue while the others' spool files are damaged.
     test_daemon d({"--rows-per-minute", "60", "--rows-burst", "1"});

@@ -198,7 +198,9 @@ TEST_CASE("a key reused for another upload or on the other route is 422 idempote
     CHECK(spool_empties(d));
 }
 
-TEST_CASE("two uploads racing with one key make exactly one job", "[idempotency][bulk][concurrency][integration]")
+// SQLite only: it looks at the spool's files in the data dir; with PostgreSQL the spool is in the database
+// (tests/integration/database_spool_test.cpp and cluster_test.cpp cover it there).
+TEST_CASE("two uploads racing with one key make exactly one job", "[idempotency][bulk][concurrency][sqlite_only][integration]")
 {
     const bool same = GENERATE(true, false);
     CAPTURE(same);

@@ -98,6 +98,8 @@ TEST_CASE("GET /v1/users pages through the project's users in the order they wer
         REQUIRE(
             d.identify(R"({"user_id":")" + made.back() + R"(","metadata":{"n":)" + std::to_string(i) + "}}").status ==
             202);
+        // Apart by more than the millisecond updated_at is kept in, so updated_since can fall between any two.
+        std::this_thread::sleep_for(std::chrono::milliseconds(3));
     }
     REQUIRE(people_post(d, "/public/alias",
                         R"({"apiKey":")" + d.secret_key() + R"(","alias_id":"user_3","original_id":"anon_3"})")

@@ -79,9 +79,11 @@ std::string rows_with_two_invalid()
 
 } // namespace
 
+// SQLite only: it looks at the spool's files in the data dir; with PostgreSQL the spool is in the database
+// (tests/integration/database_spool_test.cpp and cluster_test.cpp cover it there).
 TEST_CASE("SIGTERM with a job running and an upload stalled: exit 0, the half upload leaves nothing, the job "
           "resumes exact",
-          "[ops][shutdown]")
+          "[ops][shutdown][sqlite_only]")
 {
     // 20 rows/s after a burst of 5: the 40-row job is still running when SIGTERM comes.
     test_daemon d({"--rows-per-minute", "1200", "--rows-burst", "5", "--shutdown-grace", "1"});
@@ -124,7 +126,9 @@ TEST_CASE("SIGTERM with a job running and an upload stalled: exit 0, the half up
     CHECK(spool_files(d).empty());
 }
 
-TEST_CASE("SIGTERM during an upload: the request in flight completes within the grace period", "[ops][shutdown]")
+// SQLite only: it waits for the upload's .part file in the data dir; with PostgreSQL the spool is in the database.
+TEST_CASE("SIGTERM during an upload: the request in flight completes within the grace period",
+          "[ops][shutdown][sqlite_only]")
 {
     test_daemon d({"--shutdown-grace", "10"});
     http_connection uploading(d.port());
