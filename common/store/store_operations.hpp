@@ -121,12 +121,14 @@ struct renew_job_lease {
     std::int64_t lease_until = 0;
 };
 
-// Ends a job (done or failed, with the reason) and frees its lease.
+// Ends a job (done or failed, with the reason) and frees its lease. With an owner, refused (lease_lost) unless that
+// owner still holds the unfinished job: a daemon whose lease another took over must not end the job it runs now.
 struct finish_job {
     std::string job_id;
     job_status status = job_status::done;
     std::optional<std::string> error;
     std::int64_t now = 0;
+    std::optional<std::string> owner;
 };
 
 // One domain operation of a batch.
@@ -141,5 +143,9 @@ struct operation_outcome {
     std::optional<idempotent_job> earlier_job; // insert_job: the earlier job holding the key, when no job was inserted
     std::int64_t count = 0;                    // delete_user: users removed; erase_*: profiles removed
 };
+
+// Whether the store may refuse the operation (an outcome's refused), leaving the rest of its batch applied: people
+// updates, aliases, job inserts, a job's advance, renewal, or an owner's finish.
+bool is_refusable(const store_operation& op);
 
 } // namespace profiled

@@ -419,8 +419,13 @@ struct job_runner::impl {
     net::awaitable<void> fail_job(project_queue& project, std::shared_ptr<active_job> active, std::string reason)
     {
         std::vector<store_operation> fail;
-        fail.push_back(finish_job{active->job.job_id, job_status::failed, reason, now_ms()});
+        fail.push_back(finish_job{active->job.job_id, job_status::failed, reason, now_ms(), owner});
         auto outcome = co_await write(std::move(fail));
+        if (outcome && outcome->code == "lease_lost") {
+            // Another daemon holds the job now (and may have finished it): it is not this one's to end.
+            let_go(active, *outcome);
+            co_return;
+        }
         if (outcome) {
             co_await pause(retry_after_failure);
             co_return;

@@ -242,6 +242,42 @@ TEST_CASE("a daemon whose lease ran out cannot advance or renew the job", "[stor
     CHECK_NOTHROW(test::apply_one(q.writer(), advance_job{"alpha-1", "daemon-b", 60, 6, 6, 0, {}, 2100, 7000}));
 }
 
+TEST_CASE("a daemon whose lease ran out cannot end the job, whoever finished it since", "[store][leases]")
+{
+    auto engine = GENERATE(test::sqlite, test::postgres);
+    CAPTURE(test::engine_name(engine));
+    job_queue q(engine);
+    q.queue(q.alpha, "alpha-1", 100);
+    REQUIRE(q.claimed("daemon-a", 1000) == "alpha-1"); // leased until 2000
+    REQUIRE(q.claimed("daemon-b", 2000) == "alpha-1"); // taken over once it ran out
+
+    SECTION("while the new owner still runs it")
+    {
+        std::vector<store_operation> late;
+        late.push_back(finish_job{"alpha-1", job_status::failed, std::string("spool unreadable"), 2100, "daemon-a"});
+        auto outcomes = q.writer().apply(late);
+        REQUIRE(outcomes.front().refused);
+        CHECK(outcomes.front().refused->code == "lease_lost");
+        auto j = q.reader().find_job(q.alpha, "alpha-1");
+        REQUIRE(j);
+        CHECK(j->status == job_status::queued);
+        CHECK_NOTHROW(test::apply_one(q.writer(), finish_job{"alpha-1", job_status::done, std::nullopt, 2200,
+                                                             std::string("daemon-b")}));
+    }
+    SECTION("after the new owner finished it")
+    {
+        test::apply_one(q.writer(), finish_job{"alpha-1", job_status::done, std::nullopt, 2200, std::string("daemon-b")});
+        std::vector<store_operation> late;
+        late.push_back(finish_job{"alpha-1", job_status::failed, std::string("spool unreadable"), 2300, "daemon-a"});
+        auto outcomes = q.writer().apply(late);
+        REQUIRE(outcomes.front().refused);
+        CHECK(outcomes.front().refused->code == "lease_lost");
+    }
+    auto j = q.reader().find_job(q.alpha, "alpha-1");
+    REQUIRE(j);
+    CHECK(j->status != job_status::failed);
+}
+
 TEST_CASE("a job chunk's rows and checkpoint are one unit: a lost lease applies neither", "[store][leases]")
 {
     auto engine = GENERATE(test::sqlite, test::postgres);

@@ -139,12 +139,22 @@ std::optional<api_error> pg_renew_job_lease(pg_connection& db, const renew_job_l
     return std::nullopt;
 }
 
-void pg_finish_job(pg_connection& db, const finish_job& f)
+std::optional<api_error> pg_finish_job(pg_connection& db, const finish_job& f)
 {
-    db.query("UPDATE jobs SET status = $1, error = $2, finished_at = $3, lease_owner = NULL, lease_expires_at = NULL "
-             "WHERE job_id = $4",
-             to_string(f.status), f.error, f.now, f.job_id);
+    if (f.owner) {
+        auto ended = db.query("UPDATE jobs SET status = $1, error = $2, finished_at = $3, lease_owner = NULL, "
+                              "lease_expires_at = NULL WHERE job_id = $4 AND lease_owner = $5 "
+                              "AND status IN ('queued', 'running') RETURNING id",
+                              to_string(f.status), f.error, f.now, f.job_id, *f.owner);
+        if (ended.empty())
+            return lease_lost(f.job_id);
+    } else {
+        db.query("UPDATE jobs SET status = $1, error = $2, finished_at = $3, lease_owner = NULL, lease_expires_at = NULL "
+                 "WHERE job_id = $4",
+                 to_string(f.status), f.error, f.now, f.job_id);
+    }
     pg_remove_upload(db, f.job_id);
+    return std::nullopt;
 }
 
 } // namespace profiled

@@ -24,7 +24,8 @@ std::optional<job_record> pg_claim_job(pg_connection& db, const claim_job& claim
 std::optional<api_error> pg_advance_job(pg_connection& db, const advance_job& advance);
 // Keeps the lease of a waiting job; refused (lease_lost) when the owner no longer holds it.
 std::optional<api_error> pg_renew_job_lease(pg_connection& db, const renew_job_lease& renew);
-// Ends the job, frees its lease and removes its upload from the spool.
-void pg_finish_job(pg_connection& db, const finish_job& finish);
+// Ends the job, frees its lease and removes its upload from the spool; refused (lease_lost) when an owner is
+// given that no longer holds it.
+std::optional<api_error> pg_finish_job(pg_connection& db, const finish_job& finish);
 
 } // namespace profiled

@@ -21,14 +21,6 @@ struct each_operation : Fn... {
 template <typename... Fn>
 each_operation(Fn...) -> each_operation<Fn...>;
 
-// Whether the operation may be refused, and so needs a savepoint of its own to be undone alone.
-bool is_refusable(const store_operation& op)
-{
-    return std::holds_alternative<update_people>(op) || std::holds_alternative<alias_user>(op) ||
-           std::holds_alternative<insert_job>(op) || std::holds_alternative<advance_job>(op) ||
-           std::holds_alternative<renew_job_lease>(op);
-}
-
 // Runs the operation inside the open transaction (large upserts unfolded when may_unfold); a refusal is in the
 // outcome.
 operation_outcome run_operation(pg_connection& db, const store_operation& op, bool may_unfold)
@@ -49,7 +41,7 @@ operation_outcome run_operation(pg_connection& db, const store_operation& op, bo
                    [&](const claim_job& c) { out.job = pg_claim_job(db, c); },
                    [&](const advance_job& a) { out.refused = pg_advance_job(db, a); },
                    [&](const renew_job_lease& r) { out.refused = pg_renew_job_lease(db, r); },
-                   [&](const finish_job& f) { pg_finish_job(db, f); },
+                   [&](const finish_job& f) { out.refused = pg_finish_job(db, f); },
                    [&](const erase_users& e) { out.count = pg_erase_users(db, e); },
                    [&](const erase_companies& e) { out.count = pg_erase_companies(db, e); },
                },

@@ -22,13 +22,6 @@ each_operation(Fn...) -> each_operation<Fn...>;
 
 } // namespace
 
-bool is_refusable(const store_operation& op)
-{
-    return std::holds_alternative<update_people>(op) || std::holds_alternative<alias_user>(op) ||
-           std::holds_alternative<insert_job>(op) || std::holds_alternative<advance_job>(op) ||
-           std::holds_alternative<renew_job_lease>(op);
-}
-
 operation_outcome run_operation(sqlite_connection& db, const store_operation& op)
 {
     operation_outcome out;
@@ -56,7 +49,7 @@ operation_outcome run_operation(sqlite_connection& db, const store_operation& op
                    [&](const claim_job& c) { out.job = claim_job_row(db, c); },
                    [&](const advance_job& a) { out.refused = advance_job_row(db, a); },
                    [&](const renew_job_lease& r) { out.refused = renew_job_lease_row(db, r); },
-                   [&](const finish_job& f) { finish_job_row(db, f); },
+                   [&](const finish_job& f) { out.refused = finish_job_row(db, f); },
                    [&](const erase_users& e) { out.count = erase_user_rows(db, e); },
                    [&](const erase_companies& e) { out.count = erase_company_rows(db, e); },
                },

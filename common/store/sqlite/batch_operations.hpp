@@ -6,8 +6,6 @@
 
 namespace profiled {
 
-// Whether the operation may be refused, and so needs a savepoint of its own to be undone alone.
-bool is_refusable(const store_operation& op);
 // Runs the operation inside the open transaction; a refusal is in the outcome, with whatever the operation wrote
 // left for the caller to roll back to its savepoint.
 operation_outcome run_operation(sqlite_connection& db, const store_operation& op);

@@ -95,12 +95,22 @@ std::optional<api_error> renew_job_lease_row(sqlite_connection& db, const renew_
     return std::nullopt;
 }
 
-void finish_job_row(sqlite_connection& db, const finish_job& f)
+std::optional<api_error> finish_job_row(sqlite_connection& db, const finish_job& f)
 {
+    if (!f.owner) {
+        db.query("UPDATE jobs SET status = ?, error = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL "
+                 "WHERE job_id = ?",
+                 to_string(f.status), f.error, f.now, f.job_id)
+            .run();
+        return std::nullopt;
+    }
     db.query("UPDATE jobs SET status = ?, error = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL "
-             "WHERE job_id = ?",
-             to_string(f.status), f.error, f.now, f.job_id)
+             "WHERE job_id = ? AND lease_owner = ? AND status IN ('queued', 'running')",
+             to_string(f.status), f.error, f.now, f.job_id, *f.owner)
         .run();
+    if (db.changes() == 0)
+        return lease_lost(f.job_id);
+    return std::nullopt;
 }
 
 int clear_job_leases(sqlite_connection& db)

@@ -26,8 +26,8 @@ std::optional<job_record> claim_job_row(sqlite_connection& db, const claim_job& 
 std::optional<api_error> advance_job_row(sqlite_connection& db, const advance_job& advance);
 // Keeps the lease of a waiting job; refused (lease_lost) when the owner no longer holds it.
 std::optional<api_error> renew_job_lease_row(sqlite_connection& db, const renew_job_lease& renew);
-// Ends the job and frees its lease.
-void finish_job_row(sqlite_connection& db, const finish_job& finish);
+// Ends the job and frees its lease; refused (lease_lost) when an owner is given that no longer holds it.
+std::optional<api_error> finish_job_row(sqlite_connection& db, const finish_job& finish);
 // Frees every job's lease; returns how many were held.
 int clear_job_leases(sqlite_connection& db);
 

@@ -1,0 +1,14 @@
+#include "common/store/store_operations.hpp"
+
+namespace profiled {
+
+bool is_refusable(const store_operation& op)
+{
+    if (const auto* finish = std::get_if<finish_job>(&op))
+        return finish->owner.has_value();
+    return std::holds_alternative<update_people>(op) || std::holds_alternative<alias_user>(op) ||
+           std::holds_alternative<insert_job>(op) || std::holds_alternative<advance_job>(op) ||
+           std::holds_alternative<renew_job_lease>(op);
+}
+
+} // namespace profiled
