@@ -17,16 +17,6 @@ T parse_column(std::optional<T> parsed, const std::string& text)
     return *parsed;
 }
 
-// A stored jsonb object's text back as an object ({} if it is not one).
-json::object parse_object(const std::string& text)
-{
-    boost::system::error_code ec;
-    json::value v = json::parse(text, ec);
-    if (ec || !v.is_object())
-        return {};
-    return std::move(v.as_object());
-}
-
 } // namespace
 
 api_key_record pg_read_key(const pg_rows& r, int i)
@@ -69,8 +59,8 @@ user_profile pg_read_user(const pg_rows& r, int i)
     u.email = r.optional_text(i, 2);
     u.phone = r.optional_text(i, 3);
     u.company_id = r.optional_text(i, 4);
-    u.properties = parse_object(r.text(i, 5));
-    u.origin = parse_object(r.text(i, 6));
+    u.properties = pg_parse_object(r.text(i, 5));
+    u.origin = pg_parse_object(r.text(i, 6));
     u.created_at = r.int64(i, 7);
     u.updated_at = r.int64(i, 8);
     return u;
@@ -111,6 +101,15 @@ std::optional<idempotent_job> pg_find_job_by_key(pg_connection& db, std::int64_t
     if (r.empty())
         return std::nullopt;
     return idempotent_job{pg_read_job(r, 0), r.optional_text(0, 17).value_or("")};
+}
+
+boost::json::object pg_parse_object(const std::string& text)
+{
+    boost::system::error_code ec;
+    json::value v = json::parse(text, ec);
+    if (ec || !v.is_object())
+        return {};
+    return std::move(v.as_object());
 }
 
 } // namespace profiled

@@ -26,6 +26,8 @@ inline constexpr const char* pg_user_column_list =
     "u.user_id, u.public_id, u.email, u.phone, u.company_id, u.properties::text, u.origin::text, u.created_at, "
     "u.updated_at";
 
+// A stored jsonb object's text back as an object ({} if it is not one).
+boost::json::object pg_parse_object(const std::string& text);
 // An api_keys row selected with pg_key_columns.
 api_key_record pg_read_key(const pg_rows& rows, int row);
 // A jobs row selected with pg_job_column_list; column 0, the internal id, stays in the engine.

@@ -19,16 +19,6 @@ std::optional<std::int64_t> start_after(cursor_kind kind, const std::optional<st
     return decode_page_cursor(kind, *cursor);
 }
 
-// A stored JSON object back as an object ({} if the text is not one).
-json::object object_of(const std::string& text)
-{
-    boost::system::error_code ec;
-    json::value v = json::parse(text, ec);
-    if (ec || !v.is_object())
-        return {};
-    return std::move(v.as_object());
-}
-
 } // namespace
 
 std::optional<user_page> pg_read_user_page(pg_connection& db, std::int64_t project_id,
@@ -77,7 +67,7 @@ std::optional<company_page> pg_read_company_page(pg_connection& db, std::int64_t
             page.next_cursor = encode_page_cursor(cursor_kind::companies, r.int64(i - 1, 4));
             break;
         }
-        page.companies.push_back({r.text(i, 0), object_of(r.text(i, 1)), r.int64(i, 2), r.int64(i, 3)});
+        page.companies.push_back({r.text(i, 0), pg_parse_object(r.text(i, 1)), r.int64(i, 2), r.int64(i, 3)});
     }
     return page;
 }
