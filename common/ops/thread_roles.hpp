@@ -10,4 +10,20 @@ void name_this_thread(const char* name);
 // not slow requests down. Failure (a sandbox that forbids it) leaves the priority as it was.
 void make_this_thread_background();
 
+// Lowers the calling thread to the background priority for its own lifetime, then restores the priority it had;
+// for the writer while it commits a job's chunk, so that requests arriving meanwhile come first. Only where the
+// system lets a thread raise its priority back (root, CAP_SYS_NICE, or an RLIMIT_NICE that allows it, as the unit's
+// LimitNICE=+0 does); elsewhere it does nothing, so that no thread is ever left lowered.
+class background_while {
+public:
+    background_while();
+    ~background_while();
+    background_while(const background_while&) = delete;
+    background_while& operator=(const background_while&) = delete;
+
+private:
+    int restore_ = 0;
+    bool lowered_ = false;
+};
+
 } // namespace profiled

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <iterator>
+#include <optional>
 
 #include "common/ops/log.hpp"
 #include "common/ops/thread_roles.hpp"
@@ -116,6 +117,11 @@ void writer::commit_group(std::deque<item>& group)
     std::vector<operation_outcome> outcomes;
     std::optional<api_error> failure;
     auto started = std::chrono::steady_clock::now();
+    // A job's chunk is background work: requests that arrive while it commits get the CPU first.
+    std::optional<background_while> yielding;
+    if (std::any_of(batch.begin(), batch.end(),
+                    [](const store_operation& op) { return std::holds_alternative<advance_job>(op); }))
+        yielding.emplace();
     try {
         outcomes = db_->apply(batch, unit_ends);
         if (health_)
@@ -128,6 +134,7 @@ void writer::commit_group(std::deque<item>& group)
         log_event(log_level::error, "writer.commit_failed", e.what(), {{"items", group.size()}, {"failure", kind}});
         failure = store_failed ? api_error_for(*store_failed) : internal_error();
     }
+    yielding.reset();
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (observer_)
         observer_(group.size(), seconds);
