@@ -159,8 +159,29 @@ def distinct_fields(validator, fields, instance, schema):
         yield ValidationError(f"{', '.join(fields)} must be different")
 
 
+# How many levels of arrays and objects a JSON value nests: 0 for a primitive, an empty [] or {} is 1.
+def nesting_depth(value):
+    depth, level = 0, [(value, 1)]
+    while level:
+        node, d = level.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is None:
+            continue
+        depth = max(depth, d)
+        level.extend((child, d + 1) for child in children)
+    return depth
+
+
+# profiled's keyword for the depth limit (the body itself being level 1), which JSON Schema can only state as a
+# chain of one schema per level that tools inlining it cannot load.
+def max_depth(validator, limit, instance, schema):
+    if nesting_depth(instance) > limit:
+        yield ValidationError(f"nests deeper than {limit} levels of arrays and objects")
+
+
 ProfiledValidator = jsonschema.validators.extend(
-    Draft202012Validator, {"x-utf8-max-bytes": utf8_max_bytes, "x-distinct-fields": distinct_fields})
+    Draft202012Validator,
+    {"x-utf8-max-bytes": utf8_max_bytes, "x-distinct-fields": distinct_fields, "x-max-depth": max_depth})
 
 
 # Loads every schema and returns a factory of validators that resolve refs between the files by name.
@@ -289,30 +310,22 @@ def check_openapi(repo):
             if (method, route) not in routes:
                 problems.append(f"openapi.yaml: {method.upper()} {route} is described but the daemon has no such route")
                 continue
-            # The statuses any request to the route can get, by how it authenticates.
-            needed = {"405"}
-            if route.startswith("/v1/"):
-                needed |= {"400", "401", "403", "413", "429", "500"}
-            elif route.startswith("/public/"):
-                needed |= {"400", "401", "413", "415", "500", "503"}
-                if route != "/public/identify":
-                    needed.add("403")
-            if method == "post":
-                needed |= {"413", "415", "503", "507"}
-            if method == "delete":
-                needed |= {"503", "507"}
-                needed |= {"404"} if "{" in route else {"415"}
-            missing = needed - set(str(code) for code in op.get("responses", {}))
-            if missing:
-                problems.append(f"openapi.yaml: {method.upper()} {route} does not list {', '.join(sorted(missing))}")
+            # Which statuses each operation lists is tests/openapi/conventions.py's check.
             for code, response in op.get("responses", {}).items():
                 ref = response.get("$ref", "") if isinstance(response, dict) else ""
                 if ref.startswith("#/components/responses/") and \
                         ref.rsplit("/", 1)[1] not in doc.get("components", {}).get("responses", {}):
                     problems.append(f"openapi.yaml: {method.upper()} {route} {code}: {ref} is not defined")
-    for code in sorted(error_codes(repo)):
+    enum = set(doc.get("components", {}).get("schemas", {}).get("ErrorCode", {}).get("enum", []))
+    used = error_codes(repo)
+    for code in sorted(used - enum):
+        problems.append(f"openapi.yaml: error_code {code} (used by the daemon) is not in components/schemas/ErrorCode")
+    for code in sorted(enum - used):
+        problems.append(f"openapi.yaml: ErrorCode {code} is in the enum but no source under common/ or daemon/ uses it")
+    for code in sorted(used):
         if f"`{code}`" not in text:
-            problems.append(f"openapi.yaml: error_code {code} (used by the daemon) is not documented")
+            problems.append(f"openapi.yaml: error_code {code} (used by the daemon) is not described in ErrorCode's text")
+    problems += mirror_problems(doc, repo / "schemas" / "json")
 
     def walk(node):
         if isinstance(node, dict):
@@ -343,6 +356,67 @@ def inline_refs(node, doc):
     if isinstance(node, list):
         return [inline_refs(v, doc) for v in node]
     return node
+
+
+# Keywords that explain a schema without changing what it accepts, left out when two schemas are compared.
+ANNOTATIONS = {"title", "description", "examples", "example", "$schema", "$comment", "x-json-schema", "summary"}
+
+
+# A schema with its references resolved (resolve(ref, base) gives the target and its base) and its annotations
+# left out: two of these are equal when the schemas state the same rules.
+def rules_of(node, resolve, base):
+    if isinstance(node, list):
+        return [rules_of(v, resolve, base) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    if isinstance(node.get("$ref"), str):
+        target, target_base = resolve(node["$ref"], base)
+        out.update(rules_of(target, resolve, target_base))
+    for key, value in node.items():
+        if key in ANNOTATIONS or key in ("$ref", "$defs"):
+            continue
+        if key == "properties":
+            out[key] = {name: rules_of(sub, resolve, base) for name, sub in value.items()}
+        elif key in ("required", "enum") and isinstance(value, list):
+            out[key] = sorted(value, key=json.dumps)
+        else:
+            out[key] = rules_of(value, resolve, base)
+    return out
+
+
+# The request schemas of openapi.yaml that name a JSON Schema file in x-json-schema must state its rules exactly:
+# the file is what the corpus and the daemon are checked against, the component is what tools and clients use.
+def mirror_problems(doc, schema_dir):
+    files = {p.name: json.loads(p.read_text()) for p in schema_dir.glob("*.schema.json")}
+
+    def resolve_file(ref, base):
+        name, _, pointer = ref.partition("#")
+        target = files[name or base]
+        for step in [s for s in pointer.split("/") if s]:
+            target = target[step]
+        return target, name or base
+
+    def resolve_doc(ref, base):
+        target = doc
+        for step in ref[2:].split("/"):
+            target = target[step]
+        return target, base
+
+    problems, mirrored = [], set()
+    for name, schema in doc.get("components", {}).get("schemas", {}).items():
+        file = schema.get("x-json-schema")
+        if file is None:
+            continue
+        if file not in files:
+            problems.append(f"openapi.yaml: components/schemas/{name} mirrors {file}, which is not in schemas/json/")
+            continue
+        mirrored.add(file)
+        if rules_of(schema, resolve_doc, None) != rules_of(files[file], resolve_file, file):
+            problems.append(f"openapi.yaml: components/schemas/{name} and json/{file} state different rules")
+    for file in sorted(set(files) - mirrored - {"common.schema.json"}):
+        problems.append(f"json/{file}: no schema of openapi.yaml mirrors it (x-json-schema)")
+    return problems
 
 
 # Requests whose answers are checked against the response schema schemas/openapi.yaml gives for their status:
