@@ -132,13 +132,8 @@ net::awaitable<http_response> cancel_job_request(server_context& ctx, request_co
     else
         log_event(log_level::info, "job.cancel_requested", "bulk job cancel requested; it ends at its next chunk",
                   {{"job_id", job.job_id}, {"project_id", job.project_id}, {"processed_rows", job.processed_rows}});
-    if (ctx.runner) {
+    if (ctx.runner)
         ctx.runner->cancel_requested(job);
-        // What the runner holding it has done since its last commit is not newer than this: the store's copy is.
-        if (!ended)
-            if (auto active = ctx.runner->find_active(job.project_id, job.job_id))
-                job.processing_ms = active->processing_ms;
-    }
     co_return json_response(202, job_to_json(job));
 }
 

@@ -799,10 +799,7 @@ std::optional<job_record> job_runner::find_active(std::int64_t project_id, const
     // Only a job worked on here is known better here than in the store: another daemon may be running the rest.
     if (!impl_->holds(job_id))
         return std::nullopt;
-    job_record job = it->second.job;
-    if (auto project = impl_->projects.find(project_id); project != impl_->projects.end() && project->second.held)
-        job.processing_ms = project->second.held->processing_ms();
-    return job;
+    return it->second.job;
 }
 
 void job_runner::cancel_requested(const job_record& job)
