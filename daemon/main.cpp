@@ -19,7 +19,7 @@ void print_usage(std::ostream& out)
            "Commands:\n"
            "  serve     run the daemon (profiled serve --help)\n"
            "  keys      create, list or revoke API keys (profiled keys create --help)\n"
-           "  jobs      list bulk jobs from the database (profiled jobs list --help)\n"
+           "  jobs      list bulk jobs from the database, cancel one (profiled jobs --help)\n"
            "  import    upload a bulk file to a running daemon and follow its job (profiled import --help)\n"
            "  version   print the version\n";
 }

@@ -11,8 +11,9 @@ tests/unit/request_fixtures_test.cpp gives the same files to the C++ row parser.
 It also checks that the corpus tries every property each schema names (and each operation of
 /public/people/set) absent and as every JSON type, and that schemas/openapi.yaml describes exactly the
 routes daemon/**/*.cpp registers, lists the statuses each kind of route can answer with, and documents every
-error_code the sources use. Last, the answers of a few requests (profile listings, erasures, their errors)
-must have a status the route lists in schemas/openapi.yaml and a body matching that status's schema.
+error_code the sources use. Last, the answers of a few requests (profile listings, erasures, a job and its
+cancel, their errors) must have a status the route lists in schemas/openapi.yaml and a body matching that
+status's schema, and a job answer must match schemas/json/job.schema.json.
 
 Usage: schema_agreement.py PROFILED_BINARY [REPO_ROOT]
 """
@@ -49,6 +50,13 @@ ENDPOINTS = {
     "bulk_company_row": ("bulk_company_row.schema.json", None, None),
 }
 
+# Response schemas under schemas/json/ (no request fixtures): the answers of these (method, route) pairs with a 2xx
+# must match them, besides openapi.yaml's schema for the status.
+RESPONSE_SCHEMAS = {
+    "job.schema.json": {("GET", "/v1/background_jobs/{job_id}"), ("POST", "/v1/background_jobs/{job_id}/cancel"),
+                        ("POST", "/v1/users/bulk_identify")},
+}
+
 # The method a fixture directory's requests are sent with, when not POST.
 METHODS = {"users_delete": "DELETE", "companies_delete": "DELETE"}
 
@@ -61,6 +69,7 @@ DESIGN_ENDPOINTS = [
     ("post", "/public/alias"), ("get", "/healthz"), ("get", "/readyz"), ("get", "/metrics"),
     ("delete", "/v1/users/{user_id}"), ("delete", "/v1/companies/{company_id}"), ("delete", "/v1/users"),
     ("delete", "/v1/companies"), ("get", "/v1/users"), ("get", "/v1/companies"),
+    ("post", "/v1/background_jobs/{job_id}/cancel"),
 ]
 
 
@@ -86,7 +95,7 @@ def registered_routes(repo):
 
 
 # Refusals that pass only between the store and the job runner and are never answered to a client.
-INTERNAL_CODES = {"lease_lost"}
+INTERNAL_CODES = {"lease_lost", "job_cancelled"}
 
 
 # Every error_code the daemon can answer with, from the sources under common/ and daemon/.
@@ -438,22 +447,38 @@ ANSWER_CHECKS = [
     ("DELETE", "/v1/users", "/v1/users", '{"users":["answer_2","answer_3"]}'),
     ("DELETE", "/v1/companies", "/v1/companies", '{"companies":["answer_co"]}'),
     ("DELETE", "/v1/users", "/v1/users", '{"users":[]}'),
+    # A job long enough at the default row rate to be cancelled while it runs; {job_id} is the last job answered.
+    ("POST", "/v1/users/bulk_identify", "/v1/users/bulk_identify",
+     json.dumps({"users": [{"user_id": f"answer_job_{i}", "company_id": "answer_job_co"} for i in range(3000)]})),
+    ("GET", "/v1/background_jobs/{job_id}", "/v1/background_jobs/{job_id}", None),
+    ("POST", "/v1/background_jobs/{job_id}/cancel", "/v1/background_jobs/{job_id}/cancel", None),
+    ("POST", "/v1/background_jobs/{job_id}/cancel", "/v1/background_jobs/{job_id}/cancel", None),
+    ("GET", "/v1/background_jobs/{job_id}", "/v1/background_jobs/{job_id}", None),
+    ("GET", "/v1/background_jobs?limit=5", "/v1/background_jobs", None),
+    ("POST", "/v1/background_jobs/00000000-0000-0000-0000-000000000000/cancel", "/v1/background_jobs/{job_id}/cancel",
+     None),
 ]
 
 
 # Sends each ANSWER_CHECKS request and checks the status is one the route describes and the body matches its schema.
-def answer_problems(daemon, repo, statuses_seen):
+def answer_problems(daemon, repo, statuses_seen, validator_for):
     try:
         import yaml
     except ImportError:
         return []
     doc = yaml.safe_load((repo / "schemas" / "openapi.yaml").read_text())
     problems = []
+    job_id = "no-job-yet"
     for method, target, route, body in ANSWER_CHECKS:
+        target = target.replace("{job_id}", job_id)
         headers = {"Authorization": "Token " + daemon.secret_key, "X-API-Version": "2020-09-22"}
         if body is not None:
             headers["Content-Type"] = "application/json"
         status, text = daemon.post(target, body.encode() if body is not None else None, headers, method)
+        try:
+            job_id = json.loads(text).get("job_id", job_id)
+        except (json.JSONDecodeError, AttributeError):
+            pass
         name = f"{method} {target}"
         statuses_seen.add((method, route, status))
         responses = doc.get("paths", {}).get(route, {}).get(method.lower(), {}).get("responses", {})
@@ -474,6 +499,11 @@ def answer_problems(daemon, repo, statuses_seen):
         errors = list(Draft202012Validator(schema).iter_errors(instance))
         if errors:
             problems.append(f"answer {name}: {status} disagrees with openapi.yaml: {errors[0].message[:160]}")
+        for schema_name, routes in RESPONSE_SCHEMAS.items():
+            if (method, route) in routes and 200 <= status < 300:
+                errors = list(validator_for(schema_name).iter_errors(instance))
+                if errors:
+                    problems.append(f"answer {name}: {status} disagrees with {schema_name}: {errors[0].message[:160]}")
     return problems
 
 
@@ -488,7 +518,8 @@ def main():
 
     problems = check_openapi(repo) + coverage_problems(fixtures, schemas)
     for name in sorted(schemas):
-        if name != "common.schema.json" and name not in {v[0] for v in ENDPOINTS.values()}:
+        if name != "common.schema.json" and name not in {v[0] for v in ENDPOINTS.values()} and \
+                name not in RESPONSE_SCHEMAS:
             problems.append(f"{name}: no fixtures exercise this schema")
     for endpoint in sorted(p.name for p in fixtures.iterdir()):
         if endpoint not in ENDPOINTS:
@@ -498,7 +529,7 @@ def main():
     checked = skipped = 0
     answers = set()
     try:
-        problems += answer_problems(daemon, repo, answers)
+        problems += answer_problems(daemon, repo, answers, validator_for)
         for endpoint, (schema_name, path, auth) in ENDPOINTS.items():
             validator = validator_for(schema_name)
             for verdict in ("valid", "invalid"):

@@ -127,6 +127,8 @@ struct job_record {
     std::int64_t submitted_at = 0;
     std::optional<std::int64_t> started_at;
     std::optional<std::int64_t> finished_at;
+    std::int64_t processing_ms = 0;                  // processing time summed over every daemon run that worked on it
+    std::optional<std::int64_t> cancel_requested_at; // when a client asked to cancel it (the first request)
 };
 
 // One row of a bulk job that could not be applied.

@@ -61,6 +61,10 @@ json::object job_to_json(const job_record& j)
         {"processed_rows", j.processed_rows},
         {"failed_rows", j.failed_rows},
         {"error", optional_string(j.error)},
+        {"duration_seconds", static_cast<double>(j.processing_ms) / 1000.0},
+        {"cancelled_at", optional_time(j.cancel_requested_at)},
+        {"links", json::object{{"self", "/v1/background_jobs/" + j.job_id},
+                               {"errors", "/v1/background_jobs/" + j.job_id + "/errors"}}},
     };
 }
 

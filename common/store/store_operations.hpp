@@ -100,8 +100,9 @@ struct claim_job {
 };
 
 // Records a processed chunk of owner's job: new checkpoint and counts, the chunk's row errors, the lease
-// renewed until lease_until, and (with started_at) the job marked running. The chunk's upserts are separate
-// operations of the same batch, so checkpoint and rows commit together.
+// renewed until lease_until, its processing time, and (with started_at) the job marked running. The chunk's upserts
+// are separate operations of the same batch, so checkpoint and rows commit together. Refused job_cancelled when a
+// client asked to cancel the job (its unit, the chunk's rows, undone with it): the runner then ends it.
 struct advance_job {
     std::string job_id;
     std::string owner;
@@ -112,13 +113,16 @@ struct advance_job {
     std::vector<job_row_error> errors;
     std::optional<std::int64_t> started_at; // set on the job's first chunk: it becomes running
     std::int64_t lease_until = 0;
+    std::int64_t processing_ms = 0; // the job's processing time so far, all runs together
 };
 
-// Keeps owner's lease on a job that is waiting (on its project's row rate) until lease_until.
+// Keeps owner's lease on a job that is waiting (on its project's row rate) until lease_until, with its processing
+// time so far when given. Refused job_cancelled when a client asked to cancel the job.
 struct renew_job_lease {
     std::string job_id;
     std::string owner;
     std::int64_t lease_until = 0;
+    std::optional<std::int64_t> processing_ms;
 };
 
 // Ends a job (done or failed, with the reason) and frees its lease. With an owner, refused (lease_lost) unless that
@@ -129,23 +133,36 @@ struct finish_job {
     std::optional<std::string> error;
     std::int64_t now = 0;
     std::optional<std::string> owner;
+    std::optional<std::int64_t> processing_ms; // the job's final processing time; kept as stored when not given
+};
+
+// A client's request to cancel a job of its project. The request is kept with the job (the first one's time), for
+// the daemon running it to see at its next chunk (advance_job and renew_job_lease are refused job_cancelled). A job
+// no daemon is running now (queued, or its lease free or run out) ends at once, failed with error "cancelled",
+// through the path finish_job takes. Refused not_found when the project has no such job, job_finished when it
+// already ended; the outcome's job is the job as it stands after the request.
+struct cancel_job {
+    std::int64_t project_id = 0;
+    std::string job_id;
+    std::int64_t now = 0;
 };
 
 // One domain operation of a batch.
 using store_operation = std::variant<upsert_users, upsert_companies, update_people, alias_user, delete_user, insert_job,
-                                     claim_job, advance_job, renew_job_lease, finish_job, erase_users, erase_companies>;
+                                     claim_job, advance_job, renew_job_lease, finish_job, erase_users, erase_companies,
+                                     cancel_job>;
 
 // What one operation of a batch did.
 struct operation_outcome {
     std::optional<api_error> refused;     // set when the operation was refused (and undone alone)
     std::vector<upsert_outcome> upserts;  // upsert_users with report_outcomes: one per row, in order
-    std::optional<job_record> job;        // claim_job: the job claimed, if any
+    std::optional<job_record> job;        // claim_job: the job claimed, if any; cancel_job: the job after the request
     std::optional<idempotent_job> earlier_job; // insert_job: the earlier job holding the key, when no job was inserted
     std::int64_t count = 0;                    // delete_user: users removed; erase_*: profiles removed
 };
 
 // Whether the store may refuse the operation (an outcome's refused), leaving the rest of its batch applied: people
-// updates, aliases, job inserts, a job's advance, renewal, or an owner's finish.
+// updates, aliases, job inserts, a job's advance, renewal, cancel, or an owner's finish.
 bool is_refusable(const store_operation& op);
 
 } // namespace profiled

@@ -1,12 +1,18 @@
-// Job status: one job, a project's jobs page by page, a job's row errors page by page.
+// Job status: one job, a project's jobs page by page, a job's row errors page by page; cancelling a job.
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+
+#include "common/ops/clock.hpp"
+#include "common/ops/log.hpp"
+#include "common/ops/metrics.hpp"
+#include "common/store/job_cancel.hpp"
 
 #include "common/profiles/profile_json.hpp"
 #include "common/profiles/requests.hpp"
 #include "daemon/api/page_params.hpp"
 #include "daemon/api/routes.hpp"
 #include "daemon/jobs/job_runner.hpp"
+#include "daemon/serve/spool_thread.hpp"
 
 namespace profiled {
 namespace json = boost::json;
@@ -91,15 +97,58 @@ net::awaitable<http_response> list_job_errors(server_context& ctx, request_conte
                                               {"next_cursor", cursor_json(page->next_cursor)}});
 }
 
+// Bookkeeping for a job the cancel request itself ended (no daemon was working on it): its upload removed from
+// the spool, logged and counted as the runner does for the jobs it ends.
+void ended_by_cancel(server_context& ctx, const job_record& job)
+{
+    ctx.spooler.post([&spool = ctx.spool, id = job.job_id] { spool.remove_job(id); });
+    log_event(log_level::warn, "job.failed", cancelled_job_error,
+              {{"job_id", job.job_id}, {"project_id", job.project_id}, {"type", to_string(job.type)},
+               {"total_rows", job.total_rows}, {"processed_rows", job.processed_rows},
+               {"failed_rows", job.failed_rows}, {"duration_seconds", static_cast<double>(job.processing_ms) / 1000.0},
+               {"cancelled", true}});
+    daemon_metrics().add("profiled_jobs_total", metric_labels({{"status", to_string(job_status::failed)}}));
+}
+
+// POST /v1/background_jobs/{job_id}/cancel: 202 with the job once the request is durable. A job no daemon is working
+// on has ended (failed, "cancelled"); a running one ends at its next chunk boundary, wherever it runs.
+net::awaitable<http_response> cancel_job_request(server_context& ctx, request_context& rc)
+{
+    std::vector<store_operation> ops;
+    ops.push_back(cancel_job{rc.key->project_id, rc.params[0], now_ms()});
+    auto write = written_outcomes(ctx, std::move(ops));
+    auto result = co_await std::move(write);
+    if (result.failure)
+        co_return error_response(*result.failure);
+    operation_outcome& outcome = result.outcomes.front();
+    if (outcome.refused)
+        co_return error_response(*outcome.refused);
+    if (!outcome.job)
+        co_return error_response(not_found("job", rc.params[0]));
+    job_record& job = *outcome.job;
+    bool ended = job.status == job_status::failed;
+    if (ended)
+        ended_by_cancel(ctx, job);
+    else
+        log_event(log_level::info, "job.cancel_requested", "bulk job cancel requested; it ends at its next chunk",
+                  {{"job_id", job.job_id}, {"project_id", job.project_id}, {"processed_rows", job.processed_rows}});
+    if (ctx.runner)
+        ctx.runner->cancel_requested(job);
+    co_return json_response(202, job_to_json(job));
+}
+
 } // namespace
 
-// GET /v1/background_jobs, /v1/background_jobs/{job_id}, /v1/background_jobs/{job_id}/errors.
+// GET /v1/background_jobs, /v1/background_jobs/{job_id}, /v1/background_jobs/{job_id}/errors, and POST
+// /v1/background_jobs/{job_id}/cancel.
 void add_job_routes(router& routes, server_context& ctx)
 {
     route_options read{.auth = auth_rule::secret_key, .rate = rate_class::read};
+    route_options cancel{.auth = auth_rule::secret_key, .rate = rate_class::write};
     routes.add("GET", "/v1/background_jobs", read, with_context(ctx, list_jobs));
     routes.add("GET", "/v1/background_jobs/{job_id}", read, with_context(ctx, get_job));
     routes.add("GET", "/v1/background_jobs/{job_id}/errors", read, with_context(ctx, list_job_errors));
+    routes.add("POST", "/v1/background_jobs/{job_id}/cancel", cancel, with_context(ctx, cancel_job_request));
 }
 
 } // namespace profiled

@@ -1,4 +1,5 @@
-// `profiled jobs list`: bulk jobs of every project, read straight from the database.
+// `profiled jobs list`: bulk jobs of every project, read straight from the database; `profiled jobs cancel`: a
+// job's cancel, asked of the daemon over its API.
 #pragma once
 
 #include <string>

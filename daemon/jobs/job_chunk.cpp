@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <set>
 
 #include <boost/json/object.hpp>
 
@@ -66,6 +67,7 @@ job_chunk read_chunk(spool_reader& reader, job_type type, std::int64_t take)
 {
     job_chunk chunk;
     chunk.wanted = take;
+    std::set<std::string> named_companies;
     try {
         while (chunk.rows < take) {
             auto row = reader.next();
@@ -75,8 +77,11 @@ job_chunk read_chunk(spool_reader& reader, job_type type, std::int64_t take)
             parsed_row parsed = parse_row(*row, type);
             if (parsed.error)
                 chunk.errors.push_back(std::move(*parsed.error));
-            else if (parsed.user)
+            else if (parsed.user) {
+                if (parsed.user->company_id && named_companies.insert(*parsed.user->company_id).second)
+                    chunk.user_companies.push_back(company_upsert{*parsed.user->company_id, "{}"});
                 chunk.users.push_back(to_upsert(*parsed.user));
+            }
             else
                 chunk.companies.push_back(to_upsert(*parsed.company));
         }

@@ -15,6 +15,7 @@ struct job_chunk {
     // Serialized here, on the parser thread, in the form the store binds.
     std::vector<user_upsert> users;
     std::vector<company_upsert> companies;
+    std::vector<company_upsert> user_companies; // the companies the users rows name, each once, without properties
     std::vector<job_row_error> errors;
     std::int64_t rows = 0;
     std::int64_t wanted = 0;

@@ -25,6 +25,7 @@
 #include "common/ops/thread_roles.hpp"
 #include "common/ops/token_bucket.hpp"
 #include "common/profiles/ids.hpp"
+#include "common/store/job_cancel.hpp"
 #include "common/store/upload_spool.hpp"
 #include "daemon/jobs/job_chunk.hpp"
 #include "daemon/jobs/lease_owner.hpp"
@@ -66,6 +67,21 @@ struct active_job {
     steady::time_point last_progress_log = steady::now();
     steady::time_point lease_renewed = steady::now();
     std::int64_t processed_at_start = 0;
+    // The job's processing time before this daemon held it (other runs, other daemons), and since when this daemon
+    // has been processing it: from the claim of a job already running, from the first chunk of a new one.
+    std::int64_t processing_ms_before = 0;
+    std::optional<steady::time_point> processing_since;
+    bool start_logged = false;   // job.started is logged once per daemon run that works on the job
+    bool cancel_noticed = false; // a client's cancel reached this daemon: end the job before its next chunk
+
+    // The job's processing time so far, every run together (ms).
+    std::int64_t processing_ms() const
+    {
+        if (!processing_since)
+            return processing_ms_before;
+        return processing_ms_before +
+               std::chrono::duration_cast<std::chrono::milliseconds>(steady::now() - *processing_since).count();
+    }
 };
 
 // One project's job claimed by this daemon (at most one at a time, its oldest), and the project's row rate.
@@ -127,19 +143,37 @@ struct job_runner::impl {
 
     // Ends at once the leases this daemon's owner name still holds (its last run's: the data directory's lock says
     // that run is over), so the first claims take the jobs back instead of waiting for the leases to run out. A
-    // job leased to another daemon is left alone: its renewal is refused as lease_lost.
-    void let_go_of_last_run(const std::vector<job_record>& unfinished)
+    // job leased to another daemon is left alone: its renewal is refused as lease_lost. A job of the last run whose
+    // cancel was asked for meanwhile is at a chunk boundary now: it ends here. Returns the jobs it ended.
+    std::set<std::string> let_go_of_last_run(const std::vector<job_record>& unfinished)
     {
         // One submission each, all in flight at once: a refusal undoes its own submission only.
-        std::vector<std::future<void>> renewed;
+        std::vector<std::future<std::optional<api_error>>> submitted;
         for (const auto& j : unfinished) {
-            auto done = std::make_shared<std::promise<void>>();
-            renewed.push_back(done->get_future());
-            ctx.writes.submit({renew_job_lease{j.job_id, owner, now_ms()}},
-                              [done](std::optional<api_error>) { done->set_value(); });
+            auto done = std::make_shared<std::promise<std::optional<api_error>>>();
+            submitted.push_back(done->get_future());
+            std::vector<store_operation> op;
+            if (j.cancel_requested_at)
+                op.push_back(cancelled_finish(j.job_id, now_ms(), owner));
+            else
+                op.push_back(renew_job_lease{j.job_id, owner, now_ms(), std::nullopt});
+            ctx.writes.submit(std::move(op), [done](std::optional<api_error> e) { done->set_value(std::move(e)); });
         }
-        for (auto& r : renewed)
-            r.get();
+        std::set<std::string> ended;
+        for (std::size_t i = 0; i < unfinished.size(); ++i) {
+            auto refused = submitted[i].get();
+            const job_record& j = unfinished[i];
+            if (!j.cancel_requested_at || refused)
+                continue;
+            ended.insert(j.job_id);
+            log_event(log_level::warn, "job.failed", cancelled_job_error,
+                      {{"job_id", j.job_id}, {"project_id", j.project_id}, {"type", to_string(j.type)},
+                       {"total_rows", j.total_rows}, {"processed_rows", j.processed_rows},
+                       {"failed_rows", j.failed_rows},
+                       {"duration_seconds", static_cast<double>(j.processing_ms) / 1000.0}, {"cancelled", true}});
+            daemon_metrics().add("profiled_jobs_total", metric_labels({{"status", "failed"}}));
+        }
+        return ended;
     }
 
     // Remembers an unfinished job (io thread).
@@ -163,6 +197,9 @@ struct job_runner::impl {
         auto active = std::make_shared<active_job>();
         active->processed_at_start = job.processed_rows;
         active->started_at = known.at(job.job_id).seen_at;
+        active->processing_ms_before = job.processing_ms;
+        if (job.status == job_status::running)
+            active->processing_since = steady::now();
         active->job = std::move(job);
         it->second.held = std::move(active);
         wake.cancel();
@@ -284,10 +321,14 @@ struct job_runner::impl {
         // One submission each: a lease lost on one job must not refuse the others' renewals with it.
         for (auto& active : due) {
             std::vector<store_operation> renewal;
-            renewal.push_back(renew_job_lease{active->job.job_id, owner, lease_until(now_ms())});
+            renewal.push_back(renew_job_lease{active->job.job_id, owner, lease_until(now_ms()), active->processing_ms()});
             auto outcome = co_await write(std::move(renewal));
             if (outcome && outcome->code == "lease_lost")
                 let_go(active, *outcome);
+            if (outcome && outcome->code == "job_cancelled") {
+                active->cancel_noticed = true; // ended by the runner's loop, woken for it
+                wake.cancel();
+            }
         }
     }
 
@@ -309,6 +350,12 @@ struct job_runner::impl {
     {
         log_event(log_level::warn, "job.lease_lost", why.message,
                   {{"job_id", active->job.job_id}, {"project_id", active->job.project_id}});
+        release(active);
+    }
+
+    // Stops working on a job this daemon no longer holds, and looks for the project's next one.
+    void release(const std::shared_ptr<active_job>& active)
+    {
         auto it = projects.find(active->job.project_id);
         if (it != projects.end() && it->second.held == active)
             it->second.held.reset();
@@ -385,7 +432,8 @@ struct job_runner::impl {
             for (auto it = begin; it != end; ++it) {
                 if (!it->second.held)
                     continue;
-                if (it->second.bucket.unlimited() || it->second.bucket.available(now) >= 1) {
+                if (it->second.held->cancel_noticed || it->second.bucket.unlimited() ||
+                    it->second.bucket.available(now) >= 1) {
                     last_project = it->first;
                     return &it->second;
                 }
@@ -419,7 +467,8 @@ struct job_runner::impl {
     net::awaitable<void> fail_job(project_queue& project, std::shared_ptr<active_job> active, std::string reason)
     {
         std::vector<store_operation> fail;
-        fail.push_back(finish_job{active->job.job_id, job_status::failed, reason, now_ms(), owner});
+        fail.push_back(
+            finish_job{active->job.job_id, job_status::failed, reason, now_ms(), owner, active->processing_ms()});
         auto outcome = co_await write(std::move(fail));
         if (outcome && outcome->code == "lease_lost") {
             // Another daemon holds the job now (and may have finished it): it is not this one's to end.
@@ -431,6 +480,31 @@ struct job_runner::impl {
             co_return;
         }
         finished(project, active, job_status::failed, reason);
+    }
+
+    // Ends a job a client asked to cancel, at this chunk boundary: the rows committed so far stay, with their counts.
+    net::awaitable<void> end_cancelled(project_queue& project, std::shared_ptr<active_job> active)
+    {
+        std::vector<store_operation> end;
+        std::int64_t now = now_ms();
+        std::int64_t processing_ms = active->processing_ms();
+        end.push_back(cancelled_finish(active->job.job_id, now, owner, processing_ms));
+        auto outcome = co_await write(std::move(end));
+        if (outcome && outcome->code == "lease_lost") {
+            // Ended already where the cancel was received (it had not started), or another daemon's now.
+            release(active);
+            co_return;
+        }
+        if (outcome) {
+            co_await pause(retry_after_failure); // its next chunk is refused again, and this is tried again
+            co_return;
+        }
+        job_record& j = active->job;
+        j.status = job_status::failed;
+        j.error = cancelled_job_error;
+        j.finished_at = now;
+        j.processing_ms = processing_ms;
+        finished(project, active, job_status::failed, j.error);
     }
 
     // Waits on the runner's timer (woken early by new jobs, which is harmless here).
@@ -448,9 +522,12 @@ struct job_runner::impl {
         active->reader.reset();
         known.erase(active->job.job_id);
         ctx.spool.remove_job(active->job.job_id);
-        double seconds = std::chrono::duration<double>(steady::now() - active->started_at).count();
+        double run_seconds = std::chrono::duration<double>(steady::now() - active->started_at).count();
+        double rate = run_seconds > 0 ? (active->job.processed_rows - active->processed_at_start) / run_seconds : 0;
+        // The job's whole processing time, every daemon run together (its duration_seconds).
+        double seconds = static_cast<double>(active->processing_ms()) / 1000.0;
         const job_record& j = active->job;
-        double rate = seconds > 0 ? (j.processed_rows - active->processed_at_start) / seconds : 0;
+        bool cancelled = reason && *reason == cancelled_job_error;
         if (status == job_status::done)
             log_event(log_level::info, "job.done", "bulk job done",
                       {{"job_id", j.job_id}, {"project_id", j.project_id}, {"type", to_string(j.type)},
@@ -460,7 +537,7 @@ struct job_runner::impl {
             log_event(log_level::warn, "job.failed", reason.value_or("failed"),
                       {{"job_id", j.job_id}, {"project_id", j.project_id}, {"type", to_string(j.type)},
                        {"total_rows", j.total_rows}, {"processed_rows", j.processed_rows},
-                       {"failed_rows", j.failed_rows}, {"duration_seconds", seconds}});
+                       {"failed_rows", j.failed_rows}, {"duration_seconds", seconds}, {"cancelled", cancelled}});
         auto& m = daemon_metrics();
         m.add("profiled_jobs_total", metric_labels({{"status", to_string(status)}}));
         m.observe("profiled_job_duration_seconds", {}, seconds);
@@ -476,6 +553,10 @@ struct job_runner::impl {
     {
         auto active = project.held;
         job_record& job = active->job;
+        if (active->cancel_noticed) {
+            co_await end_cancelled(project, active);
+            co_return;
+        }
         if (!active->reader) {
             std::string problem;
             try {
@@ -538,10 +619,15 @@ struct job_runner::impl {
             }
         }
         bool first_chunk = job.status == job_status::queued;
-        if (first_chunk)
-            log_event(log_level::info, "job.started", "bulk job started",
+        // Once per daemon run that works on the job: a job resumed (after a restart, or from another daemon) too.
+        if (!active->start_logged)
+            log_event(log_level::info, "job.started", first_chunk ? "bulk job started" : "bulk job resumed",
                       {{"job_id", job.job_id}, {"project_id", job.project_id}, {"type", to_string(job.type)},
-                       {"total_rows", job.total_rows}, {"resumed_at_row", job.processed_rows}});
+                       {"total_rows", job.total_rows}, {"resumed", !first_chunk},
+                       {"resumed_at_row", job.processed_rows}});
+        active->start_logged = true;
+        if (!active->processing_since)
+            active->processing_since = steady::now();
         // Chosen here rather than in the writer, so that the runner's copy of the job agrees with the store.
         if (first_chunk)
             next.started_at = now_ms();
@@ -555,15 +641,19 @@ struct job_runner::impl {
         std::optional<std::int64_t> started_at;
         if (first_chunk)
             started_at = next.started_at;
+        next.processing_ms = active->processing_ms();
         apply.push_back(advance_job{next.job_id, owner, next.checkpoint_offset, next.checkpoint_line,
                                     next.processed_rows, next.failed_rows, std::move(chunk.errors), started_at,
-                                    lease_until(now)});
+                                    lease_until(now), next.processing_ms});
+        // The companies the users rows name are created when new, as /v1/identify's company is, before the users.
+        if (!chunk.user_companies.empty())
+            apply.push_back(upsert_companies{next.project_id, std::move(chunk.user_companies), now});
         if (!chunk.users.empty())
             apply.push_back(upsert_users{next.project_id, std::move(chunk.users), now});
         if (!chunk.companies.empty())
             apply.push_back(upsert_companies{next.project_id, std::move(chunk.companies), now});
         if (status)
-            apply.push_back(finish_job{next.job_id, *status, reason, now});
+            apply.push_back(finish_job{next.job_id, *status, reason, now, std::nullopt, next.processing_ms});
         active->lease_renewed = steady::now();
         // A chunk is applied as a whole or not at all: refused only when the lease was lost, else applied, or its
         // transaction fails and it is read again.
@@ -575,6 +665,11 @@ struct job_runner::impl {
         auto outcome = co_await finish_write(pending);
         if (outcome && outcome->code == "lease_lost") {
             let_go(active, *outcome);
+            co_return;
+        }
+        if (outcome && outcome->code == "job_cancelled") {
+            // Asked for through another daemon (or before a restart): the chunk was undone with the refused advance.
+            co_await end_cancelled(project, active);
             co_return;
         }
         if (outcome) {
@@ -625,7 +720,10 @@ void job_runner::recover()
 {
     // Before listening, on the thread that will run the io context: the reader is this thread's.
     std::vector<job_record> unfinished = impl_->ctx.reader.unfinished_jobs();
-    impl_->let_go_of_last_run(unfinished);
+    std::set<std::string> cancelled = impl_->let_go_of_last_run(unfinished);
+    for (const auto& id : cancelled)
+        impl_->ctx.spool.remove_job(id);
+    std::erase_if(unfinished, [&](const job_record& j) { return cancelled.count(j.job_id) != 0; });
 
     std::vector<std::string> ids;
     for (const auto& j : unfinished)
@@ -702,6 +800,27 @@ std::optional<job_record> job_runner::find_active(std::int64_t project_id, const
     if (!impl_->holds(job_id))
         return std::nullopt;
     return it->second.job;
+}
+
+void job_runner::cancel_requested(const job_record& job)
+{
+    net::post(impl_->io, [this, job] {
+        auto project = impl_->projects.find(job.project_id);
+        bool held = project != impl_->projects.end() && project->second.held &&
+                    project->second.held->job.job_id == job.job_id;
+        if (held) {
+            // Ended where it stands, before its next chunk, whatever its project's row rate has left; status polls
+            // answered from this daemon's copy show the request meanwhile.
+            project->second.held->cancel_noticed = true;
+            project->second.held->job.cancel_requested_at = job.cancel_requested_at;
+            if (auto known = impl_->known.find(job.job_id); known != impl_->known.end())
+                known->second.job.cancel_requested_at = job.cancel_requested_at;
+            impl_->wake.cancel();
+            return;
+        }
+        if (job.status == job_status::failed)
+            impl_->known.erase(job.job_id);
+    });
 }
 
 runner_stats job_runner::stats() const

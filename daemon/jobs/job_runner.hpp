@@ -42,6 +42,9 @@ public:
     void add_job(job_record job);
     // Takes no new chunk; the chunk in progress is committed by the writer or not at all.
     void stop();
+    // Tells the runner a client asked to cancel the job (as the store has it after the request): a job held here ends
+    // before its next chunk; one the request ended at once is forgotten. Callable from any thread.
+    void cancel_requested(const job_record& job);
     // Applies new row rate settings to every project's bucket (SIGHUP).
     void set_rate(double rows_per_minute, double burst);
     // Jobs not finished for this project (io thread).

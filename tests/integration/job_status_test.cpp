@@ -46,7 +46,8 @@ struct agreement {
     int differed = 0;
 };
 
-// Whether the listing is the memory's job with more rows processed and nothing else changed.
+// Whether the listing is the memory's job with more rows processed (and the processing time those took) and
+// nothing else changed.
 bool only_rows_ahead(json::object memory, const json::object& listed)
 {
     if (!listed.at("processed_rows").is_int64() || !memory.at("processed_rows").is_int64() ||
@@ -54,6 +55,7 @@ bool only_rows_ahead(json::object memory, const json::object& listed)
         return false;
     memory["processed_rows"] = listed.at("processed_rows");
     memory["failed_rows"] = listed.at("failed_rows");
+    memory["duration_seconds"] = listed.at("duration_seconds"); // written with each chunk, as the counts
     return memory == listed;
 }
 

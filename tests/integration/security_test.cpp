@@ -66,6 +66,7 @@ std::vector<route_case> all_routes()
         {"GET", "/v1/background_jobs", access::header_secret, "", {}},
         {"GET", "/v1/background_jobs/{job_id}", access::header_secret, "", {}},
         {"GET", "/v1/background_jobs/{job_id}/errors", access::header_secret, "", {}},
+        {"POST", "/v1/background_jobs/{job_id}/cancel", access::header_secret, "", {}},
         {"GET", "/v1/users", access::header_secret, "", {}},
         {"GET", "/v1/companies", access::header_secret, "", {}},
         {"DELETE", "/v1/users/{user_id}", access::header_secret, "", {}},
@@ -285,7 +286,7 @@ TEST_CASE("every authenticated route refuses a missing, malformed, unknown or re
                         401, "unauthorized");
         }
     }
-    CHECK(checked == 16 * bad_headers.size() + 3 * bad_body_keys.size());
+    CHECK(checked == 17 * bad_headers.size() + 3 * bad_body_keys.size());
     v.check_nothing_written();
 
     // The same requests with the good key succeed, so the refusals above were about the key alone.
@@ -293,7 +294,11 @@ TEST_CASE("every authenticated route refuses a missing, malformed, unknown or re
         CAPTURE(r.method, r.pattern);
         http_reply ok = key_in_body(r) ? send_with_body_key(d, r, json_text(good))
                                        : send_with_header(d, r, v.job_id, authenticated(r) ? "Token " + good : "");
-        CHECK(ok.status / 100 == 2);
+        // The victim's job has ended: a cancel past the key check is answered job_finished.
+        if (r.pattern.ends_with("/cancel"))
+            check_error(ok, 409, "job_finished");
+        else
+            CHECK(ok.status / 100 == 2);
     }
 }
 
@@ -319,7 +324,7 @@ TEST_CASE("a public key is refused with 403 on every secret-only route and chang
             ++refused;
         }
     }
-    CHECK(refused == 18);
+    CHECK(refused == 19);
     v.check_nothing_written();
     // The one route a public key may call.
     auto identify = http_call(d.port(), "POST", "/public/identify",
@@ -348,6 +353,10 @@ TEST_CASE("another project's key gets 404 for users, companies, jobs and job err
         check_error(r, 404, "not_found");
         CHECK(r.body.find("A-only-value") == std::string::npos);
     }
+    // Nor can it cancel this project's job.
+    auto cancel = http_call(d.port(), "POST", "/v1/background_jobs/" + v.job_id + "/cancel", "", as_other);
+    check_error(cancel, 404, "not_found");
+    CHECK(cancel.body.find("A-only-value") == std::string::npos);
     auto jobs = http_call(d.port(), "GET", "/v1/background_jobs", "", as_other);
     REQUIRE(jobs.status == 200);
     CHECK(jobs.json().at("jobs").as_array().empty());

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "common/store/job_cancel.hpp"
 #include "common/store/postgres/postgres_rows.hpp"
 #include "common/store/postgres/spool_pieces.hpp"
 
@@ -98,17 +99,29 @@ std::optional<job_record> pg_claim_job(pg_connection& db, const claim_job& claim
     return std::nullopt;
 }
 
+namespace {
+// Why owner's write to a job was refused: the job's cancel was asked for (the runner is to end it), or its lease
+// is another daemon's now.
+api_error refusal_of(pg_connection& db, const std::string& job_id)
+{
+    auto r = db.query("SELECT 1 FROM jobs WHERE job_id = $1 AND status IN ('queued', 'running') "
+                      "AND cancel_requested_at IS NOT NULL",
+                      job_id);
+    return r.empty() ? lease_lost(job_id) : job_cancelled(job_id);
+}
+} // namespace
+
 std::optional<api_error> pg_advance_job(pg_connection& db, const advance_job& a)
 {
     auto updated = db.query(
         "UPDATE jobs SET checkpoint_offset = $1, checkpoint_line = $2, processed_rows = $3, failed_rows = $4, "
         "status = CASE WHEN $5::bigint IS NULL THEN status ELSE 'running' END, "
-        "started_at = coalesce(started_at, $5::bigint), lease_expires_at = $7 "
-        "WHERE job_id = $8 AND lease_owner = $6 RETURNING id",
+        "started_at = coalesce(started_at, $5::bigint), lease_expires_at = $7, processing_ms = $9 "
+        "WHERE job_id = $8 AND lease_owner = $6 AND cancel_requested_at IS NULL RETURNING id",
         a.checkpoint_offset, a.checkpoint_line, a.processed_rows, a.failed_rows, a.started_at, a.owner, a.lease_until,
-        a.job_id);
+        a.job_id, a.processing_ms);
     if (updated.empty())
-        return lease_lost(a.job_id);
+        return refusal_of(db, a.job_id);
     if (a.errors.empty())
         return std::nullopt;
     // Every row error of the chunk in one statement; a line recorded before (a chunk run again) is replaced.
@@ -131,11 +144,12 @@ std::optional<api_error> pg_advance_job(pg_connection& db, const advance_job& a)
 
 std::optional<api_error> pg_renew_job_lease(pg_connection& db, const renew_job_lease& r)
 {
-    auto renewed = db.query("UPDATE jobs SET lease_expires_at = $1 WHERE job_id = $2 AND lease_owner = $3 "
-                            "AND status IN ('queued', 'running')",
-                            r.lease_until, r.job_id, r.owner);
+    auto renewed = db.query("UPDATE jobs SET lease_expires_at = $1, processing_ms = coalesce($4::bigint, processing_ms) "
+                            "WHERE job_id = $2 AND lease_owner = $3 AND status IN ('queued', 'running') "
+                            "AND cancel_requested_at IS NULL",
+                            r.lease_until, r.job_id, r.owner, r.processing_ms);
     if (renewed.affected() == 0)
-        return lease_lost(r.job_id);
+        return refusal_of(db, r.job_id);
     return std::nullopt;
 }
 
@@ -143,18 +157,47 @@ std::optional<api_error> pg_finish_job(pg_connection& db, const finish_job& f)
 {
     if (f.owner) {
         auto ended = db.query("UPDATE jobs SET status = $1, error = $2, finished_at = $3, lease_owner = NULL, "
-                              "lease_expires_at = NULL WHERE job_id = $4 AND lease_owner = $5 "
-                              "AND status IN ('queued', 'running') RETURNING id",
-                              to_string(f.status), f.error, f.now, f.job_id, *f.owner);
+                              "lease_expires_at = NULL, processing_ms = coalesce($6::bigint, processing_ms) "
+                              "WHERE job_id = $4 AND lease_owner = $5 AND status IN ('queued', 'running') RETURNING id",
+                              to_string(f.status), f.error, f.now, f.job_id, *f.owner, f.processing_ms);
         if (ended.empty())
             return lease_lost(f.job_id);
     } else {
-        db.query("UPDATE jobs SET status = $1, error = $2, finished_at = $3, lease_owner = NULL, lease_expires_at = NULL "
-                 "WHERE job_id = $4",
-                 to_string(f.status), f.error, f.now, f.job_id);
+        db.query("UPDATE jobs SET status = $1, error = $2, finished_at = $3, lease_owner = NULL, lease_expires_at = NULL, "
+                 "processing_ms = coalesce($5::bigint, processing_ms) WHERE job_id = $4",
+                 to_string(f.status), f.error, f.now, f.job_id, f.processing_ms);
     }
     pg_remove_upload(db, f.job_id);
     return std::nullopt;
+}
+
+operation_outcome pg_cancel_job(pg_connection& db, const cancel_job& c)
+{
+    operation_outcome out;
+    // The row stays locked until the commit: a daemon advancing the job meanwhile waits, then sees the request
+    // (and the job's end, when it ends here).
+    auto found = db.query("SELECT status, lease_owner IS NULL OR lease_expires_at <= $3 FROM jobs "
+                          "WHERE project_id = $1 AND job_id = $2 FOR UPDATE",
+                          c.project_id, c.job_id, c.now);
+    if (found.empty()) {
+        out.refused = not_found("job", c.job_id);
+        return out;
+    }
+    auto status = parse_job_status(found.text(0, 0));
+    if (status != job_status::queued && status != job_status::running) {
+        out.refused = job_finished(c.job_id, status.value_or(job_status::failed));
+        return out;
+    }
+    db.query("UPDATE jobs SET cancel_requested_at = coalesce(cancel_requested_at, $1) WHERE job_id = $2", c.now,
+             c.job_id);
+    // No daemon is working on it (a claimed job that has not started yet has applied nothing either): it ends now.
+    if (status == job_status::queued || found.text(0, 1) == "t")
+        pg_finish_job(db, cancelled_finish(c.job_id, c.now));
+    static const std::string sql = std::string("SELECT ") + pg_job_column_list + " FROM jobs WHERE job_id = $1";
+    auto after = db.query(sql, c.job_id);
+    if (!after.empty())
+        out.job = pg_read_job(after, 0);
+    return out;
 }
 
 } // namespace profiled

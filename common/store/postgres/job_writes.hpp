@@ -19,13 +19,16 @@ operation_outcome pg_insert_job(pg_connection& db, const insert_job& insert);
 // moment are skipped (FOR UPDATE SKIP LOCKED), and so are projects (an advisory lock per project held until the
 // claim commits), so two daemons claiming at once never get the same job nor jobs of the same project.
 std::optional<job_record> pg_claim_job(pg_connection& db, const claim_job& claim);
-// Records a processed chunk (checkpoint, counts, row errors, running), renewing the lease; refused (lease_lost)
-// when the advance's owner no longer holds the job's lease.
+// Records a processed chunk (checkpoint, counts, row errors, running, processing time), renewing the lease; refused
+// job_cancelled when the job's cancel was asked for, lease_lost when the advance's owner no longer holds its lease.
 std::optional<api_error> pg_advance_job(pg_connection& db, const advance_job& advance);
-// Keeps the lease of a waiting job; refused (lease_lost) when the owner no longer holds it.
+// Keeps the lease of a waiting job; refused job_cancelled or lease_lost as pg_advance_job is.
 std::optional<api_error> pg_renew_job_lease(pg_connection& db, const renew_job_lease& renew);
 // Ends the job, frees its lease and removes its upload from the spool; refused (lease_lost) when an owner is
-// given that no longer holds it.
+// given that no longer holds it. Every end of a job goes through here, a cancelled one's too.
 std::optional<api_error> pg_finish_job(pg_connection& db, const finish_job& finish);
+// Keeps a client's cancel request with the job and ends it at once when no daemon is working on it (through
+// pg_finish_job); see cancel_job in store_operations.hpp.
+operation_outcome pg_cancel_job(pg_connection& db, const cancel_job& cancel);
 
 } // namespace profiled

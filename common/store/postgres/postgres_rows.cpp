@@ -48,6 +48,8 @@ job_record pg_read_job(const pg_rows& r, int i)
     j.submitted_at = r.int64(i, 14);
     j.started_at = r.optional_int64(i, 15);
     j.finished_at = r.optional_int64(i, 16);
+    j.processing_ms = r.int64(i, 17);
+    j.cancel_requested_at = r.optional_int64(i, 18);
     return j;
 }
 
@@ -100,7 +102,7 @@ std::optional<idempotent_job> pg_find_job_by_key(pg_connection& db, std::int64_t
     auto r = db.query(sql, project_id, key, not_before);
     if (r.empty())
         return std::nullopt;
-    return idempotent_job{pg_read_job(r, 0), r.optional_text(0, 17).value_or("")};
+    return idempotent_job{pg_read_job(r, 0), r.optional_text(0, 19).value_or("")};
 }
 
 boost::json::object pg_parse_object(const std::string& text)

@@ -19,7 +19,8 @@ inline constexpr const char* pg_key_columns =
 // The columns pg_read_job reads, in its order (without SELECT, for RETURNING clauses too).
 inline constexpr const char* pg_job_column_list =
     "id, job_id, project_id, type, status, filename, file_size, total_rows, processed_rows, failed_rows, "
-    "checkpoint_offset, checkpoint_line, error, idempotency_key, submitted_at, started_at, finished_at";
+    "checkpoint_offset, checkpoint_line, error, idempotency_key, submitted_at, started_at, finished_at, processing_ms, "
+    "cancel_requested_at";
 
 // The columns pg_read_user reads, from users u.
 inline constexpr const char* pg_user_column_list =

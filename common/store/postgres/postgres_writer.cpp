@@ -44,6 +44,7 @@ operation_outcome run_operation(pg_connection& db, const store_operation& op, bo
                    [&](const finish_job& f) { out.refused = pg_finish_job(db, f); },
                    [&](const erase_users& e) { out.count = pg_erase_users(db, e); },
                    [&](const erase_companies& e) { out.count = pg_erase_companies(db, e); },
+                   [&](const cancel_job& c) { out = pg_cancel_job(db, c); },
                },
                op);
     return out;

@@ -52,6 +52,7 @@ operation_outcome run_operation(sqlite_connection& db, const store_operation& op
                    [&](const finish_job& f) { out.refused = finish_job_row(db, f); },
                    [&](const erase_users& e) { out.count = erase_user_rows(db, e); },
                    [&](const erase_companies& e) { out.count = erase_company_rows(db, e); },
+                   [&](const cancel_job& c) { out = cancel_job_row(db, c); },
                },
                op);
     return out;

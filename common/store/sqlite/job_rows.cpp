@@ -3,6 +3,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "common/store/job_cancel.hpp"
 #include "common/store/sqlite/stored_rows.hpp"
 
 namespace profiled {
@@ -66,16 +67,30 @@ api_error lease_lost(const std::string& job_id)
 }
 } // namespace
 
+namespace {
+// Why owner's write to a job was refused: the job's cancel was asked for (the runner is to end it), or its lease
+// is another daemon's now.
+api_error refusal_of(sqlite_connection& db, const std::string& job_id)
+{
+    auto q = db.query("SELECT cancel_requested_at FROM jobs WHERE job_id = ? AND status IN ('queued', 'running')",
+                      job_id);
+    if (q.step() && q.optional_int64(0))
+        return job_cancelled(job_id);
+    return lease_lost(job_id);
+}
+} // namespace
+
 std::optional<api_error> advance_job_row(sqlite_connection& db, const advance_job& a)
 {
     db.query("UPDATE jobs SET checkpoint_offset = ?1, checkpoint_line = ?2, processed_rows = ?3, failed_rows = ?4, "
              "status = CASE WHEN ?5 IS NULL THEN status ELSE 'running' END, "
-             "started_at = coalesce(started_at, ?5), lease_expires_at = ?7 WHERE job_id = ?8 AND lease_owner = ?6",
+             "started_at = coalesce(started_at, ?5), lease_expires_at = ?7, processing_ms = ?9 "
+             "WHERE job_id = ?8 AND lease_owner = ?6 AND cancel_requested_at IS NULL",
              a.checkpoint_offset, a.checkpoint_line, a.processed_rows, a.failed_rows, a.started_at, a.owner,
-             a.lease_until, a.job_id)
+             a.lease_until, a.job_id, a.processing_ms)
         .run();
     if (db.changes() == 0)
-        return lease_lost(a.job_id);
+        return refusal_of(db, a.job_id);
     for (const auto& e : a.errors)
         db.query("INSERT OR REPLACE INTO job_errors(job_id, line, row_id, field, message) "
                  "VALUES ((SELECT id FROM jobs WHERE job_id = ?), ?, ?, ?, ?)",
@@ -86,31 +101,65 @@ std::optional<api_error> advance_job_row(sqlite_connection& db, const advance_jo
 
 std::optional<api_error> renew_job_lease_row(sqlite_connection& db, const renew_job_lease& r)
 {
-    db.query("UPDATE jobs SET lease_expires_at = ? WHERE job_id = ? AND lease_owner = ? "
-             "AND status IN ('queued', 'running')",
-             r.lease_until, r.job_id, r.owner)
+    db.query("UPDATE jobs SET lease_expires_at = ?, processing_ms = coalesce(?, processing_ms) "
+             "WHERE job_id = ? AND lease_owner = ? AND status IN ('queued', 'running') AND cancel_requested_at IS NULL",
+             r.lease_until, r.processing_ms, r.job_id, r.owner)
         .run();
     if (db.changes() == 0)
-        return lease_lost(r.job_id);
+        return refusal_of(db, r.job_id);
     return std::nullopt;
 }
 
 std::optional<api_error> finish_job_row(sqlite_connection& db, const finish_job& f)
 {
     if (!f.owner) {
-        db.query("UPDATE jobs SET status = ?, error = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL "
-                 "WHERE job_id = ?",
-                 to_string(f.status), f.error, f.now, f.job_id)
+        db.query("UPDATE jobs SET status = ?, error = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL, "
+                 "processing_ms = coalesce(?, processing_ms) WHERE job_id = ?",
+                 to_string(f.status), f.error, f.now, f.processing_ms, f.job_id)
             .run();
         return std::nullopt;
     }
-    db.query("UPDATE jobs SET status = ?, error = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL "
+    db.query("UPDATE jobs SET status = ?, error = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL, "
+             "processing_ms = coalesce(?, processing_ms) "
              "WHERE job_id = ? AND lease_owner = ? AND status IN ('queued', 'running')",
-             to_string(f.status), f.error, f.now, f.job_id, *f.owner)
+             to_string(f.status), f.error, f.now, f.processing_ms, f.job_id, *f.owner)
         .run();
     if (db.changes() == 0)
         return lease_lost(f.job_id);
     return std::nullopt;
+}
+
+operation_outcome cancel_job_row(sqlite_connection& db, const cancel_job& c)
+{
+    operation_outcome out;
+    std::optional<job_status> status;
+    bool unleased = false;
+    {
+        auto q = db.query("SELECT status, lease_owner IS NULL OR lease_expires_at <= ? FROM jobs "
+                          "WHERE project_id = ? AND job_id = ?",
+                          c.now, c.project_id, c.job_id);
+        if (!q.step()) {
+            out.refused = not_found("job", c.job_id);
+            return out;
+        }
+        status = parse_job_status(q.text(0));
+        unleased = q.int64(1) != 0;
+    }
+    if (status != job_status::queued && status != job_status::running) {
+        out.refused = job_finished(c.job_id, status.value_or(job_status::failed));
+        return out;
+    }
+    // One writer at a time (BEGIN IMMEDIATE): the job cannot change between the read above and these writes.
+    db.query("UPDATE jobs SET cancel_requested_at = coalesce(cancel_requested_at, ?) WHERE job_id = ?", c.now,
+             c.job_id)
+        .run();
+    // No daemon is working on it (a claimed job that has not started yet has applied nothing either): it ends now.
+    if (status == job_status::queued || unleased)
+        finish_job_row(db, cancelled_finish(c.job_id, c.now));
+    auto q = db.query(job_columns + "WHERE job_id = ?", c.job_id);
+    if (q.step())
+        out.job = read_job(q);
+    return out;
 }
 
 int clear_job_leases(sqlite_connection& db)

@@ -60,6 +60,8 @@ job_record read_job(const sqlite_query& q)
     j.submitted_at = q.int64(14);
     j.started_at = q.optional_int64(15);
     j.finished_at = q.optional_int64(16);
+    j.processing_ms = q.int64(17);
+    j.cancel_requested_at = q.optional_int64(18);
     return j;
 }
 
@@ -111,7 +113,7 @@ std::optional<idempotent_job> find_job_by_key(sqlite_connection& db, std::int64_
                       project_id, key, not_before);
     if (!q.step())
         return std::nullopt;
-    return idempotent_job{read_job(q), q.optional_text(17).value_or("")};
+    return idempotent_job{read_job(q), q.optional_text(19).value_or("")};
 }
 
 } // namespace profiled

@@ -20,7 +20,8 @@ inline constexpr const char* key_columns =
 // The columns read_job reads, in its order (without SELECT, for RETURNING clauses too).
 inline constexpr const char* job_column_list =
     "id, job_id, project_id, type, status, filename, file_size, total_rows, processed_rows, failed_rows, "
-    "checkpoint_offset, checkpoint_line, error, idempotency_key, submitted_at, started_at, finished_at";
+    "checkpoint_offset, checkpoint_line, error, idempotency_key, submitted_at, started_at, finished_at, processing_ms, "
+    "cancel_requested_at";
 
 // SELECT job_column_list FROM jobs, for a WHERE clause to follow.
 inline const std::string job_columns = std::string("SELECT ") + job_column_list + " FROM jobs ";
