@@ -43,25 +43,26 @@ export_piece read_page(profile_snapshot& snapshot, export_kind kind)
 }
 
 // On an export thread: reads the project's snapshot page by page into channel until the end, the client's going
-// (the snapshot then ends at once) or a failure, which the channel passes on.
+// (the snapshot then ends at once) or a failure, which the channel passes on. Gives the export's slot back once
+// the snapshot is closed, before the end is told: a client that has the whole export may start the next at once.
 void read_export(store& db, std::int64_t project, export_kind kind, std::optional<std::int64_t> updated_since,
-                 export_channel& channel)
+                 export_channel& channel, std::shared_ptr<void> slot)
 {
+    std::exception_ptr failure;
     try {
-        {
-            auto snapshot = db.open_snapshot(project, updated_since);
-            for (;;) {
-                auto piece = read_page(*snapshot, kind);
-                if (piece.rows == 0)
-                    break;
-                if (!channel.push(std::move(piece)))
-                    return;
-            }
+        auto snapshot = db.open_snapshot(project, updated_since);
+        for (;;) {
+            auto piece = read_page(*snapshot, kind);
+            if (piece.rows == 0)
+                break;
+            if (!channel.push(std::move(piece)))
+                return;
         }
-        channel.finish();
     } catch (...) {
-        channel.finish(std::current_exception());
+        failure = std::current_exception();
     }
+    slot.reset();
+    channel.finish(failure);
 }
 
 // GET /v1/users/export, /v1/companies/export ?updated_since=: the whole project, one profile per line, ended by
@@ -84,8 +85,8 @@ net::awaitable<http_response> export_profiles(server_context& ctx, request_conte
         busy.headers.emplace_back("Retry-After", export_retry_seconds);
         co_return busy;
     }
-    std::function<void()> job = [&db = ctx.db, channel, project, kind, updated_since = *since, slot] {
-        read_export(db, project, kind, updated_since, *channel);
+    std::function<void()> job = [&db = ctx.db, channel, project, kind, updated_since = *since, slot]() mutable {
+        read_export(db, project, kind, updated_since, *channel, std::move(slot));
     };
     ctx.exports->run(channel, std::move(job));
     auto body = std::make_shared<export_stream>(channel, std::move(slot), what, project,

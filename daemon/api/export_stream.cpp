@@ -32,6 +32,7 @@ net::awaitable<void> export_stream::start()
     auto piece = co_await channel_->pop(page_timeout_);
     if (!piece) {
         at_end_ = true;
+        slot_.reset();
         co_return;
     }
     rows_ += piece->rows;
@@ -50,6 +51,7 @@ net::awaitable<std::optional<std::string>> export_stream::next()
     auto piece = co_await channel_->pop(page_timeout_);
     if (!piece) {
         at_end_ = true;
+        slot_.reset(); // before the last chunk goes out: its client may start the next export at once
         co_return std::nullopt;
     }
     rows_ += piece->rows;

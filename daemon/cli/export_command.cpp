@@ -2,6 +2,7 @@
 #include "daemon/cli/export_command.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -17,7 +18,6 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/program_options.hpp>
-#include <boost/url/url.hpp>
 #include <fmt/format.h>
 
 #include "common/ops/progress_format.hpp"
@@ -56,14 +56,21 @@ struct export_request {
     std::optional<std::string> updated_since;
 };
 
-// The request target: the export path under the URL's base path, with updated_since percent-encoded.
+// The request target: the export path under the URL's base path, with updated_since percent-encoded (every byte
+// but the unreserved ones and ':', so that a '+' of a UTC offset is not read as a space).
 std::string export_target(const export_request& request)
 {
-    boost::urls::url target;
-    target.set_encoded_path(request.address.base_path + "/v1/" + request.type + "/export");
-    if (request.updated_since)
-        target.params().set("updated_since", *request.updated_since);
-    return std::string(target.buffer());
+    std::string target = request.address.base_path + "/v1/" + request.type + "/export";
+    if (!request.updated_since)
+        return target;
+    target += "?updated_since=";
+    for (unsigned char c : *request.updated_since) {
+        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == ':')
+            target += static_cast<char>(c);
+        else
+            target += fmt::format("%{:02X}", c);
+    }
+    return target;
 }
 
 // The progress on stderr: redrawn in place on a terminal, a line every few seconds otherwise.
