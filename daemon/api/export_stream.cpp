@@ -21,10 +21,10 @@ export_stream::~export_stream()
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     if (at_end_)
         log_event(log_level::info, "export.done", "export sent whole",
-                  {{"type", what_}, {"project", project_}, {"rows", rows_}, {"duration_seconds", seconds}});
+                  {{"type", what_}, {"project_id", project_}, {"rows", rows_}, {"duration_seconds", seconds}});
     else
         log_event(log_level::warn, "export.cut", "export ended before its last row (client gone or failure)",
-                  {{"type", what_}, {"project", project_}, {"rows", rows_}, {"duration_seconds", seconds}});
+                  {{"type", what_}, {"project_id", project_}, {"rows", rows_}, {"duration_seconds", seconds}});
 }
 
 net::awaitable<void> export_stream::start()
