@@ -22,7 +22,7 @@ void print_usage(std::ostream& out)
            "  keys      create, list or revoke API keys (profiled keys create --help)\n"
            "  jobs      list bulk jobs from the database (profiled jobs list --help)\n"
            "  import    upload a bulk file to a running daemon and follow its job (profiled import --help)\n"
-           "  export    stream a project's users or companies from a running daemon as NDJSON (profiled export --help)\n"
+           "  export    stream a project's profiles from a running daemon as NDJSON (profiled export --help)\n"
            "  version   print the version\n";
 }
 

@@ -78,10 +78,11 @@ net::awaitable<http_response> export_profiles(server_context& ctx, request_conte
     std::int64_t project = rc.key->project_id;
     auto slot = ctx.exports->take_slot();
     if (!slot) {
-        auto busy = error_response(
-            {errc::unavailable, "too_many_exports",
-             fmt::format("{} exports are running on this server (--max-exports); retry later", ctx.settings.max_exports),
-             {}});
+        auto busy = error_response({errc::unavailable,
+                                    "too_many_exports",
+                                    fmt::format("{} exports are running on this server (--max-exports); retry later",
+                                                ctx.settings.max_exports),
+                                    {}});
         busy.headers.emplace_back("Retry-After", export_retry_seconds);
         co_return busy;
     }

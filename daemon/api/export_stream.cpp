@@ -10,8 +10,8 @@ namespace net = boost::asio;
 export_stream::export_stream(std::shared_ptr<export_channel> channel, std::shared_ptr<void> slot, std::string what,
                              std::int64_t project, std::chrono::seconds page_timeout,
                              std::chrono::seconds write_timeout)
-    : channel_(std::move(channel)), slot_(std::move(slot)), what_(std::move(what)), project_(project), page_timeout_(page_timeout),
-      write_timeout_(write_timeout)
+    : channel_(std::move(channel)), slot_(std::move(slot)), what_(std::move(what)), project_(project),
+      page_timeout_(page_timeout), write_timeout_(write_timeout)
 {
 }
 

@@ -22,8 +22,7 @@ public:
     // and project name it in log lines. page_timeout bounds the wait for each page from the database,
     // write_timeout the client's taking of each.
     export_stream(std::shared_ptr<export_channel> channel, std::shared_ptr<void> slot, std::string what,
-                  std::int64_t project,
-                  std::chrono::seconds page_timeout, std::chrono::seconds write_timeout);
+                  std::int64_t project, std::chrono::seconds page_timeout, std::chrono::seconds write_timeout);
     // Cancels the export thread's reading (at its next page) and logs how the export ended.
     ~export_stream() override;
 

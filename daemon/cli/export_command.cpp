@@ -166,7 +166,8 @@ std::uint64_t run_export(const export_request& request)
             ec = {};
         std::size_t got = piece.size() - parser.get().body().size;
         if (status != 200) {
-            error_body.append(piece.data(), std::min(got, max_error_bytes - std::min(max_error_bytes, error_body.size())));
+            error_body.append(piece.data(),
+                              std::min(got, max_error_bytes - std::min(max_error_bytes, error_body.size())));
         } else {
             write_out(piece.data(), got);
             progress.add(static_cast<std::uint64_t>(std::count(piece.data(), piece.data() + got, '\n')));

@@ -19,15 +19,15 @@ server_address parse_server_url(const std::string& text)
         throw cli_usage_error(fmt::format("--url '{}' is not a URL; {}", text, expected));
     if (url->scheme_id() == urls::scheme::https)
         throw cli_usage_error(fmt::format("--url '{}': https is not supported, profiled serves plain HTTP; {}", text,
-                                      expected));
+                                          expected));
     if (url->scheme_id() != urls::scheme::http)
         throw cli_usage_error(fmt::format("--url '{}': only http:// URLs are supported; {}", text, expected));
     if (!url->has_authority() || url->encoded_host_address().empty())
         throw cli_usage_error(fmt::format("--url '{}' has no host; {}", text, expected));
     if (url->has_userinfo() || url->has_query() || url->has_fragment())
         throw cli_usage_error(fmt::format("--url '{}' must not carry credentials, a query or a fragment (the key goes "
-                                      "in --key); {}",
-                                      text, expected));
+                                          "in --key); {}",
+                                          text, expected));
     if (url->has_port() && url->port_number() == 0)
         throw cli_usage_error(fmt::format("--url '{}' has an invalid port; {}", text, expected));
     server_address address;

@@ -177,8 +177,8 @@ struct http_server::impl {
     // before, then the last chunk with the stream's trailers; false when the connection must end (it broke, the
     // client took no data for the stream's write timeout, the stream failed: the body then lacks its last chunk,
     // which tells the client it was cut, or the response is HTTP/1.0's, ended by closing).
-    net::awaitable<bool> write_streamed(beast::tcp_stream& stream, http_response&& r, unsigned version,
-                                        bool keep_alive, bool head_only);
+    net::awaitable<bool> write_streamed(beast::tcp_stream& stream, http_response&& r, unsigned version, bool keep_alive,
+                                        bool head_only);
     // Writes one response (its header only for HEAD); false when the connection broke.
     net::awaitable<bool> write(beast::tcp_stream& stream, http_response&& r, unsigned version, bool keep_alive,
                                bool head_only = false);
@@ -398,8 +398,8 @@ net::awaitable<bool> http_server::impl::write(beast::tcp_stream& stream, http_re
     co_return co_await write_response(stream, r, version, keep_alive, head_only);
 }
 
-net::awaitable<bool> http_server::impl::write_streamed(beast::tcp_stream& stream, http_response&& r,
-                                                       unsigned version, bool keep_alive, bool head_only)
+net::awaitable<bool> http_server::impl::write_streamed(beast::tcp_stream& stream, http_response&& r, unsigned version,
+                                                       bool keep_alive, bool head_only)
 {
     keep_alive = keep_alive && version != 10;
     std::string head = response_head(r, version, keep_alive);

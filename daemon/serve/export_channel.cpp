@@ -10,7 +10,9 @@ namespace profiled {
 
 namespace net = boost::asio;
 
-export_channel::export_channel(net::any_io_executor io, std::size_t capacity) : io_(std::move(io)), capacity_(capacity) {}
+export_channel::export_channel(net::any_io_executor io, std::size_t capacity) : io_(std::move(io)), capacity_(capacity)
+{
+}
 
 bool export_channel::push(export_piece piece)
 {

@@ -57,8 +57,8 @@ private:
     bool finished_ = false;
     bool cancelled_ = false;
     std::exception_ptr failure_;
-    std::optional<waiter> waiting_;       // the io thread's pop, while the queue is empty
-    std::function<void()> cancel_timer_;  // its deadline's, once it has one
+    std::optional<waiter> waiting_;      // the io thread's pop, while the queue is empty
+    std::function<void()> cancel_timer_; // its deadline's, once it has one
 };
 
 } // namespace profiled

@@ -131,9 +131,8 @@ TEST_CASE("an export gives the project's users and companies as listing shows th
         auto rows = exported(d, "/v1/users/export");
         CHECK(rows.size() == 300);
         CHECK(rows == listed(d, "/v1/users", "users"));
-        auto u8 = std::find_if(rows.begin(), rows.end(), [](const json::object& u) {
-            return string_field(u, "user_id") == "u8";
-        });
+        auto u8 = std::find_if(rows.begin(), rows.end(),
+                               [](const json::object& u) { return string_field(u, "user_id") == "u8"; });
         REQUIRE(u8 != rows.end());
         CHECK(*u8 == get_user(d, "u8"));
         CHECK(u8->at("aliases").as_array().size() == 1);
@@ -171,8 +170,7 @@ TEST_CASE("an export gives the project's users and companies as listing shows th
     }
 }
 
-TEST_CASE("an export shows the project as it was when it began, whatever is written meanwhile",
-          "[export][integration]")
+TEST_CASE("an export shows the project as it was when it began, whatever is written meanwhile", "[export][integration]")
 {
     test_daemon d(fast_bulk_args());
     // About 3 MB: more than the daemon's pages in memory and the sockets' buffers hold, so most of it is read
@@ -283,8 +281,8 @@ TEST_CASE("profiled export writes the project to stdout and checks the row count
     CHECK(companies.out.empty());
     CHECK(companies.err.find("exported 0 companies") != std::string::npos);
 
-    auto since = run_profiled(
-        {"export", "--url", url, "--key", d.secret_key(), "--updated-since", "2999-01-01T00:00:00+01:00"});
+    auto since = run_profiled({"export", "--url", url, "--key", d.secret_key(), "--updated-since",
+                               "2999-01-01T00:00:00+01:00"});
     CHECK(since.exit_code == 0);
     CHECK(since.out.empty());
 

@@ -88,8 +88,7 @@ std::optional<company_page> read_company_page(sqlite_connection& db, std::int64_
     company_page page;
     if (static_cast<int>(rows.companies.size()) > limit) {
         rows.companies.pop_back();
-        page.next_cursor =
-            encode_page_cursor(cursor_kind::companies, rows.ids[static_cast<std::size_t>(limit) - 1]);
+        page.next_cursor = encode_page_cursor(cursor_kind::companies, rows.ids[static_cast<std::size_t>(limit) - 1]);
     }
     page.companies = std::move(rows.companies);
     return page;
