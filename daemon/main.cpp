@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "common/ops/settings.hpp"
+#include "daemon/cli/export_command.hpp"
 #include "daemon/cli/import_command.hpp"
 #include "daemon/cli/jobs_command.hpp"
 #include "daemon/cli/keys_command.hpp"
@@ -21,6 +22,7 @@ void print_usage(std::ostream& out)
            "  keys      create, list or revoke API keys (profiled keys create --help)\n"
            "  jobs      list bulk jobs from the database, cancel one (profiled jobs --help)\n"
            "  import    upload a bulk file to a running daemon and follow its job (profiled import --help)\n"
+           "  export    stream a project's profiles from a running daemon as NDJSON (profiled export --help)\n"
            "  version   print the version\n";
 }
 
@@ -63,6 +65,8 @@ int main(int argc, char** argv)
         return profiled::run_jobs_command(rest);
     if (command == "import")
         return profiled::run_import_command(rest);
+    if (command == "export")
+        return profiled::run_export_command(rest);
     std::cerr << "profiled: unknown command '" << command << "'\n\n";
     print_usage(std::cerr);
     return 2;

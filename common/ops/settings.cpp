@@ -63,6 +63,8 @@ po::options_description setting_options(server_settings& s, std::string& format,
         ("upload-rate-window", unsigned_setting(&s.upload_rate_window_seconds)->default_value(s.upload_rate_window_seconds), "seconds over which min-upload-rate is averaged")
         ("max-connections", unsigned_setting(&s.max_connections)->default_value(s.max_connections), "open connections at most; more are answered 503 and closed")
         ("max-uploads-per-key", unsigned_setting(&s.max_uploads_per_key)->default_value(s.max_uploads_per_key), "bulk uploads one key may send at once; more get 429")
+        ("max-exports", unsigned_setting(&s.max_exports)->default_value(s.max_exports), "exports (GET /v1/users/export, /v1/companies/export) running at once in this daemon; more get 503 too_many_exports")
+        ("export-write-timeout", unsigned_setting(&s.export_write_timeout_seconds)->default_value(s.export_write_timeout_seconds), "seconds an export's client may take no data before its connection is dropped")
         ("rows-per-minute", po::value(&s.rows_per_minute)->default_value(s.rows_per_minute), "bulk rows applied per minute per project; 0 = unlimited")
         ("rows-burst", po::value(&s.rows_burst)->default_value(s.rows_burst), "bulk rows a project may take at once")
         ("max-queued-jobs", unsigned_setting(&s.max_queued_jobs)->default_value(s.max_queued_jobs), "queued jobs per project before 429")
@@ -161,6 +163,8 @@ settings_outcome load_server_settings(const std::vector<std::string>& args)
                                {"max-connections", s.max_connections},
                                {"max-uploads-per-key", s.max_uploads_per_key},
                                {"idle-timeout", s.idle_timeout_seconds},
+                               {"max-exports", s.max_exports},
+                               {"export-write-timeout", s.export_write_timeout_seconds},
                                {"request-timeout", s.request_timeout_seconds},
                                {"job-lease", s.job_lease_seconds}}) {
         if (value == 0)

@@ -27,6 +27,8 @@ struct server_settings {
     std::uint32_t upload_rate_window_seconds = 10;
     std::uint32_t max_connections = 512;                    // open connections; more are answered 503 and closed
     std::uint32_t max_uploads_per_key = 4;                  // bulk uploads being received at once per key
+    std::uint32_t max_exports = 2;                          // exports running at once; more are answered 503
+    std::uint32_t export_write_timeout_seconds = 60;        // an export's client taking no data this long is dropped
     double rows_per_minute = 1200;                          // per project; 0 = unlimited
     double rows_burst = 100;
     std::uint32_t max_queued_jobs = 100;                    // per project

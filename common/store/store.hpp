@@ -90,6 +90,21 @@ public:
     }
 };
 
+// One project's users or companies as they were at one moment, for an export: read in internal id order a page at
+// a time, on a connection of the snapshot's own that holds one read transaction (SQLite) or one REPEATABLE READ
+// snapshot (PostgreSQL) until it is destroyed. Writers go on meanwhile and none of their changes show. Used by one
+// thread at a time.
+class profile_snapshot {
+public:
+    // Ends the snapshot and closes its connection.
+    virtual ~profile_snapshot() = default;
+    // The next up to limit users (each with its aliases) after those already read, only those updated at or after
+    // the snapshot's updated_since; empty once all are read. Throws store_error when the engine fails.
+    virtual std::vector<user_profile> next_users(int limit) = 0;
+    // The next up to limit companies in the same way.
+    virtual std::vector<company_profile> next_companies(int limit) = 0;
+};
+
 // When a writer's commits become durable.
 enum class commit_durability {
     at_commit, // apply() and the administration calls return once what they did is durable
@@ -135,6 +150,10 @@ public:
     // The writer. An engine whose database serves one daemon at a time may free the job leases a dead process
     // left, here. An engine that cannot defer durability opens an at_commit writer whatever is asked.
     virtual std::unique_ptr<store_writer> open_writer(commit_durability durability = commit_durability::at_commit) = 0;
+    // A snapshot of the project's profiles (those updated at or after updated_since when given) for an export,
+    // begun before this returns. Throws store_error when the engine cannot be reached.
+    virtual std::unique_ptr<profile_snapshot> open_snapshot(std::int64_t project_id,
+                                                            std::optional<std::int64_t> updated_since) = 0;
     // The spool of bulk uploads: files in spool_dir (an existing directory of this daemon's), unless the engine
     // keeps uploads in its database for every daemon to read.
     virtual std::unique_ptr<upload_spool> open_spool(const std::string& spool_dir);

@@ -33,12 +33,10 @@ result<listing_request> parse_listing(const http_request& request)
         return limit.error();
     out.limit = static_cast<int>(*limit);
     out.cursor = cursor_param(params);
-    if (auto it = params.find("updated_since"); it != params.end()) {
-        out.updated_since = parse_rfc3339(it->second);
-        if (!out.updated_since)
-            return invalid_field("updated_since",
-                                 "updated_since must be an RFC 3339 date-time such as 2025-02-02T12:34:56Z");
-    }
+    auto since = updated_since_param(params);
+    if (!since)
+        return since.error();
+    out.updated_since = *since;
     return out;
 }
 

@@ -5,6 +5,8 @@
 #include <boost/url/parse.hpp>
 #include <fmt/format.h>
 
+#include "common/ops/clock.hpp"
+
 namespace profiled {
 namespace json = boost::json;
 
@@ -39,6 +41,18 @@ std::optional<std::string> cursor_param(const std::map<std::string, std::string>
     if (it == params.end())
         return std::nullopt;
     return it->second;
+}
+
+result<std::optional<std::int64_t>> updated_since_param(const std::map<std::string, std::string>& params)
+{
+    auto it = params.find("updated_since");
+    if (it == params.end())
+        return std::optional<std::int64_t>();
+    auto since = parse_rfc3339(it->second);
+    if (!since)
+        return invalid_field("updated_since",
+                             "updated_since must be an RFC 3339 date-time such as 2025-02-02T12:34:56Z");
+    return std::optional<std::int64_t>(since);
 }
 
 api_error bad_cursor()

@@ -9,6 +9,7 @@ void add_all_routes(router& routes, server_context& ctx)
 {
     add_health_routes(routes, ctx);
     add_metrics_routes(routes, ctx);
+    add_export_routes(routes, ctx);
     add_identify_routes(routes, ctx);
     add_people_routes(routes, ctx);
     add_users_routes(routes, ctx);

@@ -27,6 +27,9 @@ void add_users_routes(router& routes, server_context& ctx);
 void add_erasure_routes(router& routes, server_context& ctx);
 // GET /v1/users, GET /v1/companies: the project's profiles page by page.
 void add_listing_routes(router& routes, server_context& ctx);
+// GET /v1/users/export, GET /v1/companies/export: the whole project as NDJSON. Added before the routes with an
+// {id} segment, which would take "export" for an id.
+void add_export_routes(router& routes, server_context& ctx);
 // GET /metrics.
 void add_metrics_routes(router& routes, server_context& ctx);
 // Every route profiled serves.

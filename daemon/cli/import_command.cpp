@@ -29,6 +29,7 @@
 #include <fmt/format.h>
 
 #include "common/ops/progress_format.hpp"
+#include "daemon/cli/server_address.hpp"
 
 namespace profiled {
 namespace beast = boost::beast;
@@ -63,14 +64,6 @@ struct network_failure : import_failure {
     using import_failure::import_failure;
 };
 
-// Where the daemon listens, from --url.
-struct server_address {
-    std::string host;        // for the resolver: a name or an address, without IPv6 brackets
-    std::string port;        // as text, for the resolver
-    std::string host_header; // host and port as the URL spelt them
-    std::string base_path;   // anything before /v1 (a reverse-proxy prefix), without a trailing slash
-};
-
 // A bulk upload's body: preamble and epilogue in memory around the file, which is streamed from disk.
 struct upload_body {
     std::string content_type;
@@ -102,40 +95,7 @@ struct job_state {
 };
 
 // The command's own usage errors (bad flags, bad URL): exit 2, like the other subcommands.
-struct usage_error : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
-// Splits --url into what the resolver and the Host header need; refuses what the daemon cannot speak.
-server_address parse_server_url(const std::string& text)
-{
-    namespace urls = boost::urls;
-    const std::string expected = "give the daemon's address as http://HOST:PORT";
-    auto url = urls::parse_absolute_uri(text);
-    if (!url)
-        throw usage_error(fmt::format("--url '{}' is not a URL; {}", text, expected));
-    if (url->scheme_id() == urls::scheme::https)
-        throw usage_error(fmt::format("--url '{}': https is not supported, profiled serves plain HTTP; {}", text,
-                                      expected));
-    if (url->scheme_id() != urls::scheme::http)
-        throw usage_error(fmt::format("--url '{}': only http:// URLs are supported; {}", text, expected));
-    if (!url->has_authority() || url->encoded_host_address().empty())
-        throw usage_error(fmt::format("--url '{}' has no host; {}", text, expected));
-    if (url->has_userinfo() || url->has_query() || url->has_fragment())
-        throw usage_error(fmt::format("--url '{}' must not carry credentials, a query or a fragment (the key goes "
-                                      "in --key); {}",
-                                      text, expected));
-    if (url->has_port() && url->port_number() == 0)
-        throw usage_error(fmt::format("--url '{}' has an invalid port; {}", text, expected));
-    server_address address;
-    address.host = url->host_address();
-    address.port = url->has_port() ? std::string(url->port()) : "80";
-    address.host_header = std::string(url->encoded_host_and_port());
-    address.base_path = std::string(url->encoded_path());
-    while (!address.base_path.empty() && address.base_path.back() == '/')
-        address.base_path.pop_back();
-    return address;
-}
+using usage_error = cli_usage_error;
 
 // The file name as a quoted multipart parameter value: backslash-escaped as curl and our parser do it.
 std::string quoted_filename(const std::string& name)
@@ -214,28 +174,7 @@ upload_body make_upload_body(const fs::path& file, const std::string& type)
 }
 
 // The server's own words from the common error body, with the status; the raw body when it is not one.
-std::string describe_error(const http_answer& answer)
-{
-    boost::system::error_code ec;
-    json::value parsed = json::parse(answer.body, ec);
-    if (!ec && parsed.is_object()) {
-        const json::value* errors = parsed.as_object().if_contains("errors");
-        if (errors && errors->is_array() && !errors->as_array().empty() && errors->as_array()[0].is_object()) {
-            const json::object& first = errors->as_array()[0].as_object();
-            auto text = [&](const char* name) {
-                const json::value* v = first.if_contains(name);
-                return v && v->is_string() ? std::string(v->as_string()) : std::string();
-            };
-            std::string message = text("message");
-            std::string code = text("error_code");
-            if (!message.empty())
-                return fmt::format("{} (HTTP {}{}{})", message, answer.status, code.empty() ? "" : ", ", code);
-        }
-    }
-    std::string body = answer.body.substr(0, 200);
-    std::replace(body.begin(), body.end(), '\n', ' ');
-    return body.empty() ? fmt::format("HTTP {}", answer.status) : fmt::format("HTTP {}: {}", answer.status, body);
-}
+std::string describe_error(const http_answer& answer) { return describe_error_body(answer.status, answer.body); }
 
 // A whole number from a job object, 0 when absent.
 std::int64_t int64_field(const json::object& object, const char* name)

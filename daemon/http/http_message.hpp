@@ -1,6 +1,7 @@
 // The request and response as handlers see them: plain data, no Beast, so handler files stay light to compile.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -11,6 +12,8 @@
 #include "common/api_error.hpp"
 
 namespace profiled {
+
+class body_stream;
 
 struct http_request {
     std::string method;
@@ -31,6 +34,8 @@ struct http_response {
     std::string content_type = "application/json";
     std::vector<std::pair<std::string, std::string>> headers;
     bool close = false; // close the connection after this response
+    // When set, the body is streamed from it with chunked transfer encoding instead of sent from body.
+    std::shared_ptr<body_stream> stream;
 };
 
 // A JSON response with the given status.

@@ -5,6 +5,7 @@
 #include <exception>
 #include <list>
 #include <span>
+#include <tuple>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -21,6 +22,7 @@
 #include "common/ops/log.hpp"
 #include "common/ops/metrics.hpp"
 #include "daemon/http/body_rate_guard.hpp"
+#include "daemon/http/body_stream.hpp"
 #include "daemon/http/chunked_decoder.hpp"
 #include "daemon/http/request_framing.hpp"
 #include "daemon/http/response_head.hpp"
@@ -171,6 +173,12 @@ struct http_server::impl {
     // Metrics, the access log line, and an http.error line for every 5xx.
     void record_request(const http_request& request, const route_match& match, const http_response& response,
                         std::chrono::steady_clock::time_point started);
+    // Writes a streamed response: its head, each piece its stream gives as one chunk once the socket took the one
+    // before, then the last chunk with the stream's trailers; false when the connection must end (it broke, the
+    // client took no data for the stream's write timeout, the stream failed: the body then lacks its last chunk,
+    // which tells the client it was cut, or the response is HTTP/1.0's, ended by closing).
+    net::awaitable<bool> write_streamed(beast::tcp_stream& stream, http_response&& r, unsigned version, bool keep_alive,
+                                        bool head_only);
     // Writes one response (its header only for HEAD); false when the connection broke.
     net::awaitable<bool> write(beast::tcp_stream& stream, http_response&& r, unsigned version, bool keep_alive,
                                bool head_only = false);
@@ -390,6 +398,59 @@ net::awaitable<bool> http_server::impl::write(beast::tcp_stream& stream, http_re
     co_return co_await write_response(stream, r, version, keep_alive, head_only);
 }
 
+net::awaitable<bool> http_server::impl::write_streamed(beast::tcp_stream& stream, http_response&& r, unsigned version,
+                                                       bool keep_alive, bool head_only)
+{
+    keep_alive = keep_alive && version != 10;
+    std::string head = response_head(r, version, keep_alive);
+    auto body = std::move(r.stream);
+    stream.expires_after(body->write_timeout());
+    auto [head_ec, head_n] = co_await net::async_write(stream, net::buffer(head), use_tuple);
+    if (head_ec)
+        co_return false;
+    if (head_only)
+        co_return keep_alive;
+    const bool chunked = version != 10;
+    for (;;) {
+        std::optional<std::string> piece;
+        bool failed = false;
+        try {
+            piece = co_await body->next();
+        } catch (const std::exception& e) {
+            log_event(log_level::error, "http.stream_failed", e.what());
+            failed = true;
+        }
+        if (failed)
+            co_return false; // without the last chunk: the client can tell the body is incomplete
+        if (!piece)
+            break;
+        std::string size_line = fmt::format("{:x}\r\n", piece->size());
+        std::array<net::const_buffer, 3> pieces{net::buffer(size_line), net::buffer(*piece), net::buffer("\r\n", 2)};
+        stream.expires_after(body->write_timeout());
+        boost::system::error_code ec;
+        if (chunked)
+            std::tie(ec, std::ignore) = co_await net::async_write(stream, pieces, use_tuple);
+        else
+            std::tie(ec, std::ignore) = co_await net::async_write(stream, net::buffer(*piece), use_tuple);
+        if (ec) {
+            if (ec == beast::error::timeout)
+                log_event(log_level::warn, "http.stream_stalled",
+                          "the client took no data for the write timeout: connection dropped",
+                          {{"write_timeout_seconds", static_cast<std::int64_t>(body->write_timeout().count())}});
+            co_return false;
+        }
+    }
+    if (!chunked)
+        co_return false;
+    std::string last = "0\r\n";
+    for (const auto& [name, value] : body->trailers())
+        last.append(name).append(": ").append(value).append("\r\n");
+    last.append("\r\n");
+    stream.expires_after(body->write_timeout());
+    auto [ec, n] = co_await net::async_write(stream, net::buffer(last), use_tuple);
+    co_return !ec && keep_alive;
+}
+
 net::awaitable<bool> http_server::impl::serve_request(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                                                       http::request_parser<http::empty_body>& parser,
                                                       const std::string& remote)
@@ -467,6 +528,8 @@ net::awaitable<bool> http_server::impl::serve_request(beast::tcp_stream& stream,
     }
     bool keep = keep_alive && !response.close && accepting;
     record_request(request, match, response, request_started);
+    if (response.stream)
+        co_return co_await write_streamed(stream, std::move(response), version, keep, head_only);
     co_return co_await write(stream, std::move(response), version, keep, head_only) && keep;
 }
 

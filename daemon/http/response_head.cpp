@@ -33,11 +33,16 @@ std::string response_head(const http_response& r, unsigned version, bool keep_al
         if (fits_a_header(name) && fits_a_header(value) && name.find(':') == std::string::npos)
             add_field(head, name, value);
     }
-    if (!no_content)
+    if (r.stream) {
+        // HTTP/1.0 has no chunks: the body then ends when the connection closes.
+        if (version != 10)
+            add_field(head, "Transfer-Encoding", "chunked");
+    } else if (!no_content) {
         add_field(head, "Content-Length", std::to_string(r.body.size()));
-    if (version == 10 && keep_alive)
+    }
+    if (version == 10 && keep_alive && !r.stream)
         add_field(head, "Connection", "keep-alive");
-    else if (version != 10 && !keep_alive)
+    else if ((version != 10 && !keep_alive) || (version == 10 && r.stream))
         add_field(head, "Connection", "close");
     head.append("\r\n");
     return head;

@@ -25,6 +25,7 @@
 #include "daemon/http/router.hpp"
 #include "daemon/jobs/job_runner.hpp"
 #include "daemon/serve/data_dir_lock.hpp"
+#include "daemon/serve/export_pool.hpp"
 #include "daemon/serve/fd_limit.hpp"
 #include "daemon/serve/key_watch.hpp"
 #include "daemon/serve/loop_failure.hpp"
@@ -114,6 +115,7 @@ std::string needing_restart(const server_settings& old, const server_settings& f
     note(old.idle_timeout_seconds != fresh.idle_timeout_seconds, "idle-timeout");
     note(old.request_timeout_seconds != fresh.request_timeout_seconds, "request-timeout");
     note(old.shutdown_grace_seconds != fresh.shutdown_grace_seconds, "shutdown-grace");
+    note(old.max_exports != fresh.max_exports, "max-exports");
     return out;
 }
 
@@ -273,8 +275,11 @@ void serve_until_stopped(const server_settings& settings, const std::vector<std:
     net::io_context io(1);
     // After the io context, whose timers it arms: it goes first.
     reader_pool reads(*db, io, reader_threads, std::chrono::seconds(settings.request_timeout_seconds), &health);
+    // After the io context too: its threads hand pages to the sessions through the io context's executor.
+    export_pool exports(settings.max_exports);
     server_context ctx{settings, *db, *reader, writes, reads, spooler, *spool};
     ctx.health = &health;
+    ctx.exports = &exports;
 
     job_runner runner(io, ctx);
     ctx.runner = &runner;
@@ -307,6 +312,7 @@ void serve_until_stopped(const server_settings& settings, const std::vector<std:
     io.run();
     keys.stop();
     reads.stop();
+    exports.stop();
     // Before the io context goes: a session suspended on the spool thread still owns the piece being written.
     spooler.stop();
     writes.stop();

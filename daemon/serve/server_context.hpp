@@ -14,6 +14,7 @@
 
 namespace profiled {
 
+class export_pool;
 class job_runner;
 class spool_thread;
 class store_health;
@@ -27,6 +28,7 @@ struct server_context {
     spool_thread& spooler;             // where upload sinks do their blocking work
     upload_spool& spool;               // where uploads wait for their jobs (written on the spooler)
     job_runner* runner = nullptr;      // set once the runner exists
+    export_pool* exports = nullptr;    // where exports read their snapshots
     store_health* health = nullptr;    // whether the database can be reached, as last found (/readyz)
     std::atomic<bool> ready{false};    // recovery done and listening
     std::atomic<bool> stopping{false}; // shutdown begun

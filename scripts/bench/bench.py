@@ -14,6 +14,7 @@ import os
 import pwd
 import random
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -33,7 +34,7 @@ HEALTHZ_IDLE_SECONDS = 5
 HEALTHZ_RATE = 1000          # probes a second, one keep-alive connection (a load balancer's check, but busier)
 HEALTHZ_MAX_SECONDS = 300    # upper bound of the upload + job window
 BENCHMARKS = ["bulk", "identify_baseline", "identify", "postgres", "polling", "healthz", "growth", "pg_bulk",
-              "pg_identify"]
+              "pg_identify", "export"]
 __doc__ = __doc__ % " ".join(BENCHMARKS)
 
 
@@ -997,6 +998,83 @@ def bench_growth(args, work, results, figures):
     results["growth"].append(("bare SQLite ratio 1M / 10k, same rows", "%.2f" % (base_rates[1_000_000] / base_rates[10_000])))
 
 
+class rss_sampler:
+    """Samples a process's VmRSS every 20 ms on a thread, keeping the largest (MiB)."""
+
+    def __init__(self, pid):
+        self.pid, self.peak, self.running = pid, 0.0, True
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while self.running:
+            try:
+                with open("/proc/%d/status" % self.pid) as f:
+                    for line in f:
+                        if line.startswith("VmRSS:"):
+                            self.peak = max(self.peak, int(line.split()[1]) / 1024.0)
+            except OSError:
+                return
+            time.sleep(0.02)
+
+    def stop(self):
+        self.running = False
+        self.thread.join()
+        return self.peak
+
+
+def timed_line_count(command):
+    """Runs the shell pipeline (ending in wc -l, with pipefail); returns (seconds, lines)."""
+    start = time.perf_counter()
+    out = subprocess.check_output(["bash", "-o", "pipefail", "-c", command], text=True)
+    return time.perf_counter() - start, int(out.split()[0])
+
+
+def bench_export(args, work, results, figures):
+    """Issue 13: every user of a 1M-user project streamed through GET /v1/users/export, by `profiled export` and by
+    curl, against the sqlite3 CLI writing the same rows as JSON lines; the daemon's peak RSS meanwhile."""
+    rows = args.export_rows
+    data_dir = os.path.join(work, "export")
+    daemon = Daemon(args.binary, data_dir)
+    db = os.path.join(data_dir, "profiled.db")
+    # A prepared database: the users go straight into profiled's schema, as the growth benchmark loads them.
+    subprocess.check_output([args.baseline, "preload", db, str(rows)])
+    # The baseline: sqlite3 itself, one JSON object per user, the same columns, in the same order.
+    query = ("SELECT json_object('user_id', user_id, 'id', public_id, 'email', email, 'phone', phone, "
+             "'company_id', company_id, 'properties', json(properties), 'origin', json(origin), "
+             "'created_at', created_at, 'updated_at', updated_at) FROM users WHERE project_id = 1 ORDER BY id;")
+    base_seconds, base_lines = timed_line_count("sqlite3 -readonly %s \"%s\" | wc -l"
+                                                % (shlex.quote(db), query))
+    if base_lines != rows:
+        raise RuntimeError("sqlite3 dumped %d rows, not %d" % (base_lines, rows))
+    daemon.start()
+    try:
+        url = "http://127.0.0.1:%d" % daemon.port
+        hwm_before = daemon.peak_rss_mb()
+        sampler = rss_sampler(daemon.proc.pid)
+        cli_seconds, cli_lines = timed_line_count(
+            "%s export --url %s --key %s 2>/dev/null | wc -l" % (shlex.quote(args.binary), url, daemon.key))
+        curl_seconds, curl_lines = timed_line_count(
+            "curl -sS --fail -H 'Authorization: Token %s' %s/v1/users/export | wc -l" % (daemon.key, url))
+        sampled = sampler.stop()
+        hwm_after = daemon.peak_rss_mb()
+    finally:
+        daemon.stop()
+    if cli_lines != rows or curl_lines != rows:
+        raise RuntimeError("export gave %d (CLI) and %d (curl) lines, not %d" % (cli_lines, curl_lines, rows))
+    figures.update(export_cli=rows / cli_seconds, export_curl=rows / curl_seconds, export_base=rows / base_seconds,
+                   export_rss=sampled)
+    results["export"] = [
+        ("export of %d users, profiled export rows/s" % rows, "%.0f" % (rows / cli_seconds)),
+        ("export of %d users, curl rows/s" % rows, "%.0f" % (rows / curl_seconds)),
+        ("sqlite3 CLI, the same rows as JSON lines, rows/s", "%.0f" % (rows / base_seconds)),
+        ("export ratio, curl / sqlite3 CLI", "%.2f" % (base_seconds / curl_seconds)),
+        ("daemon VmHWM before the exports, MB", "%.1f" % hwm_before),
+        ("daemon VmRSS sampled every 20 ms during the exports, peak MB (target <= 64)", "%.1f" % sampled),
+        ("daemon VmHWM after the exports, MB (target <= 64)", "%.1f" % hwm_after),
+    ]
+
+
 def target_rows(f):
     """Issue 11's targets for the figures this run measured: (what, profiled, baseline, ratio, target, met)."""
     rows = []
@@ -1082,6 +1160,7 @@ def main():
     p.add_argument("--pg-bulk-rounds", type=int, default=3, help="rounds of pg_bulk's insert and update passes")
     p.add_argument("--bulk-rows", type=int, default=250_000)
     p.add_argument("--growth-rows", type=int, default=100_000)
+    p.add_argument("--export-rows", type=int, default=1_000_000, help="users in the exported project")
     p.add_argument("--healthz-rows", type=int, default=250_000, help="rows of the healthz upload (250k: 50.5 MB)")
     p.add_argument("--only", nargs="*", default=BENCHMARKS, choices=BENCHMARKS)
     args = p.parse_args()
@@ -1139,7 +1218,7 @@ def main():
         for name, fn in (("bulk", bench_bulk), ("identify_baseline", bench_identify_baseline),
                          ("identify", bench_identify), ("postgres", bench_postgres), ("polling", bench_polling),
                          ("healthz", bench_healthz), ("growth", bench_growth), ("pg_bulk", bench_pg_bulk),
-                         ("pg_identify", bench_pg_identify)):
+                         ("pg_identify", bench_pg_identify), ("export", bench_export)):
             if name in only:
                 log("running %s" % name)
                 fn(args, work, results, figures)

@@ -69,6 +69,8 @@ std::vector<route_case> all_routes()
         {"POST", "/v1/background_jobs/{job_id}/cancel", access::header_secret, "", {}},
         {"GET", "/v1/users", access::header_secret, "", {}},
         {"GET", "/v1/companies", access::header_secret, "", {}},
+        {"GET", "/v1/users/export", access::header_secret, "", {}},
+        {"GET", "/v1/companies/export", access::header_secret, "", {}},
         {"DELETE", "/v1/users/{user_id}", access::header_secret, "", {}},
         {"DELETE", "/v1/companies/{company_id}", access::header_secret, "", {}},
         {"DELETE", "/v1/users", access::header_secret, R"({"users":["victim"]})", json_type},
@@ -286,7 +288,7 @@ TEST_CASE("every authenticated route refuses a missing, malformed, unknown or re
                         401, "unauthorized");
         }
     }
-    CHECK(checked == 17 * bad_headers.size() + 3 * bad_body_keys.size());
+    CHECK(checked == 19 * bad_headers.size() + 3 * bad_body_keys.size());
     v.check_nothing_written();
 
     // The same requests with the good key succeed, so the refusals above were about the key alone.
@@ -324,7 +326,7 @@ TEST_CASE("a public key is refused with 403 on every secret-only route and chang
             ++refused;
         }
     }
-    CHECK(refused == 19);
+    CHECK(refused == 21);
     v.check_nothing_written();
     // The one route a public key may call.
     auto identify = http_call(d.port(), "POST", "/public/identify",

@@ -29,6 +29,11 @@ public:
     {
     }
     std::unique_ptr<store_reader> open_reader() override { return real_->open_reader(); }
+    std::unique_ptr<profile_snapshot> open_snapshot(std::int64_t project_id,
+                                                    std::optional<std::int64_t> updated_since) override
+    {
+        return real_->open_snapshot(project_id, updated_since);
+    }
     std::unique_ptr<store_writer> open_writer(commit_durability durability = commit_durability::at_commit) override
     {
         return std::make_unique<hooked_writer>(real_->open_writer(durability), before_batch_, before_sync_);

@@ -7,6 +7,7 @@
 #include "common/store/migrations.hpp"
 #include "common/store/postgres/postgres.hpp"
 #include "common/store/postgres/postgres_reader.hpp"
+#include "common/store/postgres/postgres_snapshot.hpp"
 #include "common/store/postgres/postgres_spool.hpp"
 #include "common/store/postgres/postgres_writer.hpp"
 
@@ -62,6 +63,11 @@ public:
     }
 
     std::unique_ptr<store_reader> open_reader() override { return open_postgres_reader(url_); }
+    std::unique_ptr<profile_snapshot> open_snapshot(std::int64_t project_id,
+                                                    std::optional<std::int64_t> updated_since) override
+    {
+        return open_postgres_snapshot(url_, project_id, updated_since);
+    }
     std::unique_ptr<store_writer> open_writer(commit_durability) override { return open_postgres_writer(url_); }
     // In the database, whatever the directory: any daemon runs any job.
     std::unique_ptr<upload_spool> open_spool(const std::string&) override { return open_postgres_spool(url_); }

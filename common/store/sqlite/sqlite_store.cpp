@@ -8,6 +8,7 @@
 #include "common/store/migrations.hpp"
 #include "common/store/sqlite/sqlite.hpp"
 #include "common/store/sqlite/sqlite_reader.hpp"
+#include "common/store/sqlite/sqlite_snapshot.hpp"
 #include "common/store/sqlite/sqlite_writer.hpp"
 
 namespace profiled {
@@ -53,6 +54,11 @@ public:
     }
 
     std::unique_ptr<store_reader> open_reader() override { return open_sqlite_reader(path_); }
+    std::unique_ptr<profile_snapshot> open_snapshot(std::int64_t project_id,
+                                                    std::optional<std::int64_t> updated_since) override
+    {
+        return open_sqlite_snapshot(path_, project_id, updated_since);
+    }
     std::unique_ptr<store_writer> open_writer(commit_durability durability) override
     {
         return open_sqlite_writer(path_, durability);
