@@ -27,6 +27,8 @@ void add_users_routes(router& routes, server_context& ctx);
 void add_erasure_routes(router& routes, server_context& ctx);
 // GET /v1/users, GET /v1/companies: the project's profiles page by page.
 void add_listing_routes(router& routes, server_context& ctx);
+// POST /v1/webhooks, GET /v1/webhooks, DELETE /v1/webhooks/{id}, GET /v1/webhooks/{id}/deliveries.
+void add_webhook_routes(router& routes, server_context& ctx);
 // GET /metrics.
 void add_metrics_routes(router& routes, server_context& ctx);
 // Every route profiled serves.

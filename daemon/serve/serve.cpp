@@ -33,6 +33,8 @@
 #include "daemon/serve/spool_thread.hpp"
 #include "daemon/serve/store_health.hpp"
 #include "daemon/serve/writer.hpp"
+#include "daemon/webhooks/webhook_sender.hpp"
+#include "daemon/jobs/lease_owner.hpp"
 
 namespace profiled {
 
@@ -287,6 +289,9 @@ void serve_until_stopped(const server_settings& settings, const std::vector<std:
     std::uint16_t port = server.listen(settings.listen);
     server.start();
     runner.start();
+    // Its own thread and event loop: a slow receiver never holds up requests, jobs or the writer.
+    webhook_sender webhooks(*db, writes, settings, lease_owner_of(settings.data_dir));
+    webhooks.start();
     ctx.ready = true;
     daemon_parts parts{io, ctx, server, runner, routes, notifier, args};
 
@@ -309,6 +314,7 @@ void serve_until_stopped(const server_settings& settings, const std::vector<std:
     reads.stop();
     // Before the io context goes: a session suspended on the spool thread still owns the piece being written.
     spooler.stop();
+    webhooks.stop();
     writes.stop();
 }
 

@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 
 #include "common/store/sqlite/stored_rows.hpp"
+#include "common/store/sqlite/webhook_outbox.hpp"
 
 namespace profiled {
 
@@ -102,6 +103,8 @@ std::optional<api_error> finish_job_row(sqlite_connection& db, const finish_job&
                  "WHERE job_id = ?",
                  to_string(f.status), f.error, f.now, f.job_id)
             .run();
+        if (db.changes() > 0)
+            insert_job_deliveries(db, f.job_id, f.status, f.now);
         return std::nullopt;
     }
     db.query("UPDATE jobs SET status = ?, error = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL "
@@ -110,6 +113,7 @@ std::optional<api_error> finish_job_row(sqlite_connection& db, const finish_job&
         .run();
     if (db.changes() == 0)
         return lease_lost(f.job_id);
+    insert_job_deliveries(db, f.job_id, f.status, f.now);
     return std::nullopt;
 }
 
