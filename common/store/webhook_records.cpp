@@ -5,12 +5,9 @@ namespace profiled {
 std::string_view to_string(delivery_state s)
 {
     switch (s) {
-    case delivery_state::delivered:
-        return "delivered";
-    case delivery_state::failed:
-        return "failed";
-    case delivery_state::pending:
-        break;
+    case delivery_state::delivered: return "delivered";
+    case delivery_state::failed: return "failed";
+    case delivery_state::pending: break;
     }
     return "pending";
 }

@@ -54,8 +54,8 @@ struct delivery_attempt_page {
 
 // The deliveries waiting, all projects together.
 struct delivery_backlog {
-    std::int64_t pending = 0;              // not yet delivered nor given up
-    std::optional<std::int64_t> next_due;  // the earliest next attempt among those nobody holds a live lease on
+    std::int64_t pending = 0;             // not yet delivered nor given up
+    std::optional<std::int64_t> next_due; // the earliest next attempt among those nobody holds a live lease on
 };
 
 // A delivery claimed for sending: what the request needs.

@@ -61,9 +61,14 @@ json::object webhook_json(const webhook_record& w)
 // One attempt as the deliveries listing shows it.
 json::object attempt_json(const delivery_attempt_record& a)
 {
-    json::object o{{"delivery_id", a.delivery_id}, {"event", a.event},  {"job_id", a.job_id},
-                   {"attempt", a.attempt},         {"status_code", nullptr}, {"error", nullptr},
-                   {"attempted_at", format_rfc3339(a.at)}, {"state", std::string(to_string(a.state))}};
+    json::object o{{"delivery_id", a.delivery_id},
+                   {"event", a.event},
+                   {"job_id", a.job_id},
+                   {"attempt", a.attempt},
+                   {"status_code", nullptr},
+                   {"error", nullptr},
+                   {"attempted_at", format_rfc3339(a.at)},
+                   {"state", std::string(to_string(a.state))}};
     if (a.status_code)
         o["status_code"] = *a.status_code;
     if (a.error)
@@ -90,8 +95,7 @@ result<webhook_record> parse_registration(const json::object& body, bool allow_p
     if (!target)
         return target.error();
     boost::system::error_code ignored; // an address the URL parser accepted is one asio reads too
-    if (target->host_is_address && !allow_private &&
-        !is_public_address(net::ip::make_address(target->host, ignored)))
+    if (target->host_is_address && !allow_private && !is_public_address(net::ip::make_address(target->host, ignored)))
         return api_error{errc::bad_request, "private_address",
                          "url's host is a loopback, private, link-local or reserved address, which webhooks may not "
                          "reach (see --webhook-allow-private)",

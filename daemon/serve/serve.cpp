@@ -24,6 +24,7 @@
 #include "daemon/http/http_server.hpp"
 #include "daemon/http/router.hpp"
 #include "daemon/jobs/job_runner.hpp"
+#include "daemon/jobs/lease_owner.hpp"
 #include "daemon/serve/data_dir_lock.hpp"
 #include "daemon/serve/fd_limit.hpp"
 #include "daemon/serve/key_watch.hpp"
@@ -34,7 +35,6 @@
 #include "daemon/serve/store_health.hpp"
 #include "daemon/serve/writer.hpp"
 #include "daemon/webhooks/webhook_sender.hpp"
-#include "daemon/jobs/lease_owner.hpp"
 
 namespace profiled {
 

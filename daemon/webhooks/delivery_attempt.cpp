@@ -36,10 +36,7 @@ constexpr auto as_result = net::as_tuple(net::use_awaitable);
 constexpr std::uint32_t max_answer_header_bytes = 16 * 1024;
 
 // A failed attempt's result.
-attempt_result failure(std::string why, std::optional<int> status = std::nullopt)
-{
-    return {status, std::move(why)};
-}
+attempt_result failure(std::string why, std::optional<int> status = std::nullopt) { return {status, std::move(why)}; }
 
 // Why a step failed, in words for the deliveries listing.
 std::string reason(const char* step, const boost::system::error_code& ec)
@@ -96,8 +93,7 @@ net::awaitable<attempt_result> send_attempt(const delivery_network& network, con
             resolver->cancel();
     };
     guard.async_wait(cancel_resolve);
-    auto [dec, results] =
-        co_await resolver->async_resolve(target.host, std::to_string(target.port), as_result);
+    auto [dec, results] = co_await resolver->async_resolve(target.host, std::to_string(target.port), as_result);
     guard.cancel();
     if (dec)
         co_return failure(reason("resolving the host", dec));

@@ -32,7 +32,7 @@ struct attempt_request {
 
 // What the receiver said, or why it could not be asked.
 struct attempt_result {
-    std::optional<int> status_code; // the answer's status, when one came
+    std::optional<int> status_code;   // the answer's status, when one came
     std::optional<std::string> error; // set unless delivered
     bool delivered() const { return !error; }
 };

@@ -55,8 +55,8 @@ std::string delivery_body(const delivery_task& t)
 struct webhook_sender::impl {
     impl(store& db, writer& w, const server_settings& s, std::string o)
         : db(db), writes(w), owner(std::move(o)), retry_base(s.webhook_retry_base_seconds),
-          max_attempts(s.webhook_max_attempts), timeout(std::chrono::milliseconds(static_cast<std::int64_t>(
-                                                        s.webhook_timeout_seconds * 1000))),
+          max_attempts(s.webhook_max_attempts),
+          timeout(std::chrono::milliseconds(static_cast<std::int64_t>(s.webhook_timeout_seconds * 1000))),
           tls(net::ssl::context::tls_client), network{tls, s.webhook_allow_private, timeout}, tick(io),
           random(std::random_device{}())
     {
@@ -165,21 +165,37 @@ net::awaitable<void> webhook_sender::impl::deliver(delivery_task task)
     } else if (state == delivery_state::delivered) {
         daemon_metrics().add("profiled_webhook_deliveries_total", metric_labels({{"outcome", "delivered"}}));
         log_event(log_level::info, "webhook.delivered", "webhook delivered",
-                  {{"delivery_id", task.delivery_id}, {"project_id", task.project_id}, {"job_id", task.job.job_id},
-                   {"event", task.event}, {"host", host}, {"attempt", attempt}, {"status_code", status},
+                  {{"delivery_id", task.delivery_id},
+                   {"project_id", task.project_id},
+                   {"job_id", task.job.job_id},
+                   {"event", task.event},
+                   {"host", host},
+                   {"attempt", attempt},
+                   {"status_code", status},
                    {"duration_seconds", seconds}});
     } else if (state == delivery_state::failed) {
         daemon_metrics().add("profiled_webhook_deliveries_total", metric_labels({{"outcome", "failed"}}));
         log_event(log_level::warn, "webhook.failed", "webhook delivery failed for good after its last attempt",
-                  {{"delivery_id", task.delivery_id}, {"project_id", task.project_id}, {"job_id", task.job.job_id},
-                   {"event", task.event}, {"host", host}, {"attempt", attempt}, {"status_code", status},
+                  {{"delivery_id", task.delivery_id},
+                   {"project_id", task.project_id},
+                   {"job_id", task.job.job_id},
+                   {"event", task.event},
+                   {"host", host},
+                   {"attempt", attempt},
+                   {"status_code", status},
                    {"error", error}});
     } else {
         daemon_metrics().add("profiled_webhook_deliveries_total", metric_labels({{"outcome", "retry"}}));
         log_event(log_level::info, "webhook.retrying", "webhook attempt failed; it will be tried again",
-                  {{"delivery_id", task.delivery_id}, {"project_id", task.project_id}, {"job_id", task.job.job_id},
-                   {"event", task.event}, {"host", host}, {"attempt", attempt}, {"status_code", status},
-                   {"error", error}, {"retry_in_seconds", delay}});
+                  {{"delivery_id", task.delivery_id},
+                   {"project_id", task.project_id},
+                   {"job_id", task.job.job_id},
+                   {"event", task.event},
+                   {"host", host},
+                   {"attempt", attempt},
+                   {"status_code", status},
+                   {"error", error},
+                   {"retry_in_seconds", delay}});
     }
     --in_flight;
     tick.cancel(); // room for another: look at the outbox now

@@ -34,11 +34,8 @@ boost::system::result<webhook_target, api_error> parse_webhook_url(std::string_v
         t.host = u.host_ipv6_address().to_string();
         t.host_is_address = true;
         break;
-    case urls::host_type::name:
-        t.host = u.host();
-        break;
-    default:
-        return invalid_field("url", "url must name a host by name or IP address");
+    case urls::host_type::name: t.host = u.host(); break;
+    default: return invalid_field("url", "url must name a host by name or IP address");
     }
     if (t.host.empty())
         return invalid_field("url", "url must name a host");

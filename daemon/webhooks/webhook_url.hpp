@@ -18,11 +18,11 @@ inline constexpr std::size_t max_webhook_url_bytes = 2048;
 // An absolute http or https URL split for a request.
 struct webhook_target {
     bool https = false;
-    std::string host;         // a name, or an address without brackets
+    std::string host; // a name, or an address without brackets
     bool host_is_address = false;
-    std::uint16_t port = 0;   // the URL's, else 80 or 443
-    std::string host_header;  // host[:port] as the Host header carries it
-    std::string path;         // path and query, at least "/"
+    std::uint16_t port = 0;  // the URL's, else 80 or 443
+    std::string host_header; // host[:port] as the Host header carries it
+    std::string path;        // path and query, at least "/"
 };
 
 // The URL's parts, or the 400 (field "url") that says what is wrong: not absolute http/https, no host, user

@@ -96,7 +96,8 @@ json::object deliveries(const test_daemon& d, const std::string& webhook_id, con
                         const std::string& key = "")
 {
     std::string target = "/v1/webhooks/" + webhook_id + "/deliveries" + query;
-    auto r = key.empty() ? d.call("GET", target) : http_call(d.port(), "GET", target, "", {{"Authorization", "Token " + key}});
+    auto r = key.empty() ? d.call("GET", target)
+                         : http_call(d.port(), "GET", target, "", {{"Authorization", "Token " + key}});
     INFO(r.body);
     REQUIRE(r.status == 200);
     return r.json().as_object();
@@ -183,14 +184,14 @@ TEST_CASE("webhook registration: 201 with a secret shown once, listed without it
         check_error(post(R"({"url":"https://a.example/","events":[]})"), 400, "invalid_field", "events");
         check_error(post(R"({"url":"https://a.example/","events":["job.started"]})"), 400, "invalid_field", "events");
         check_error(post(R"({"url":"https://a.example/","events":"job.done"})"), 400, "invalid_field", "events");
-        check_error(post(R"({"url":"https://a.example/","events":["job.done"],"secret":"mine"})"), 400,
-                    "unknown_field", "secret");
+        check_error(post(R"({"url":"https://a.example/","events":["job.done"],"secret":"mine"})"), 400, "unknown_field",
+                    "secret");
         check_error(post(R"({"url":42,"events":["job.done"]})"), 400, "invalid_field", "url");
         for (const char* url : {"ftp://a.example/", "/relative/path", "https://", "http:///path", "a.example",
                                 "https://user:pw@a.example/", "http://a.example:0/"}) {
             CAPTURE(url);
-            check_error(post(R"({"url":")" + std::string(url) + R"(","events":["job.done"]})"), 400,
-                        "invalid_field", "url");
+            check_error(post(R"({"url":")" + std::string(url) + R"(","events":["job.done"]})"), 400, "invalid_field",
+                        "url");
         }
         std::string long_url = "https://a.example/" + std::string(2048, 'x');
         check_error(post(R"({"url":")" + long_url + R"(","events":["job.done"]})"), 400, "invalid_field", "url");
@@ -213,8 +214,7 @@ TEST_CASE("webhook registration: 201 with a secret shown once, listed without it
         REQUIRE(theirs.status == 200);
         CHECK(theirs.json().at("webhooks").as_array().empty());
         check_error(http_call(d.port(), "DELETE", "/v1/webhooks/" + id, "", as_other), 404, "not_found");
-        check_error(http_call(d.port(), "GET", "/v1/webhooks/" + id + "/deliveries", "", as_other), 404,
-                    "not_found");
+        check_error(http_call(d.port(), "GET", "/v1/webhooks/" + id + "/deliveries", "", as_other), 404, "not_found");
         check_error(d.call("DELETE", "/v1/webhooks/wh_nosuchwebhook00"), 404, "not_found");
         check_error(d.call("GET", "/v1/webhooks/" + id + "/deliveries?cursor=zz"), 400, "invalid_field", "cursor");
         // Still there for its own project, then gone.
@@ -369,7 +369,8 @@ TEST_CASE("https webhooks: delivered to a server whose certificate a --webhook-c
     temp_dir certs;
     const std::string dir = certs.path();
     // A test CA and a server certificate for 127.0.0.1 and localhost, made with the openssl CLI.
-    std::string make = "cd '" + dir + "' && "
+    std::string make = "cd '" + dir +
+                       "' && "
                        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
                        "-subj /CN=profiled-test-ca -keyout ca.key -out ca.pem && "
                        "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "

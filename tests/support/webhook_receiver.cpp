@@ -157,8 +157,7 @@ void webhook_receiver::handle(int fd)
             std::size_t line_end = head.find("\r\n");
             std::string request_line = head.substr(0, line_end);
             req.method = request_line.substr(0, request_line.find(' '));
-            req.target = request_line.substr(req.method.size() + 1,
-                                             request_line.rfind(' ') - req.method.size() - 1);
+            req.target = request_line.substr(req.method.size() + 1, request_line.rfind(' ') - req.method.size() - 1);
             std::size_t at = line_end == std::string::npos ? head.size() : line_end + 2;
             while (at < head.size()) {
                 std::size_t next = head.find("\r\n", at);
@@ -214,8 +213,8 @@ std::string test_hmac_sha256_hex(const std::string& key, const std::string& mess
 {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int length = 0;
-    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-         reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest, &length);
+    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(message.data()),
+         message.size(), digest, &length);
     static constexpr char hex[] = "0123456789abcdef";
     std::string out;
     for (unsigned int i = 0; i < length; ++i) {

@@ -22,9 +22,9 @@ struct received_request {
 
 // How the receiver answers.
 struct receiver_behaviour {
-    int fail_first = 0;       // answer the first this many requests with 500
+    int fail_first = 0;        // answer the first this many requests with 500
     bool never_answer = false; // read each request and then hold the connection without a word
-    std::string cert_file;    // with key_file: HTTPS with this PEM certificate (chain)
+    std::string cert_file;     // with key_file: HTTPS with this PEM certificate (chain)
     std::string key_file;
 };
 

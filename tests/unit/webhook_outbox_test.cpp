@@ -41,9 +41,8 @@ struct outbox {
     operation_outcome add_webhook(std::int64_t project, const std::string& id, bool on_done, bool on_failed,
                                   std::int64_t limit = 20)
     {
-        return test::apply_one(*writer,
-                               create_webhook{{id, project, "https://a.example/" + id, on_done, on_failed, "s-" + id, 5},
-                                              limit});
+        return test::apply_one(
+            *writer, create_webhook{{id, project, "https://a.example/" + id, on_done, on_failed, "s-" + id, 5}, limit});
     }
 
     // Claims what is due at now for owner.
@@ -103,22 +102,22 @@ TEST_CASE("a job's end queues one delivery per webhook of its project taking the
 
     SECTION("a failed attempt is pending again at its next time; the last one fails it for good")
     {
-        auto stranger = test::apply_one(
-            *o.writer, record_delivery_attempt{tasks[0].delivery_id, "daemon-b", 1, 500, "the receiver answered 500",
-                                               40, delivery_state::pending, 100});
+        auto stranger = test::apply_one(*o.writer, record_delivery_attempt{tasks[0].delivery_id, "daemon-b", 1, 500,
+                                                                           "the receiver answered 500", 40,
+                                                                           delivery_state::pending, 100});
         CHECK(stranger.refused);
-        CHECK(!test::apply_one(*o.writer, record_delivery_attempt{tasks[0].delivery_id, "daemon-a", 1, 500,
-                                                                  "the receiver answered 500", 40,
-                                                                  delivery_state::pending, 100})
+        CHECK(!test::apply_one(*o.writer,
+                               record_delivery_attempt{tasks[0].delivery_id, "daemon-a", 1, 500,
+                                                       "the receiver answered 500", 40, delivery_state::pending, 100})
                    .refused);
         CHECK(o.reader->webhook_backlog(50).next_due == 100);
         CHECK(o.claim("daemon-b", 99).empty());
         auto again = o.claim("daemon-b", 100);
         REQUIRE(again.size() == 1);
         CHECK(again[0].attempts_made == 1);
-        CHECK(!test::apply_one(*o.writer, record_delivery_attempt{again[0].delivery_id, "daemon-b", 2, std::nullopt,
-                                                                  "timed out reading the answer", 120,
-                                                                  delivery_state::failed, 0})
+        CHECK(!test::apply_one(*o.writer,
+                               record_delivery_attempt{again[0].delivery_id, "daemon-b", 2, std::nullopt,
+                                                       "timed out reading the answer", 120, delivery_state::failed, 0})
                    .refused);
         CHECK(o.reader->webhook_backlog(200).pending == 0);
         CHECK(o.claim("daemon-b", 5000).empty());
@@ -155,8 +154,8 @@ TEST_CASE("a job's end queues one delivery per webhook of its project taking the
         CHECK(test::apply_one(*o.writer, delete_webhook{o.beta, "wh_both"}).count == 0);
         CHECK(test::apply_one(*o.writer, delete_webhook{o.alpha, "wh_both"}).count == 1);
         CHECK(o.reader->webhook_backlog(100).pending == 0);
-        CHECK(test::apply_one(*o.writer, record_delivery_attempt{tasks[0].delivery_id, "daemon-a", 1, 204,
-                                                                  std::nullopt, 40, delivery_state::delivered, 0})
+        CHECK(test::apply_one(*o.writer, record_delivery_attempt{tasks[0].delivery_id, "daemon-a", 1, 204, std::nullopt,
+                                                                 40, delivery_state::delivered, 0})
                   .refused);
     }
 }

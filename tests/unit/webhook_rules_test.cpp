@@ -93,8 +93,7 @@ TEST_CASE("the signature is HMAC-SHA256 of t.body under the secret, in lowercase
     // RFC 4231, test case 2.
     CHECK(hmac_sha256_hex("Jefe", "what do ya want for nothing?") ==
           "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
-    CHECK(webhook_signature("Jefe", 1700000000, "{}") ==
-          "t=1700000000,v1=" + hmac_sha256_hex("Jefe", "1700000000.{}"));
+    CHECK(webhook_signature("Jefe", 1700000000, "{}") == "t=1700000000,v1=" + hmac_sha256_hex("Jefe", "1700000000.{}"));
 }
 
 TEST_CASE("retry delays: full jitter under a bound that doubles per attempt up to an hour", "[webhooks]")

@@ -178,8 +178,7 @@ public:
                                                                 const std::optional<std::string>& cursor,
                                                                 int limit) override
     {
-        return retried_if_lost(
-            [&] { return pg_read_delivery_attempts(db_, project_id, webhook_id, cursor, limit); });
+        return retried_if_lost([&] { return pg_read_delivery_attempts(db_, project_id, webhook_id, cursor, limit); });
     }
 
     delivery_backlog webhook_backlog(std::int64_t now) override

@@ -16,7 +16,7 @@ constexpr const char* webhook_columns =
 // Row i of a result selected with webhook_columns.
 webhook_record read_webhook_row(const pg_rows& r, int i)
 {
-    return {r.text(i, 0),         r.int64(i, 1), r.text(i, 2), r.int64(i, 3) != 0,
+    return {r.text(i, 0),       r.int64(i, 1), r.text(i, 2), r.int64(i, 3) != 0,
             r.int64(i, 4) != 0, r.text(i, 5),  r.int64(i, 6)};
 }
 
@@ -35,13 +35,14 @@ std::optional<api_error> pg_create_webhook(pg_connection& db, const create_webho
     db.query("SELECT id FROM projects WHERE id = $1 FOR UPDATE", w.project_id);
     auto count = db.query("SELECT count(*) FROM webhooks WHERE project_id = $1", w.project_id);
     if (count.int64(0, 0) >= c.max_per_project)
-        return api_error{errc::conflict, "webhook_limit",
+        return api_error{errc::conflict,
+                         "webhook_limit",
                          fmt::format("a project may have at most {} webhooks; delete one first", c.max_per_project),
                          {}};
     db.query("INSERT INTO webhooks (webhook_id, project_id, url, on_done, on_failed, secret, created_at) "
              "VALUES ($1, $2, $3, $4::boolean, $5::boolean, $6, $7)",
-             w.webhook_id, w.project_id, w.url, w.on_done ? "true" : "false", w.on_failed ? "true" : "false",
-             w.secret, w.created_at);
+             w.webhook_id, w.project_id, w.url, w.on_done ? "true" : "false", w.on_failed ? "true" : "false", w.secret,
+             w.created_at);
     return std::nullopt;
 }
 

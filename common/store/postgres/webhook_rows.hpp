@@ -30,8 +30,8 @@ std::vector<webhook_record> pg_read_webhooks(pg_connection& db, std::int64_t pro
 std::optional<webhook_record> pg_read_webhook(pg_connection& db, std::int64_t project_id, const std::string& id);
 // The project's webhook's attempts newest first, after the cursor; nothing for a cursor this engine did not make.
 std::optional<delivery_attempt_page> pg_read_delivery_attempts(pg_connection& db, std::int64_t project_id,
-                                                            const std::string& webhook_id,
-                                                            const std::optional<std::string>& cursor, int limit);
+                                                               const std::string& webhook_id,
+                                                               const std::optional<std::string>& cursor, int limit);
 // Deliveries still pending, all projects, and when the next one nobody holds at now is due.
 delivery_backlog pg_read_delivery_backlog(pg_connection& db, std::int64_t now);
 

@@ -33,7 +33,8 @@ std::optional<api_error> create_webhook_row(sqlite_connection& db, const create_
     auto count = db.query("SELECT count(*) FROM webhooks WHERE project_id = ?", w.project_id);
     count.step();
     if (count.int64(0) >= c.max_per_project)
-        return api_error{errc::conflict, "webhook_limit",
+        return api_error{errc::conflict,
+                         "webhook_limit",
                          fmt::format("a project may have at most {} webhooks; delete one first", c.max_per_project),
                          {}};
     db.query("INSERT INTO webhooks (webhook_id, project_id, url, on_done, on_failed, secret, created_at) "
