@@ -167,7 +167,8 @@ TEST_CASE("webhook registration: 201 with a secret shown once, listed without it
 
     auto listed = d.call("GET", "/v1/webhooks");
     REQUIRE(listed.status == 200);
-    const json::array& hooks = listed.json().at("webhooks").as_array();
+    json::value listed_body = listed.json();
+    const json::array& hooks = listed_body.at("webhooks").as_array();
     REQUIRE(hooks.size() == 1);
     CHECK(string_field(hooks[0].as_object(), "id") == id);
     CHECK(!hooks[0].as_object().contains("secret"));
@@ -442,7 +443,8 @@ TEST_CASE("kill -9 after a job ended but before its webhook was delivered: deliv
         webhook_receiver placeholder;
         port = placeholder.port();
     }
-    test_daemon d(with({"--webhook-retry-base", "0.5", "--webhook-max-attempts", "50"}));
+    test_daemon d({"--rows-per-minute", "0", "--webhook-allow-private", "--webhook-retry-base", "0.5",
+                   "--webhook-max-attempts", "50"});
     auto hook = add_webhook(d, "http://127.0.0.1:" + std::to_string(port) + "/hook");
     std::string job = run_job(d, user_rows(3));
     std::string id = string_field(hook, "id");
