@@ -40,7 +40,9 @@ boost::system::result<webhook_target, api_error> parse_webhook_url(std::string_v
     if (t.host.empty())
         return invalid_field("url", "url must name a host");
     if (u.has_port()) {
-        if (u.port().empty() || u.port_number() == 0)
+        // port_number() wraps a number past 16 bits round: read the text itself.
+        std::string_view digits = u.port();
+        if (digits.empty() || digits.size() > 5 || std::stoul(std::string(digits)) > 65535 || u.port_number() == 0)
             return invalid_field("url", "url's port must be 1 to 65535");
         t.port = u.port_number();
     } else {

@@ -14,6 +14,14 @@ using namespace profiled;
 
 namespace {
 
+// Applies one operation in a batch of its own and says what it did, refusals included.
+operation_outcome apply_op(store_writer& w, store_operation op)
+{
+    std::vector<store_operation> batch;
+    batch.push_back(std::move(op));
+    return std::move(w.apply(batch).front());
+}
+
 // A store with two projects, a running job in each and webhooks to tell.
 struct outbox {
     explicit outbox(test::store_engine engine) : db(engine), writer(db->open_writer()), reader(db->open_reader())
@@ -31,8 +39,8 @@ struct outbox {
         j.total_rows = 1;
         j.file_size = 10;
         j.submitted_at = 1;
-        test::apply_one(*writer, insert_job{j, "", 0});
-        auto claimed = test::apply_one(*writer, claim_job{"owner", -1, {}, 2, 100000});
+        apply_op(*writer, insert_job{j, "", 0});
+        auto claimed = apply_op(*writer, claim_job{"owner", -1, {}, 2, 100000});
         REQUIRE(claimed.job);
         REQUIRE(claimed.job->job_id == job_id);
     }
@@ -41,14 +49,14 @@ struct outbox {
     operation_outcome add_webhook(std::int64_t project, const std::string& id, bool on_done, bool on_failed,
                                   std::int64_t limit = 20)
     {
-        return test::apply_one(
+        return apply_op(
             *writer, create_webhook{{id, project, "https://a.example/" + id, on_done, on_failed, "s-" + id, 5}, limit});
     }
 
     // Claims what is due at now for owner.
     std::vector<delivery_task> claim(const std::string& owner, std::int64_t now, bool take_back_own = false)
     {
-        return test::apply_one(*writer, claim_deliveries{owner, now, now + 1000, 10, take_back_own}).deliveries;
+        return apply_op(*writer, claim_deliveries{owner, now, now + 1000, 10, take_back_own}).deliveries;
     }
 
     test::scratch_store db;
@@ -69,14 +77,14 @@ TEST_CASE("a job's end queues one delivery per webhook of its project taking the
     REQUIRE(!o.add_webhook(o.alpha, "wh_failed_only", false, true).refused);
     REQUIRE(!o.add_webhook(o.beta, "wh_other", true, true).refused);
     CHECK(o.reader->list_webhooks(o.alpha).size() == 2);
-    CHECK(o.reader->find_webhook(o.beta, "wh_both") == std::nullopt);
+    CHECK(!o.reader->find_webhook(o.beta, "wh_both").has_value());
 
     o.running_job(o.alpha, "job-1");
     // Refused ends (another owner) queue nothing.
-    auto refused = test::apply_one(*o.writer, finish_job{"job-1", job_status::done, std::nullopt, 10, "intruder"});
+    auto refused = apply_op(*o.writer, finish_job{"job-1", job_status::done, std::nullopt, 10, "intruder"});
     CHECK(refused.refused);
     CHECK(o.reader->webhook_backlog(10).pending == 0);
-    test::apply_one(*o.writer, finish_job{"job-1", job_status::done, std::nullopt, 10, "owner"});
+    apply_op(*o.writer, finish_job{"job-1", job_status::done, std::nullopt, 10, "owner"});
 
     auto backlog = o.reader->webhook_backlog(10);
     CHECK(backlog.pending == 1);
@@ -102,11 +110,11 @@ TEST_CASE("a job's end queues one delivery per webhook of its project taking the
 
     SECTION("a failed attempt is pending again at its next time; the last one fails it for good")
     {
-        auto stranger = test::apply_one(*o.writer, record_delivery_attempt{tasks[0].delivery_id, "daemon-b", 1, 500,
+        auto stranger = apply_op(*o.writer, record_delivery_attempt{tasks[0].delivery_id, "daemon-b", 1, 500,
                                                                            "the receiver answered 500", 40,
                                                                            delivery_state::pending, 100});
         CHECK(stranger.refused);
-        CHECK(!test::apply_one(*o.writer,
+        CHECK(!apply_op(*o.writer,
                                record_delivery_attempt{tasks[0].delivery_id, "daemon-a", 1, 500,
                                                        "the receiver answered 500", 40, delivery_state::pending, 100})
                    .refused);
@@ -115,7 +123,7 @@ TEST_CASE("a job's end queues one delivery per webhook of its project taking the
         auto again = o.claim("daemon-b", 100);
         REQUIRE(again.size() == 1);
         CHECK(again[0].attempts_made == 1);
-        CHECK(!test::apply_one(*o.writer,
+        CHECK(!apply_op(*o.writer,
                                record_delivery_attempt{again[0].delivery_id, "daemon-b", 2, std::nullopt,
                                                        "timed out reading the answer", 120, delivery_state::failed, 0})
                    .refused);
@@ -134,13 +142,13 @@ TEST_CASE("a job's end queues one delivery per webhook of its project taking the
         CHECK(rest->attempts[0].attempt == 1);
         CHECK(rest->attempts[0].status_code == 500);
         CHECK(!rest->next_cursor);
-        CHECK(o.reader->list_delivery_attempts(o.alpha, "wh_both", std::string("u5"), 10) == std::nullopt);
+        CHECK(!o.reader->list_delivery_attempts(o.alpha, "wh_both", std::string("u5"), 10).has_value());
         CHECK(o.reader->list_delivery_attempts(o.beta, "wh_both", std::nullopt, 10)->attempts.empty());
     }
     SECTION("a failed job goes to both of its project's webhooks that take job.failed")
     {
         o.running_job(o.alpha, "job-2");
-        test::apply_one(*o.writer, finish_job{"job-2", job_status::failed, std::string("cancelled"), 50, "owner"});
+        apply_op(*o.writer, finish_job{"job-2", job_status::failed, std::string("cancelled"), 50, "owner"});
         auto failed = o.claim("daemon-c", 60);
         REQUIRE(failed.size() == 2);
         for (const auto& t : failed) {
@@ -151,10 +159,10 @@ TEST_CASE("a job's end queues one delivery per webhook of its project taking the
     }
     SECTION("deleting the webhook drops its deliveries")
     {
-        CHECK(test::apply_one(*o.writer, delete_webhook{o.beta, "wh_both"}).count == 0);
-        CHECK(test::apply_one(*o.writer, delete_webhook{o.alpha, "wh_both"}).count == 1);
+        CHECK(apply_op(*o.writer, delete_webhook{o.beta, "wh_both"}).count == 0);
+        CHECK(apply_op(*o.writer, delete_webhook{o.alpha, "wh_both"}).count == 1);
         CHECK(o.reader->webhook_backlog(100).pending == 0);
-        CHECK(test::apply_one(*o.writer, record_delivery_attempt{tasks[0].delivery_id, "daemon-a", 1, 204, std::nullopt,
+        CHECK(apply_op(*o.writer, record_delivery_attempt{tasks[0].delivery_id, "daemon-a", 1, 204, std::nullopt,
                                                                  40, delivery_state::delivered, 0})
                   .refused);
     }
