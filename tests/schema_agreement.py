@@ -6,7 +6,8 @@ endpoint's JSON Schema with an independent validator (python3-jsonschema), and b
 profiled on port 0. A valid fixture must pass the schema and get a 2xx; an invalid one must fail the schema
 and get a 4xx (each directory's requests go with its endpoint's method: DELETE for the bulk erasures, POST
 for the rest). Bulk row fixtures are not requests of their own: here they meet the schema only, and
-tests/unit/request_fixtures_test.cpp gives the same files to the C++ row parser.
+tests/unit/request_fixtures_test.cpp gives the same files to the C++ row parser. The webhook delivery body
+(what profiled sends, not what it takes) meets its schema only too.
 
 It also checks that the corpus tries every property each schema names (and each operation of
 /public/people/set) absent and as every JSON type, and that schemas/openapi.yaml describes exactly the
@@ -46,6 +47,8 @@ ENDPOINTS = {
     "public_alias": ("public_alias.schema.json", "/public/alias", "body"),
     "users_delete": ("delete_users.schema.json", "/v1/users", "header"),
     "companies_delete": ("delete_companies.schema.json", "/v1/companies", "header"),
+    "webhooks": ("webhook.schema.json", "/v1/webhooks", "header"),
+    "webhook_delivery": ("webhook_delivery.schema.json", None, None),
     "bulk_user_row": ("bulk_user_row.schema.json", None, None),
     "bulk_company_row": ("bulk_company_row.schema.json", None, None),
 }
@@ -70,6 +73,8 @@ DESIGN_ENDPOINTS = [
     ("delete", "/v1/users/{user_id}"), ("delete", "/v1/companies/{company_id}"), ("delete", "/v1/users"),
     ("delete", "/v1/companies"), ("get", "/v1/users"), ("get", "/v1/companies"),
     ("post", "/v1/background_jobs/{job_id}/cancel"),
+    ("post", "/v1/webhooks"), ("get", "/v1/webhooks"), ("delete", "/v1/webhooks/{webhook_id}"),
+    ("get", "/v1/webhooks/{webhook_id}/deliveries"),
 ]
 
 
@@ -458,6 +463,11 @@ ANSWER_CHECKS = [
     ("GET", "/v1/background_jobs?limit=5", "/v1/background_jobs", None),
     ("POST", "/v1/background_jobs/00000000-0000-0000-0000-000000000000/cancel", "/v1/background_jobs/{job_id}/cancel",
      None),
+    ("POST", "/v1/webhooks", "/v1/webhooks", '{"url":"https://hooks.example.com/answer","events":["job.done"]}'),
+    ("POST", "/v1/webhooks", "/v1/webhooks", '{"url":"http://127.0.0.1/","events":["job.done"]}'),
+    ("GET", "/v1/webhooks", "/v1/webhooks", None),
+    ("GET", "/v1/webhooks/wh_none/deliveries", "/v1/webhooks/{webhook_id}/deliveries", None),
+    ("DELETE", "/v1/webhooks/wh_none", "/v1/webhooks/{webhook_id}", None),
 ]
 
 

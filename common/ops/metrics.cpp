@@ -157,6 +157,8 @@ metrics_registry& daemon_metrics()
         r->describe("profiled_job_queue_depth", metric_type::gauge, "Bulk jobs queued or running.");
         r->describe("profiled_database_reachable", metric_type::gauge, "1 while the database can be reached (as last found), 0 during an outage.");
         r->describe("profiled_last_job_done_timestamp_seconds", metric_type::gauge, "When the last bulk job finished successfully, since the Unix epoch.");
+        r->describe("profiled_webhook_deliveries_total", metric_type::counter, "Webhook delivery attempts, by outcome: delivered, retry (failed, to be tried again) or failed (the last attempt failed).");
+        r->describe("profiled_webhook_queue_depth", metric_type::gauge, "Webhook deliveries pending: waiting to be sent or retried.");
         // Series that exist from the start at 0, so that rate() and increase() see the first event too.
         // (Named arrays, not braced lists in range-for: GCC 12 with -fsanitize=address skipped those loops.)
         static const char* const statuses[] = {"queued", "running", "done", "failed"};
@@ -173,6 +175,10 @@ metrics_registry& daemon_metrics()
                 r->add("profiled_rows_total", metric_labels({{"type", type}, {"result", result}}), 0);
         for (const char* name : plain)
             r->add(name, {}, 0);
+        static const char* const delivery_outcomes[] = {"delivered", "retry", "failed"};
+        for (const char* outcome : delivery_outcomes)
+            r->add("profiled_webhook_deliveries_total", metric_labels({{"outcome", outcome}}), 0);
+        r->add("profiled_webhook_queue_depth", {}, 0);
         return r;
     }();
     return *registry;

@@ -75,7 +75,12 @@ po::options_description setting_options(server_settings& s, std::string& format,
         ("idle-timeout", unsigned_setting(&s.idle_timeout_seconds)->default_value(s.idle_timeout_seconds), "seconds a keep-alive connection may idle")
         ("request-timeout", unsigned_setting(&s.request_timeout_seconds)->default_value(s.request_timeout_seconds), "seconds the database gets to answer a request's read or start its write; later gets 503 store_timeout")
         ("shutdown-grace", unsigned_setting(&s.shutdown_grace_seconds)->default_value(s.shutdown_grace_seconds), "seconds in-flight requests get on shutdown")
-        ("job-lease", unsigned_setting(&s.job_lease_seconds)->default_value(s.job_lease_seconds), "seconds a claimed bulk job stays a daemon's without a renewal (renewed every third); a dead daemon's jobs move to another after this");
+        ("job-lease", unsigned_setting(&s.job_lease_seconds)->default_value(s.job_lease_seconds), "seconds a claimed bulk job stays a daemon's without a renewal (renewed every third); a dead daemon's jobs move to another after this")
+        ("webhook-retry-base", po::value(&s.webhook_retry_base_seconds)->default_value(s.webhook_retry_base_seconds), "seconds bounding the first webhook retry's random delay; the bound doubles per attempt, up to an hour")
+        ("webhook-max-attempts", unsigned_setting(&s.webhook_max_attempts)->default_value(s.webhook_max_attempts), "attempts at a webhook delivery before it is marked failed (15 with the default base: the last up to 6.4 hours, on average 3.2, after the first)")
+        ("webhook-timeout", po::value(&s.webhook_timeout_seconds)->default_value(s.webhook_timeout_seconds), "seconds one webhook attempt may take: connect, TLS handshake, request and answer")
+        ("webhook-ca-file", po::value(&s.webhook_ca_file), "PEM file of CA certificates trusted for https webhooks besides the system's")
+        ("webhook-allow-private", po::value(&s.webhook_allow_private)->default_value(false)->implicit_value(true), "allow webhooks to loopback, private, link-local and other non-public addresses");
     // clang-format on
     return d;
 }
@@ -151,6 +156,14 @@ settings_outcome load_server_settings(const std::vector<std::string>& args)
         throw std::runtime_error("rows-per-minute must be 0 (unlimited) or more");
     if (s.rate_limit_writes < 0 || s.rate_limit_bulk < 0 || s.rate_limit_reads < 0)
         throw std::runtime_error("rate-limit-writes, rate-limit-bulk and rate-limit-reads must be 0 (off) or more");
+    if (!(s.webhook_retry_base_seconds > 0) || s.webhook_retry_base_seconds > 3600)
+        throw std::runtime_error("webhook-retry-base must be more than 0 and at most 3600 seconds");
+    if (!(s.webhook_timeout_seconds > 0) || s.webhook_timeout_seconds > 600)
+        throw std::runtime_error("webhook-timeout must be more than 0 and at most 600 seconds");
+    if (s.webhook_max_attempts == 0 || s.webhook_max_attempts > 100)
+        throw std::runtime_error("webhook-max-attempts must be 1 to 100");
+    if (!s.webhook_ca_file.empty() && ::access(s.webhook_ca_file.c_str(), R_OK) != 0)
+        throw std::runtime_error(fmt::format("webhook-ca-file {} cannot be read", s.webhook_ca_file));
     if (s.rows_burst < 1)
         throw std::runtime_error("rows-burst must be 1 or more");
     // Zero limits would refuse every request, zero timeouts expire every read at once: refuse them up front.

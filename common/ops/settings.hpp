@@ -40,6 +40,11 @@ struct server_settings {
     std::uint32_t request_timeout_seconds = 10; // the store must answer a request's read or start its write within
     std::uint32_t shutdown_grace_seconds = 10;
     std::uint32_t job_lease_seconds = 30; // a claimed job is this daemon's so long without a renewal
+    double webhook_retry_base_seconds = 10;   // first retry delay's bound; doubles per attempt up to an hour
+    std::uint32_t webhook_max_attempts = 15;  // attempts at a delivery before it is marked failed
+    double webhook_timeout_seconds = 10;      // one attempt: connect, TLS handshake, request and answer
+    std::string webhook_ca_file;              // PEM CA certificates trusted besides the system's
+    bool webhook_allow_private = false;       // deliver to loopback, private and link-local addresses too
 };
 
 // What parsing the command line decided.

@@ -7,8 +7,9 @@
 
 namespace profiled {
 
-// What a profile cursor pages; its letter keeps a users cursor from being taken for a companies one.
-enum class cursor_kind : char { users = 'u', companies = 'c' };
+// What a cursor pages; its letter keeps a users cursor from being taken for a companies one (or a webhook's
+// attempts).
+enum class cursor_kind : char { users = 'u', companies = 'c', webhook_attempts = 'a' };
 
 // The cursor of a page that ends at the row with this internal id.
 std::string encode_page_cursor(cursor_kind kind, std::int64_t last_id);

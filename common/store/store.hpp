@@ -11,6 +11,7 @@
 #include "common/profiles/profile.hpp"
 #include "common/store/store_operations.hpp"
 #include "common/store/upload_spool.hpp"
+#include "common/store/webhook_records.hpp"
 
 namespace profiled {
 
@@ -76,6 +77,19 @@ public:
     virtual std::vector<job_record> list_all_jobs(int limit) = 0;
     // How many jobs are in the given status, all projects together.
     virtual std::int64_t count_jobs(job_status status) = 0;
+    // The project's webhooks, oldest first.
+    virtual std::vector<webhook_record> list_webhooks(std::int64_t project_id) = 0;
+    // The project's webhook with this id.
+    virtual std::optional<webhook_record> find_webhook(std::int64_t project_id, const std::string& webhook_id) = 0;
+    // The delivery attempts of the project's webhook, newest first, from the page cursor (a next_cursor of an
+    // earlier page) names; nothing when cursor is not one this store hands out.
+    virtual std::optional<delivery_attempt_page> list_delivery_attempts(std::int64_t project_id,
+                                                                        const std::string& webhook_id,
+                                                                        const std::optional<std::string>& cursor,
+                                                                        int limit) = 0;
+    // Webhook deliveries still pending (waiting to be sent or retried), all projects together, and when the next
+    // one nobody holds (as of now) is due.
+    virtual delivery_backlog webhook_backlog(std::int64_t now) = 0;
     // A number that changes whenever an API key is created, revoked or removed, by this process or another;
     // cheap enough to ask on every request.
     virtual std::uint64_t key_version() = 0;

@@ -8,7 +8,8 @@ bool is_refusable(const store_operation& op)
         return finish->owner.has_value();
     return std::holds_alternative<update_people>(op) || std::holds_alternative<alias_user>(op) ||
            std::holds_alternative<insert_job>(op) || std::holds_alternative<advance_job>(op) ||
-           std::holds_alternative<renew_job_lease>(op) || std::holds_alternative<cancel_job>(op);
+           std::holds_alternative<renew_job_lease>(op) || std::holds_alternative<cancel_job>(op) ||
+           std::holds_alternative<create_webhook>(op) || std::holds_alternative<record_delivery_attempt>(op);
 }
 
 } // namespace profiled

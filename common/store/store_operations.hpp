@@ -11,6 +11,7 @@
 #include "common/profiles/people_operations.hpp"
 #include "common/profiles/profile.hpp"
 #include "common/store/upload_spool.hpp"
+#include "common/store/webhook_records.hpp"
 
 namespace profiled {
 
@@ -147,10 +148,47 @@ struct cancel_job {
     std::int64_t now = 0;
 };
 
+// Registers a webhook (webhook.project_id's); refused (webhook_limit) when the project has max_per_project already.
+struct create_webhook {
+    webhook_record webhook;
+    std::int64_t max_per_project = 0;
+};
+
+// Removes the project's webhook with its deliveries and their attempts; the outcome's count says whether it was there.
+struct delete_webhook {
+    std::int64_t project_id = 0;
+    std::string webhook_id;
+};
+
+// Claims up to limit pending deliveries that are due at now and not leased by anyone (or whose lease expired),
+// oldest due first: the lease becomes owner's until lease_until, so no other daemon sends them meanwhile. The
+// outcome's deliveries are the claimed ones, each with its webhook's url and secret and its job.
+struct claim_deliveries {
+    std::string owner;
+    std::int64_t now = 0;
+    std::int64_t lease_until = 0;
+    int limit = 0;
+    bool take_back_own = false; // also claim what owner leased before (its last run's, ended by a crash)
+};
+
+// Records an attempt at owner's delivery and frees the lease: delivered, failed for good, or pending again until
+// next_attempt_at. Refused (lease_lost) when owner no longer holds the delivery (or it is gone with its webhook).
+struct record_delivery_attempt {
+    std::string delivery_id;
+    std::string owner;
+    std::int64_t attempt = 0;
+    std::optional<std::int64_t> status_code;
+    std::optional<std::string> error;
+    std::int64_t at = 0;
+    delivery_state state = delivery_state::pending;
+    std::int64_t next_attempt_at = 0; // when pending
+};
+
 // One domain operation of a batch.
-using store_operation = std::variant<upsert_users, upsert_companies, update_people, alias_user, delete_user, insert_job,
-                                     claim_job, advance_job, renew_job_lease, finish_job, erase_users, erase_companies,
-                                     cancel_job>;
+using store_operation =
+    std::variant<upsert_users, upsert_companies, update_people, alias_user, delete_user, insert_job, claim_job,
+                 advance_job, renew_job_lease, finish_job, erase_users, erase_companies, cancel_job, create_webhook,
+                 delete_webhook, claim_deliveries, record_delivery_attempt>;
 
 // What one operation of a batch did.
 struct operation_outcome {
@@ -159,6 +197,7 @@ struct operation_outcome {
     std::optional<job_record> job;        // claim_job: the job claimed, if any; cancel_job: the job after the request
     std::optional<idempotent_job> earlier_job; // insert_job: the earlier job holding the key, when no job was inserted
     std::int64_t count = 0;                    // delete_user: users removed; erase_*: profiles removed
+    std::vector<delivery_task> deliveries;     // claim_deliveries: the deliveries claimed
 };
 
 // Whether the store may refuse the operation (an outcome's refused), leaving the rest of its batch applied: people

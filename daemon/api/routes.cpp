@@ -17,6 +17,7 @@ void add_all_routes(router& routes, server_context& ctx)
     add_job_routes(routes, ctx);
     add_erasure_routes(routes, ctx);
     add_listing_routes(routes, ctx);
+    add_webhook_routes(routes, ctx);
 }
 
 } // namespace profiled

@@ -30,6 +30,8 @@ void add_listing_routes(router& routes, server_context& ctx);
 // GET /v1/users/export, GET /v1/companies/export: the whole project as NDJSON. Added before the routes with an
 // {id} segment, which would take "export" for an id.
 void add_export_routes(router& routes, server_context& ctx);
+// POST /v1/webhooks, GET /v1/webhooks, DELETE /v1/webhooks/{id}, GET /v1/webhooks/{id}/deliveries.
+void add_webhook_routes(router& routes, server_context& ctx);
 // GET /metrics.
 void add_metrics_routes(router& routes, server_context& ctx);
 // Every route profiled serves.

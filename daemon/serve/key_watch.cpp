@@ -54,6 +54,21 @@ public:
     std::vector<job_record> unfinished_jobs() override { return inner_.unfinished_jobs(); }
     std::vector<job_record> list_all_jobs(int limit) override { return inner_.list_all_jobs(limit); }
     std::int64_t count_jobs(job_status status) override { return inner_.count_jobs(status); }
+    std::vector<webhook_record> list_webhooks(std::int64_t project_id) override
+    {
+        return inner_.list_webhooks(project_id);
+    }
+    std::optional<webhook_record> find_webhook(std::int64_t project_id, const std::string& webhook_id) override
+    {
+        return inner_.find_webhook(project_id, webhook_id);
+    }
+    std::optional<delivery_attempt_page> list_delivery_attempts(std::int64_t project_id, const std::string& webhook_id,
+                                                                const std::optional<std::string>& cursor,
+                                                                int limit) override
+    {
+        return inner_.list_delivery_attempts(project_id, webhook_id, cursor, limit);
+    }
+    delivery_backlog webhook_backlog(std::int64_t now) override { return inner_.webhook_backlog(now); }
     std::uint64_t key_version() override { return version_.load(std::memory_order_acquire); }
 
 private:

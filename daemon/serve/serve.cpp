@@ -24,6 +24,7 @@
 #include "daemon/http/http_server.hpp"
 #include "daemon/http/router.hpp"
 #include "daemon/jobs/job_runner.hpp"
+#include "daemon/jobs/lease_owner.hpp"
 #include "daemon/serve/data_dir_lock.hpp"
 #include "daemon/serve/export_pool.hpp"
 #include "daemon/serve/fd_limit.hpp"
@@ -34,6 +35,7 @@
 #include "daemon/serve/spool_thread.hpp"
 #include "daemon/serve/store_health.hpp"
 #include "daemon/serve/writer.hpp"
+#include "daemon/webhooks/webhook_sender.hpp"
 
 namespace profiled {
 
@@ -292,6 +294,9 @@ void serve_until_stopped(const server_settings& settings, const std::vector<std:
     std::uint16_t port = server.listen(settings.listen);
     server.start();
     runner.start();
+    // Its own thread and event loop: a slow receiver never holds up requests, jobs or the writer.
+    webhook_sender webhooks(*db, writes, settings, lease_owner_of(settings.data_dir));
+    webhooks.start();
     ctx.ready = true;
     daemon_parts parts{io, ctx, server, runner, routes, notifier, args};
 
@@ -315,6 +320,7 @@ void serve_until_stopped(const server_settings& settings, const std::vector<std:
     exports.stop();
     // Before the io context goes: a session suspended on the spool thread still owns the piece being written.
     spooler.stop();
+    webhooks.stop();
     writes.stop();
 }
 

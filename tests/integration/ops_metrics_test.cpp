@@ -103,7 +103,7 @@ TEST_CASE("GET /metrics exposes every promised family with real values and no id
         std::string name = (*it)[1], value = (*it)[2];
         CAPTURE(name, value);
         CHECK((name == "route" || name == "method" || name == "code" || name == "status" || name == "type" ||
-               name == "result" || name == "le" || name == "version"));
+               name == "result" || name == "outcome" || name == "le" || name == "version"));
     }
 }
 

@@ -75,6 +75,11 @@ std::vector<route_case> all_routes()
         {"DELETE", "/v1/companies/{company_id}", access::header_secret, "", {}},
         {"DELETE", "/v1/users", access::header_secret, R"({"users":["victim"]})", json_type},
         {"DELETE", "/v1/companies", access::header_secret, R"({"companies":["victim_co"]})", json_type},
+        {"POST", "/v1/webhooks", access::header_secret,
+         R"({"url":"https://hooks.example.com/refused","events":["job.done"]})", json_type},
+        {"GET", "/v1/webhooks", access::header_secret, "", {}},
+        {"GET", "/v1/webhooks/{webhook_id}/deliveries", access::header_secret, "", {}},
+        {"DELETE", "/v1/webhooks/{webhook_id}", access::header_secret, "", {}},
         {"POST", "/public/identify", access::body_any, R"({APIKEY"distinct_id":"written_by_refused"})", json_type},
         {"POST", "/public/people/set", access::body_secret,
          R"({APIKEY"distinct_id":"written_by_refused","operations":{"$add":{"n":1}}})", json_type},
@@ -102,6 +107,9 @@ std::set<std::pair<std::string, std::string>> registered_routes()
 }
 
 // The route's pattern with its {placeholders} filled in.
+// The webhook the latest victim_daemon registered, for routes with {webhook_id}.
+std::string victim_webhook_id;
+
 std::string target_of(const route_case& r, const std::string& job_id)
 {
     std::string t = r.pattern;
@@ -112,6 +120,7 @@ std::string target_of(const route_case& r, const std::string& job_id)
     fill("{user_id}", "victim");
     fill("{company_id}", "victim_co");
     fill("{job_id}", job_id);
+    fill("{webhook_id}", victim_webhook_id);
     return t;
 }
 
@@ -163,6 +172,11 @@ struct victim_daemon {
         REQUIRE(job.status == 202);
         job_id = std::string(job.json().at("job_id").as_string());
         REQUIRE(string_field(wait_for_job_end(d, job_id), "status") == "done");
+        // After the job: nothing is delivered to it.
+        auto hook = d.call("POST", "/v1/webhooks", R"({"url":"https://hooks.example.com/victim","events":["job.done"]})",
+                           {{"Content-Type", "application/json"}});
+        REQUIRE(hook.status == 201);
+        victim_webhook_id = std::string(hook.json().at("id").as_string());
     }
 
     // Checks that no refused request wrote anything.
@@ -288,7 +302,7 @@ TEST_CASE("every authenticated route refuses a missing, malformed, unknown or re
                         401, "unauthorized");
         }
     }
-    CHECK(checked == 19 * bad_headers.size() + 3 * bad_body_keys.size());
+    CHECK(checked == 23 * bad_headers.size() + 3 * bad_body_keys.size());
     v.check_nothing_written();
 
     // The same requests with the good key succeed, so the refusals above were about the key alone.
@@ -326,7 +340,7 @@ TEST_CASE("a public key is refused with 403 on every secret-only route and chang
             ++refused;
         }
     }
-    CHECK(refused == 21);
+    CHECK(refused == 25);
     v.check_nothing_written();
     // The one route a public key may call.
     auto identify = http_call(d.port(), "POST", "/public/identify",

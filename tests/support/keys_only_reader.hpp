@@ -37,6 +37,14 @@ public:
     std::vector<job_record> unfinished_jobs() override { return {}; }
     std::vector<job_record> list_all_jobs(int) override { return {}; }
     std::int64_t count_jobs(job_status) override { return 0; }
+    std::vector<webhook_record> list_webhooks(std::int64_t) override { return {}; }
+    std::optional<webhook_record> find_webhook(std::int64_t, const std::string&) override { return {}; }
+    std::optional<delivery_attempt_page> list_delivery_attempts(std::int64_t, const std::string&,
+                                                                const std::optional<std::string>&, int) override
+    {
+        return {};
+    }
+    delivery_backlog webhook_backlog(std::int64_t) override { return {}; }
     std::uint64_t key_version() override { return 0; }
 };
 

@@ -7,6 +7,7 @@
 #include "common/store/job_cancel.hpp"
 #include "common/store/postgres/postgres_rows.hpp"
 #include "common/store/postgres/spool_pieces.hpp"
+#include "common/store/postgres/webhook_outbox.hpp"
 
 namespace profiled {
 
@@ -162,10 +163,14 @@ std::optional<api_error> pg_finish_job(pg_connection& db, const finish_job& f)
                               to_string(f.status), f.error, f.now, f.job_id, *f.owner, f.processing_ms);
         if (ended.empty())
             return lease_lost(f.job_id);
+        pg_insert_job_deliveries(db, f.job_id, f.status, f.now);
     } else {
-        db.query("UPDATE jobs SET status = $1, error = $2, finished_at = $3, lease_owner = NULL, lease_expires_at = NULL, "
-                 "processing_ms = coalesce($5::bigint, processing_ms) WHERE job_id = $4",
-                 to_string(f.status), f.error, f.now, f.job_id, f.processing_ms);
+        auto ended = db.query("UPDATE jobs SET status = $1, error = $2, finished_at = $3, lease_owner = NULL, "
+                              "lease_expires_at = NULL, processing_ms = coalesce($5::bigint, processing_ms) "
+                              "WHERE job_id = $4",
+                              to_string(f.status), f.error, f.now, f.job_id, f.processing_ms);
+        if (ended.affected() > 0)
+            pg_insert_job_deliveries(db, f.job_id, f.status, f.now);
     }
     pg_remove_upload(db, f.job_id);
     return std::nullopt;

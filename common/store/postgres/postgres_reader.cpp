@@ -8,6 +8,7 @@
 #include "common/store/postgres/postgres.hpp"
 #include "common/store/postgres/postgres_rows.hpp"
 #include "common/store/postgres/profile_pages.hpp"
+#include "common/store/postgres/webhook_rows.hpp"
 
 namespace profiled {
 namespace {
@@ -161,6 +162,28 @@ public:
     std::vector<job_record> list_all_jobs(int limit) override
     {
         return jobs_of(query(job_columns() + "ORDER BY id DESC LIMIT $1", static_cast<std::int64_t>(limit)));
+    }
+
+    std::vector<webhook_record> list_webhooks(std::int64_t project_id) override
+    {
+        return retried_if_lost([&] { return pg_read_webhooks(db_, project_id); });
+    }
+
+    std::optional<webhook_record> find_webhook(std::int64_t project_id, const std::string& webhook_id) override
+    {
+        return retried_if_lost([&] { return pg_read_webhook(db_, project_id, webhook_id); });
+    }
+
+    std::optional<delivery_attempt_page> list_delivery_attempts(std::int64_t project_id, const std::string& webhook_id,
+                                                                const std::optional<std::string>& cursor,
+                                                                int limit) override
+    {
+        return retried_if_lost([&] { return pg_read_delivery_attempts(db_, project_id, webhook_id, cursor, limit); });
+    }
+
+    delivery_backlog webhook_backlog(std::int64_t now) override
+    {
+        return retried_if_lost([&] { return pg_read_delivery_backlog(db_, now); });
     }
 
     std::int64_t count_jobs(job_status status) override

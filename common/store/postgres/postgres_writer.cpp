@@ -9,6 +9,7 @@
 #include "common/store/postgres/profile_erasure.hpp"
 #include "common/store/postgres/profile_upserts.hpp"
 #include "common/store/postgres/profile_writes.hpp"
+#include "common/store/postgres/webhook_rows.hpp"
 
 namespace profiled {
 namespace {
@@ -45,6 +46,10 @@ operation_outcome run_operation(pg_connection& db, const store_operation& op, bo
                    [&](const erase_users& e) { out.count = pg_erase_users(db, e); },
                    [&](const erase_companies& e) { out.count = pg_erase_companies(db, e); },
                    [&](const cancel_job& c) { out = pg_cancel_job(db, c); },
+                   [&](const create_webhook& c) { out.refused = pg_create_webhook(db, c); },
+                   [&](const delete_webhook& d) { out.count = pg_delete_webhook(db, d); },
+                   [&](const claim_deliveries& c) { out.deliveries = pg_claim_deliveries(db, c); },
+                   [&](const record_delivery_attempt& r) { out.refused = pg_record_delivery_attempt(db, r); },
                },
                op);
     return out;

@@ -7,6 +7,7 @@
 #include "common/store/sqlite/profile_rows.hpp"
 #include "common/store/sqlite/profile_updates.hpp"
 #include "common/store/sqlite/stored_rows.hpp"
+#include "common/store/sqlite/webhook_rows.hpp"
 
 namespace profiled {
 
@@ -53,6 +54,10 @@ operation_outcome run_operation(sqlite_connection& db, const store_operation& op
                    [&](const erase_users& e) { out.count = erase_user_rows(db, e); },
                    [&](const erase_companies& e) { out.count = erase_company_rows(db, e); },
                    [&](const cancel_job& c) { out = cancel_job_row(db, c); },
+                   [&](const create_webhook& c) { out.refused = create_webhook_row(db, c); },
+                   [&](const delete_webhook& d) { out.count = delete_webhook_row(db, d); },
+                   [&](const claim_deliveries& c) { out.deliveries = claim_delivery_rows(db, c); },
+                   [&](const record_delivery_attempt& r) { out.refused = record_delivery_attempt_row(db, r); },
                },
                op);
     return out;

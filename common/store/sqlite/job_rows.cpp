@@ -5,6 +5,7 @@
 
 #include "common/store/job_cancel.hpp"
 #include "common/store/sqlite/stored_rows.hpp"
+#include "common/store/sqlite/webhook_outbox.hpp"
 
 namespace profiled {
 
@@ -117,6 +118,8 @@ std::optional<api_error> finish_job_row(sqlite_connection& db, const finish_job&
                  "processing_ms = coalesce(?, processing_ms) WHERE job_id = ?",
                  to_string(f.status), f.error, f.now, f.processing_ms, f.job_id)
             .run();
+        if (db.changes() > 0)
+            insert_job_deliveries(db, f.job_id, f.status, f.now);
         return std::nullopt;
     }
     db.query("UPDATE jobs SET status = ?, error = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL, "
@@ -126,6 +129,7 @@ std::optional<api_error> finish_job_row(sqlite_connection& db, const finish_job&
         .run();
     if (db.changes() == 0)
         return lease_lost(f.job_id);
+    insert_job_deliveries(db, f.job_id, f.status, f.now);
     return std::nullopt;
 }
 

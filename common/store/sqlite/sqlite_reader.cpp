@@ -7,6 +7,7 @@
 #include "common/store/sqlite/profile_pages.hpp"
 #include "common/store/sqlite/sqlite.hpp"
 #include "common/store/sqlite/stored_rows.hpp"
+#include "common/store/sqlite/webhook_rows.hpp"
 
 namespace profiled {
 namespace {
@@ -168,6 +169,25 @@ public:
         q.step();
         return q.int64(0);
     }
+
+    std::vector<webhook_record> list_webhooks(std::int64_t project_id) override
+    {
+        return read_webhooks(db_, project_id);
+    }
+
+    std::optional<webhook_record> find_webhook(std::int64_t project_id, const std::string& webhook_id) override
+    {
+        return read_webhook(db_, project_id, webhook_id);
+    }
+
+    std::optional<delivery_attempt_page> list_delivery_attempts(std::int64_t project_id, const std::string& webhook_id,
+                                                                const std::optional<std::string>& cursor,
+                                                                int limit) override
+    {
+        return read_delivery_attempts(db_, project_id, webhook_id, cursor, limit);
+    }
+
+    delivery_backlog webhook_backlog(std::int64_t now) override { return read_delivery_backlog(db_, now); }
 
     std::uint64_t key_version() override
     {
