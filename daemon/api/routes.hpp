@@ -29,6 +29,8 @@ void add_erasure_routes(router& routes, server_context& ctx);
 void add_listing_routes(router& routes, server_context& ctx);
 // GET /metrics.
 void add_metrics_routes(router& routes, server_context& ctx);
+// GET /, /ui, /ui/ and /ui/assets/{version}/{file}: the web console.
+void add_console_routes(router& routes);
 // Every route profiled serves.
 void add_all_routes(router& routes, server_context& ctx);
 
