@@ -98,8 +98,18 @@ test('an upload with bad rows through the page becomes a job whose progress bar 
   await navLink(page, 'Upload').click();
   await page.getByRole('heading', { name: 'Upload a file' }).waitFor();
   await checkPage(page, 'upload');
-  await page.setInputFiles('#file', writeTempFile('users-with-bad-rows.ndjson', rows.text));
-  await page.getByText('users-with-bad-rows.ndjson').waitFor();
+  // The file picker takes a file...
+  await page.setInputFiles('#file', writeTempFile('picked.ndjson', goodUsers(3)));
+  await page.getByText('picked.ndjson (').waitFor();
+  // ...and a file dropped on the drop zone replaces it: the one uploaded.
+  await page.evaluate(([name, text]) => {
+    const data = new DataTransfer();
+    data.items.add(new File([text], name, { type: 'application/x-ndjson' }));
+    const zone = document.querySelector('.dropzone');
+    for (const type of ['dragenter', 'dragover', 'drop'])
+      zone.dispatchEvent(new DragEvent(type, { dataTransfer: data, bubbles: true, cancelable: true }));
+  }, ['users-with-bad-rows.ndjson', rows.text]);
+  await page.getByText('users-with-bad-rows.ndjson (').waitFor();
   await page.getByRole('button', { name: 'Upload', exact: true }).click();
   await page.waitForURL(/#\/jobs\/[^/]+$/);
   uploadedJob = decodeURIComponent(page.url().split('#/jobs/')[1]);

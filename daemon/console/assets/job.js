@@ -85,10 +85,16 @@ export function renderJob(main, jobId) {
     }
   }
 
+  // The job's errors link when the API gives one (a path on this daemon), else the documented path.
+  function errorsUrl() {
+    const link = job && job.links && job.links.errors;
+    return typeof link === 'string' && link.startsWith('/') && !link.startsWith('//') ? link.split('?')[0] : `${jobUrl}/errors`;
+  }
+
   async function loadErrors(signal) {
     let page;
     try {
-      page = await request(path(`${jobUrl}/errors`, { limit: errorsPageSize, cursor: pager.current }), { signal });
+      page = await request(path(errorsUrl(), { limit: errorsPageSize, cursor: pager.current }), { signal });
     } catch (e) {
       if (e.name === 'AbortError') throw e;
       replace(errorsSection, h('h2', { id: 'row-errors' }, 'Row errors'), h('p', { class: 'error' }, e.message));
@@ -115,7 +121,7 @@ export function renderJob(main, jobId) {
     let cursor = '';
     try {
       do {
-        const page = await request(path(`${jobUrl}/errors`, { limit: csvPageSize, cursor }));
+        const page = await request(path(errorsUrl(), { limit: csvPageSize, cursor }));
         for (const e of page.errors) lines.push(csvLine([e.line, e.user_id, e.field, e.message]));
         cursor = page.next_cursor;
         button.textContent = `Fetching errors… ${count(lines.length - 1)} of ${count(page.failed_rows)}`;
