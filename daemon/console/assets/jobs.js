@@ -55,7 +55,7 @@ export function renderJobs(main, query) {
       { label: 'Type', cell: (j) => j.type },
       { label: 'Status', cell: (j) => statusBadge(j.status) },
       { label: 'Progress', class: 'wide', cell: (j) => progressBlock(j) },
-      { label: 'File', cell: (j) => [j.filename || '(body)', h('span', { class: 'hint block' }, bytes(j.file_size))] },
+      { label: 'File', cell: (j) => h('span', {}, j.filename || '(body)', h('span', { class: 'hint block' }, bytes(j.file_size))) },
       { label: 'Submitted', cell: (j) => h('time', { datetime: j.submitted_at, title: time(j.submitted_at) }, ago(j.submitted_at)) },
     ];
     const empty = status ? `No ${status} jobs.` : 'No jobs yet. Upload a file to start one.';
