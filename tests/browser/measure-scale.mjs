@@ -65,6 +65,9 @@ try {
   assert.equal(lines, errors);
   const memory = await page.evaluate(() => performance.memory?.usedJSHeapSize);
   if (memory) console.log(`page JS heap after the download: ${(memory / 1e6).toFixed(0)} MB`);
+} catch (e) {
+  console.error(`failed: ${e.message}\nthe daemon's last log lines:\n${daemon.log.slice(-15).join('\n')}`);
+  process.exitCode = 1;
 } finally {
   await browser.close();
   await daemon.stop();
