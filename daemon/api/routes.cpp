@@ -18,6 +18,7 @@ void add_all_routes(router& routes, server_context& ctx)
     add_erasure_routes(routes, ctx);
     add_listing_routes(routes, ctx);
     add_webhook_routes(routes, ctx);
+    add_console_routes(routes);
 }
 
 } // namespace profiled

@@ -34,6 +34,8 @@ void add_export_routes(router& routes, server_context& ctx);
 void add_webhook_routes(router& routes, server_context& ctx);
 // GET /metrics.
 void add_metrics_routes(router& routes, server_context& ctx);
+// GET /, /ui, /ui/ and /ui/assets/{version}/{file}: the web console.
+void add_console_routes(router& routes);
 // Every route profiled serves.
 void add_all_routes(router& routes, server_context& ctx);
 

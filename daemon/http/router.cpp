@@ -34,6 +34,9 @@ void router::add(std::string method, std::string pattern, route_options options,
         r.segments.emplace_back(rest.substr(0, slash));
         rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
     }
+    // "/" has no segments, as split_path finds for the request ("/ui/" keeps its trailing empty one, like it).
+    if (pattern == "/")
+        r.segments.clear();
     routes_.push_back(std::move(r));
 }
 

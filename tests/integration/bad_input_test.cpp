@@ -196,7 +196,7 @@ TEST_CASE("unknown routes are 404 and known routes with the wrong method 405", "
     std::string method, target, code;
     int status = 0;
     std::tie(method, target, status, code) = GENERATE(table<std::string, std::string, int, std::string>({
-        {"GET", "/", 404, "route_not_found"},
+        {"GET", "/v1", 404, "route_not_found"},
         {"GET", "/nope", 404, "route_not_found"},
         {"GET", "/v1/user/u", 404, "route_not_found"},
         {"GET", "/v1/users/a/b", 404, "route_not_found"},
