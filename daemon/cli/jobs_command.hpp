@@ -1,4 +1,5 @@
-// `profiled jobs list`: bulk jobs of every project, read straight from the database.
+// `profiled jobs list`: bulk jobs of every project, read straight from the database; `jobs watch` (in
+// import_command.cpp, beside the HTTP client it shares with import) follows one through the daemon.
 #pragma once
 
 #include <string>

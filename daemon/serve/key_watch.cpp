@@ -54,6 +54,8 @@ public:
     std::vector<job_record> unfinished_jobs() override { return inner_.unfinished_jobs(); }
     std::vector<job_record> list_all_jobs(int limit) override { return inner_.list_all_jobs(limit); }
     std::int64_t count_jobs(job_status status) override { return inner_.count_jobs(status); }
+    job_backlog read_job_backlog() override { return inner_.read_job_backlog(); }
+    std::optional<std::int64_t> database_bytes() override { return inner_.database_bytes(); }
     std::uint64_t key_version() override { return version_.load(std::memory_order_acquire); }
 
 private:

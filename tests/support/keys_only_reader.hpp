@@ -37,6 +37,8 @@ public:
     std::vector<job_record> unfinished_jobs() override { return {}; }
     std::vector<job_record> list_all_jobs(int) override { return {}; }
     std::int64_t count_jobs(job_status) override { return 0; }
+    job_backlog read_job_backlog() override { return {}; }
+    std::optional<std::int64_t> database_bytes() override { return std::nullopt; }
     std::uint64_t key_version() override { return 0; }
 };
 

@@ -175,7 +175,7 @@ void sqlite_connection::exec(const std::string& sql)
     if (int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err); rc != SQLITE_OK) {
         std::string message = err ? err : sqlite3_errstr(rc);
         sqlite3_free(err);
-        throw sqlite_error(rc, message + " (in: " + sql.substr(0, 80) + ")");
+        throw sqlite_error(rc, message + " (in: " + sql + ")");
     }
 }
 
