@@ -82,6 +82,7 @@ def main():
         "share) and serves them back. It runs as the systemd service profiled.service.",
         ".PP",
         "This page gathers the help each command prints with \\fB\\-\\-help\\fR.",
+        ".PP",
         roff_block(top).rstrip("\n"),
         ".SH COMMANDS",
         "".join(sections).rstrip("\n"),
