@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "common/ops/build_info.hpp"
 #include "common/ops/settings.hpp"
 #include "daemon/cli/export_command.hpp"
 #include "daemon/cli/import_command.hpp"
@@ -15,15 +16,20 @@ namespace {
 // The top-level usage text.
 void print_usage(std::ostream& out)
 {
-    out << "profiled " PROFILED_VERSION " - user-profile ingestion daemon\n\n"
+    out << "profiled " << profiled::build_version()
+        << " - user-profile ingestion daemon\n\n"
            "Usage: profiled COMMAND [options]\n\n"
            "Commands:\n"
            "  serve     run the daemon (profiled serve --help)\n"
-           "  keys      create, list or revoke API keys (profiled keys create --help)\n"
-           "  jobs      list bulk jobs from the database, cancel one (profiled jobs --help)\n"
-           "  import    upload a bulk file to a running daemon and follow its job (profiled import --help)\n"
+           "  keys      create, list or revoke API keys (profiled keys --help)\n"
+           "  jobs      list bulk jobs, follow one until it ends, or cancel one (profiled jobs --help)\n"
+           "  import    upload bulk files to a running daemon and follow their jobs (profiled import --help)\n"
            "  export    stream a project's profiles from a running daemon as NDJSON (profiled export --help)\n"
-           "  version   print the version\n";
+           "  version   print the version, git revision and build date\n\n"
+           "Environment:\n"
+           "  PROFILED_DATA_DIR, PROFILED_DATABASE  where the data is (serve, keys, jobs list)\n"
+           "  PROFILED_URL, PROFILED_API_KEY        the daemon and key to use (import, export, jobs watch|cancel)\n"
+           "  serve reads each of its settings from PROFILED_* as well (profiled serve --help)\n";
 }
 
 } // namespace
@@ -43,7 +49,8 @@ int main(int argc, char** argv)
         return 0;
     }
     if (command == "version" || command == "--version") {
-        std::cout << "profiled " PROFILED_VERSION "\n";
+        std::cout << "profiled " << profiled::build_version() << "\nrevision " << profiled::build_revision()
+                  << "\nbuilt " << profiled::build_date() << "\n";
         return 0;
     }
     if (command == "serve") {

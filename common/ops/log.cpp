@@ -7,11 +7,14 @@
 #include <boost/json/string.hpp>
 #include <fmt/format.h>
 
+#include "common/ops/clock.hpp"
+
 namespace profiled {
 namespace {
 
 std::atomic<log_format> current_format{log_format::logfmt};
 std::atomic<log_level> current_level{log_level::info};
+std::atomic<bool> timestamps_on{true};
 
 // The level's name as written in every line.
 std::string_view level_name(log_level level)
@@ -82,6 +85,7 @@ std::string plain_value(const log_field::value_type& value)
 
 void set_log_format(log_format format) { current_format.store(format); }
 void set_log_level(log_level level) { current_level.store(level); }
+void set_log_timestamps(bool on) { timestamps_on.store(on); }
 
 bool parse_log_format(std::string_view name, log_format& out)
 {
@@ -110,12 +114,18 @@ bool parse_log_level(std::string_view name, log_level& out)
 }
 
 std::string format_log_line(log_format format, log_level level, std::string_view event, std::string_view message,
-                            std::initializer_list<log_field> fields)
+                            std::initializer_list<log_field> fields, std::string_view timestamp)
 {
     std::string line;
     if (format == log_format::json) {
-        line = fmt::format("{{\"level\":\"{}\",\"event\":{},\"msg\":{}", level_name(level), json_string(event),
-                           json_string(message));
+        line += '{';
+        if (!timestamp.empty()) {
+            line += "\"ts\":";
+            line += json_string(timestamp);
+            line += ',';
+        }
+        line += fmt::format("\"level\":\"{}\",\"event\":{},\"msg\":{}", level_name(level), json_string(event),
+                            json_string(message));
         for (const auto& f : fields) {
             line += ',';
             line += json_string(f.key);
@@ -128,7 +138,9 @@ std::string format_log_line(log_format format, log_level level, std::string_view
         line += "}\n";
         return line;
     }
-    line = fmt::format("level={} event=", level_name(level));
+    if (!timestamp.empty())
+        line = fmt::format("ts={} ", timestamp);
+    line += fmt::format("level={} event=", level_name(level));
     append_logfmt_value(line, event);
     line += " msg=";
     append_logfmt_value(line, message);
@@ -147,7 +159,8 @@ void log_event(log_level level, std::string_view event, std::string_view message
 {
     if (level < current_level.load())
         return;
-    std::string line = format_log_line(current_format.load(), level, event, message, fields);
+    std::string stamp = timestamps_on.load() ? format_rfc3339(now_ms()) : std::string();
+    std::string line = format_log_line(current_format.load(), level, event, message, fields, stamp);
     // One write(2) per line keeps lines from different threads whole.
     std::size_t written = 0;
     while (written < line.size()) {

@@ -1,4 +1,5 @@
-// Structured event log: one line per event on stderr, logfmt or JSON lines.
+// Structured event log: one line per event on stderr, logfmt or JSON lines, each stamped with the time (RFC 3339 UTC,
+// milliseconds) unless timestamps are turned off (journald stamps lines itself).
 #pragma once
 
 #include <cstdint>
@@ -35,6 +36,8 @@ struct log_field {
 void set_log_format(log_format format);
 // Events below this level are dropped.
 void set_log_level(log_level level);
+// Whether each line starts with ts=... (logfmt) or "ts":... (JSON); on by default.
+void set_log_timestamps(bool on);
 // Parses "logfmt" or "json"; false when the name is unknown.
 bool parse_log_format(std::string_view name, log_format& out);
 // Parses "debug", "info", "warn" or "error"; false when the name is unknown.
@@ -44,8 +47,9 @@ bool parse_log_level(std::string_view name, log_level& out);
 void log_event(log_level level, std::string_view event, std::string_view message,
                std::initializer_list<log_field> fields = {});
 
-// Renders one event line without writing it (used by log_event and its tests).
+// Renders one event line without writing it (used by log_event and its tests); timestamp (an RFC 3339 time) comes
+// first as ts when not empty.
 std::string format_log_line(log_format format, log_level level, std::string_view event, std::string_view message,
-                            std::initializer_list<log_field> fields);
+                            std::initializer_list<log_field> fields, std::string_view timestamp = {});
 
 } // namespace profiled

@@ -73,6 +73,17 @@ void metrics_registry::observe(std::string_view name, const std::string& labels,
     h.sum += value;
 }
 
+void metrics_registry::start_histogram(std::string_view name, const std::string& labels)
+{
+    std::lock_guard lock(mutex_);
+    auto it = families_.find(name);
+    if (it == families_.end())
+        return;
+    histogram_data& h = it->second.histograms[labels];
+    if (h.counts.empty())
+        h.counts.assign(it->second.buckets.size(), 0);
+}
+
 double metrics_registry::value(std::string_view name, const std::string& labels) const
 {
     std::lock_guard lock(mutex_);
@@ -136,13 +147,13 @@ metrics_registry& daemon_metrics()
         auto* r = new metrics_registry;
         const std::vector<double> latency{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
         const std::vector<double> durations{0.1, 0.5, 1, 5, 10, 30, 60, 300, 600, 1800, 3600, 7200};
-        r->describe("profiled_build_info", metric_type::gauge, "Build information; the value is always 1.");
+        r->describe("profiled_build_info", metric_type::gauge, "Build information (version, git revision); the value is always 1.");
         r->describe("profiled_process_start_time_seconds", metric_type::gauge, "Start time of the process since the Unix epoch in seconds.");
         r->describe("profiled_http_requests_total", metric_type::counter, "HTTP requests answered, by route, method and status code.");
         r->describe("profiled_http_request_duration_seconds", metric_type::histogram, "Time from a request's headers to its response, by route.", latency);
         r->describe("profiled_jobs", metric_type::gauge, "Bulk jobs by current status.");
         r->describe("profiled_jobs_total", metric_type::counter, "Bulk jobs that reached a status since start, by status.");
-        r->describe("profiled_job_duration_seconds", metric_type::histogram, "Time from a job's start to its end.", durations);
+        r->describe("profiled_job_duration_seconds", metric_type::histogram, "Time from a job's start to its end, by type and final status.", durations);
         r->describe("profiled_job_queue_wait_seconds", metric_type::histogram, "Time a job waited between submission and start.", durations);
         r->describe("profiled_rows_total", metric_type::counter, "Bulk rows processed, by type and result (applied or failed).");
         r->describe("profiled_upload_bytes_total", metric_type::counter, "Bytes of bulk uploads accepted.");
@@ -156,6 +167,17 @@ metrics_registry& daemon_metrics()
         r->describe("profiled_writer_queue_depth", metric_type::gauge, "Writes waiting for the writer thread.");
         r->describe("profiled_job_queue_depth", metric_type::gauge, "Bulk jobs queued or running.");
         r->describe("profiled_database_reachable", metric_type::gauge, "1 while the database can be reached (as last found), 0 during an outage.");
+        r->describe("profiled_oldest_queued_job_age_seconds", metric_type::gauge, "Seconds the oldest queued job has waited since its submission; 0 when none is queued.");
+        r->describe("profiled_job_rows_waiting", metric_type::gauge, "Rows of bulk jobs not processed yet, by job status (queued or running).");
+        r->describe("profiled_database_size_bytes", metric_type::gauge, "Bytes the database takes (SQLite: the file and its WAL; PostgreSQL: pg_database_size), refreshed at most every 10 seconds.");
+        r->describe("profiled_data_dir_free_bytes", metric_type::gauge, "Bytes free for profiled on the data directory's filesystem.");
+        r->describe("profiled_data_dir_size_bytes", metric_type::gauge, "Size in bytes of the data directory's filesystem.");
+        r->describe("process_cpu_seconds_total", metric_type::counter, "Total user and system CPU time spent in seconds.");
+        r->describe("process_resident_memory_bytes", metric_type::gauge, "Resident memory size in bytes.");
+        r->describe("process_virtual_memory_bytes", metric_type::gauge, "Virtual memory size in bytes.");
+        r->describe("process_open_fds", metric_type::gauge, "Number of open file descriptors.");
+        r->describe("process_max_fds", metric_type::gauge, "Maximum number of open file descriptors.");
+        r->describe("process_start_time_seconds", metric_type::gauge, "Start time of the process since unix epoch in seconds.");
         r->describe("profiled_last_job_done_timestamp_seconds", metric_type::gauge, "When the last bulk job finished successfully, since the Unix epoch.");
         r->describe("profiled_webhook_deliveries_total", metric_type::counter, "Webhook delivery attempts, by outcome: delivered, retry (failed, to be tried again) or failed (the last attempt failed).");
         r->describe("profiled_webhook_queue_depth", metric_type::gauge, "Webhook deliveries pending: waiting to be sent or retried.");
@@ -170,6 +192,15 @@ metrics_registry& daemon_metrics()
                                             "profiled_http_connections_refused_total"};
         for (const char* status : statuses)
             r->add("profiled_jobs_total", metric_labels({{"status", status}}), 0);
+        static const char* const final_statuses[] = {"done", "failed"};
+        static const char* const waiting_statuses[] = {"queued", "running"};
+        for (const char* type : types)
+            for (const char* status : final_statuses)
+                r->start_histogram("profiled_job_duration_seconds", metric_labels({{"type", type}, {"status", status}}));
+        for (const char* status : waiting_statuses)
+            r->set("profiled_job_rows_waiting", metric_labels({{"status", status}}), 0);
+        r->start_histogram("profiled_job_queue_wait_seconds", {});
+        r->set("profiled_oldest_queued_job_age_seconds", {}, 0);
         for (const char* type : types)
             for (const char* result : results)
                 r->add("profiled_rows_total", metric_labels({{"type", type}, {"result", result}}), 0);

@@ -26,6 +26,8 @@ public:
     void set(std::string_view name, const std::string& labels, double value);
     // Records one observation in a histogram.
     void observe(std::string_view name, const std::string& labels, double value);
+    // Makes a histogram's series exist with no observations yet, so it is scraped (at 0) from the start.
+    void start_histogram(std::string_view name, const std::string& labels);
     // The value of a counter or gauge (0 when never touched), for tests and STATUS=.
     double value(std::string_view name, const std::string& labels = {}) const;
     // Every family in the Prometheus text format.

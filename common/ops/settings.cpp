@@ -44,43 +44,45 @@ po::typed_value<T>* unsigned_setting(T* store)
 }
 
 // Every setting of `profiled serve`, with its default; the INI file and PROFILED_* use the same names.
-po::options_description setting_options(server_settings& s, std::string& format, std::string& level)
+po::options_description setting_options(server_settings& s, std::string& format, std::string& level,
+                                        std::string& timestamps)
 {
-    po::options_description d("profiled serve options");
+    po::options_description d("Settings (also PROFILED_* and --config keys)");
     // clang-format off
     d.add_options()
-        ("listen", po::value(&s.listen)->default_value(s.listen), "HOST:PORT to listen on; port 0 picks a free port")
-        ("data-dir", po::value(&s.data_dir)->default_value(s.data_dir), "directory holding profiled.db and spool/")
-        ("database", po::value(&s.database), "postgresql://USER:PASSWORD@HOST/DB of a PostgreSQL database several daemons share; absent: SQLite in data-dir")
-        ("log-format", po::value(&format)->default_value("logfmt"), "logfmt or json")
-        ("log-level", po::value(&level)->default_value("info"), "debug, info, warn or error")
-        ("access-log", po::value(&s.access_log)->default_value(false)->implicit_value(true), "log one line per request")
-        ("max-body-bytes", unsigned_setting(&s.max_body_bytes)->default_value(s.max_body_bytes), "largest single request body")
-        ("max-upload-bytes", unsigned_setting(&s.max_upload_bytes)->default_value(s.max_upload_bytes), "largest bulk upload")
-        ("max-job-rows", unsigned_setting(&s.max_job_rows)->default_value(s.max_job_rows), "most rows in one bulk job")
-        ("max-header-bytes", unsigned_setting(&s.max_header_bytes)->default_value(s.max_header_bytes), "largest request header block; chunk extensions and trailers count against it too (at most 65000)")
-        ("min-upload-rate", unsigned_setting(&s.min_upload_rate)->default_value(s.min_upload_rate), "slowest request body accepted, in bytes per second over the rate window; slower gets 408; 0 = off")
-        ("upload-rate-window", unsigned_setting(&s.upload_rate_window_seconds)->default_value(s.upload_rate_window_seconds), "seconds over which min-upload-rate is averaged")
-        ("max-connections", unsigned_setting(&s.max_connections)->default_value(s.max_connections), "open connections at most; more are answered 503 and closed")
-        ("max-uploads-per-key", unsigned_setting(&s.max_uploads_per_key)->default_value(s.max_uploads_per_key), "bulk uploads one key may send at once; more get 429")
-        ("max-exports", unsigned_setting(&s.max_exports)->default_value(s.max_exports), "exports (GET /v1/users/export, /v1/companies/export) running at once in this daemon; more get 503 too_many_exports")
-        ("export-write-timeout", unsigned_setting(&s.export_write_timeout_seconds)->default_value(s.export_write_timeout_seconds), "seconds an export's client may take no data before its connection is dropped")
-        ("rows-per-minute", po::value(&s.rows_per_minute)->default_value(s.rows_per_minute), "bulk rows applied per minute per project; 0 = unlimited")
-        ("rows-burst", po::value(&s.rows_burst)->default_value(s.rows_burst), "bulk rows a project may take at once")
-        ("max-queued-jobs", unsigned_setting(&s.max_queued_jobs)->default_value(s.max_queued_jobs), "queued jobs per project before 429")
-        ("rate-limit-writes", po::value(&s.rate_limit_writes)->default_value(s.rate_limit_writes), "single-write requests per second per key (burst as large); 0 = off")
-        ("rate-limit-bulk", po::value(&s.rate_limit_bulk)->default_value(s.rate_limit_bulk), "bulk submissions per minute per key (burst as large); 0 = off")
-        ("rate-limit-reads", po::value(&s.rate_limit_reads)->default_value(s.rate_limit_reads), "read requests per second per key (burst as large); 0 = off")
-        ("read-timeout", unsigned_setting(&s.read_timeout_seconds)->default_value(s.read_timeout_seconds), "seconds to receive a request")
-        ("idle-timeout", unsigned_setting(&s.idle_timeout_seconds)->default_value(s.idle_timeout_seconds), "seconds a keep-alive connection may idle")
-        ("request-timeout", unsigned_setting(&s.request_timeout_seconds)->default_value(s.request_timeout_seconds), "seconds the database gets to answer a request's read or start its write; later gets 503 store_timeout")
-        ("shutdown-grace", unsigned_setting(&s.shutdown_grace_seconds)->default_value(s.shutdown_grace_seconds), "seconds in-flight requests get on shutdown")
-        ("job-lease", unsigned_setting(&s.job_lease_seconds)->default_value(s.job_lease_seconds), "seconds a claimed bulk job stays a daemon's without a renewal (renewed every third); a dead daemon's jobs move to another after this")
-        ("webhook-retry-base", po::value(&s.webhook_retry_base_seconds)->default_value(s.webhook_retry_base_seconds), "seconds bounding the first webhook retry's random delay; the bound doubles per attempt, up to an hour")
-        ("webhook-max-attempts", unsigned_setting(&s.webhook_max_attempts)->default_value(s.webhook_max_attempts), "attempts at a webhook delivery before it is marked failed (15 with the default base: the last up to 6.4 hours, on average 3.2, after the first)")
-        ("webhook-timeout", po::value(&s.webhook_timeout_seconds)->default_value(s.webhook_timeout_seconds), "seconds one webhook attempt may take: connect, TLS handshake, request and answer")
-        ("webhook-ca-file", po::value(&s.webhook_ca_file), "PEM file of CA certificates trusted for https webhooks besides the system's")
-        ("webhook-allow-private", po::value(&s.webhook_allow_private)->default_value(false)->implicit_value(true), "allow webhooks to loopback, private, link-local and other non-public addresses");
+        ("listen", po::value(&s.listen)->value_name("HOST:PORT")->default_value(s.listen), "HOST:PORT to listen on; port 0 picks a free port")
+        ("data-dir", po::value(&s.data_dir)->value_name("DIR")->default_value(s.data_dir), "directory holding profiled.db and spool/")
+        ("database", po::value(&s.database)->value_name("URL"), "postgresql://USER:PASSWORD@HOST/DB of a PostgreSQL database several daemons share; absent: SQLite in data-dir")
+        ("log-format", po::value(&format)->value_name("FORMAT")->default_value("logfmt"), "logfmt or json")
+        ("log-level", po::value(&level)->value_name("LEVEL")->default_value("info"), "debug, info, warn or error")
+        ("log-timestamps", po::value(&timestamps)->value_name("on|off")->default_value("on"), "on: each log line starts with its time (RFC 3339 UTC); off for journald, which stamps lines itself")
+        ("access-log", po::value(&s.access_log)->value_name("BOOL")->default_value(false)->implicit_value(true), "log one line per request")
+        ("max-body-bytes", unsigned_setting(&s.max_body_bytes)->value_name("BYTES")->default_value(s.max_body_bytes), "largest single request body")
+        ("max-upload-bytes", unsigned_setting(&s.max_upload_bytes)->value_name("BYTES")->default_value(s.max_upload_bytes), "largest bulk upload")
+        ("max-job-rows", unsigned_setting(&s.max_job_rows)->value_name("ROWS")->default_value(s.max_job_rows), "most rows in one bulk job")
+        ("max-header-bytes", unsigned_setting(&s.max_header_bytes)->value_name("BYTES")->default_value(s.max_header_bytes), "largest request header block; chunk extensions and trailers count against it too (at most 65000)")
+        ("min-upload-rate", unsigned_setting(&s.min_upload_rate)->value_name("BYTES")->default_value(s.min_upload_rate), "slowest request body accepted, in bytes per second over the rate window; slower gets 408; 0 = off")
+        ("upload-rate-window", unsigned_setting(&s.upload_rate_window_seconds)->value_name("SECONDS")->default_value(s.upload_rate_window_seconds), "seconds over which min-upload-rate is averaged")
+        ("max-connections", unsigned_setting(&s.max_connections)->value_name("N")->default_value(s.max_connections), "open connections at most; more are answered 503 and closed")
+        ("max-uploads-per-key", unsigned_setting(&s.max_uploads_per_key)->value_name("N")->default_value(s.max_uploads_per_key), "bulk uploads one key may send at once; more get 429")
+        ("max-exports", unsigned_setting(&s.max_exports)->value_name("N")->default_value(s.max_exports), "exports (GET /v1/users/export, /v1/companies/export) running at once in this daemon; more get 503 too_many_exports")
+        ("export-write-timeout", unsigned_setting(&s.export_write_timeout_seconds)->value_name("SECONDS")->default_value(s.export_write_timeout_seconds), "seconds an export's client may take no data before its connection is dropped")
+        ("rows-per-minute", po::value(&s.rows_per_minute)->value_name("ROWS")->default_value(s.rows_per_minute), "bulk rows applied per minute per project; 0 = unlimited")
+        ("rows-burst", po::value(&s.rows_burst)->value_name("ROWS")->default_value(s.rows_burst), "bulk rows a project may take at once")
+        ("max-queued-jobs", unsigned_setting(&s.max_queued_jobs)->value_name("N")->default_value(s.max_queued_jobs), "queued jobs per project before 429")
+        ("rate-limit-writes", po::value(&s.rate_limit_writes)->value_name("RATE")->default_value(s.rate_limit_writes), "single-write requests per second per key (burst as large); 0 = off")
+        ("rate-limit-bulk", po::value(&s.rate_limit_bulk)->value_name("RATE")->default_value(s.rate_limit_bulk), "bulk submissions per minute per key (burst as large); 0 = off")
+        ("rate-limit-reads", po::value(&s.rate_limit_reads)->value_name("RATE")->default_value(s.rate_limit_reads), "read requests per second per key (burst as large); 0 = off")
+        ("read-timeout", unsigned_setting(&s.read_timeout_seconds)->value_name("SECONDS")->default_value(s.read_timeout_seconds), "seconds to receive a request")
+        ("idle-timeout", unsigned_setting(&s.idle_timeout_seconds)->value_name("SECONDS")->default_value(s.idle_timeout_seconds), "seconds a keep-alive connection may idle")
+        ("request-timeout", unsigned_setting(&s.request_timeout_seconds)->value_name("SECONDS")->default_value(s.request_timeout_seconds), "seconds the database gets to answer a request's read or start its write; later gets 503 store_timeout")
+        ("shutdown-grace", unsigned_setting(&s.shutdown_grace_seconds)->value_name("SECONDS")->default_value(s.shutdown_grace_seconds), "seconds in-flight requests get on shutdown")
+        ("job-lease", unsigned_setting(&s.job_lease_seconds)->value_name("SECONDS")->default_value(s.job_lease_seconds), "seconds a claimed bulk job stays a daemon's without a renewal (renewed every third); a dead daemon's jobs move to another after this")
+        ("webhook-retry-base", po::value(&s.webhook_retry_base_seconds)->value_name("SECONDS")->default_value(s.webhook_retry_base_seconds), "seconds bounding the first webhook retry's random delay; the bound doubles per attempt, up to an hour")
+        ("webhook-max-attempts", unsigned_setting(&s.webhook_max_attempts)->value_name("N")->default_value(s.webhook_max_attempts), "attempts at a webhook delivery before it is marked failed (15 with the default base: the last up to 6.4 hours, on average 3.2, after the first)")
+        ("webhook-timeout", po::value(&s.webhook_timeout_seconds)->value_name("SECONDS")->default_value(s.webhook_timeout_seconds), "seconds one webhook attempt may take: connect, TLS handshake, request and answer")
+        ("webhook-ca-file", po::value(&s.webhook_ca_file)->value_name("FILE"), "PEM file of CA certificates trusted for https webhooks besides the system's")
+        ("webhook-allow-private", po::value(&s.webhook_allow_private)->value_name("BOOL")->default_value(false)->implicit_value(true), "allow webhooks to loopback, private, link-local and other non-public addresses");
     // clang-format on
     return d;
 }
@@ -106,11 +108,11 @@ settings_outcome load_server_settings(const std::vector<std::string>& args)
 {
     settings_outcome out;
     server_settings& s = out.settings;
-    std::string format, level;
-    po::options_description settings = setting_options(s, format, level);
+    std::string format, level, timestamps;
+    po::options_description settings = setting_options(s, format, level, timestamps);
 
-    po::options_description cli("Usage: profiled serve [options]");
-    cli.add_options()("help,h", "show this help")("config", po::value(&s.config_file),
+    po::options_description cli("Options");
+    cli.add_options()("help,h", "show this help")("config", po::value(&s.config_file)->value_name("FILE"),
                                                   "INI file with the same keys as these flags (key = value)");
     cli.add(settings);
 
@@ -125,7 +127,16 @@ settings_outcome load_server_settings(const std::vector<std::string>& args)
         if (vm.count("help")) {
             out.show_help = true;
             std::ostringstream help;
-            help << cli;
+            help << "Usage: profiled serve [options]\n\n"
+                    "Runs the daemon: the HTTP API on --listen, bulk jobs at --rows-per-minute per project, the data\n"
+                    "in --data-dir (or the PostgreSQL --database). SIGTERM stops it cleanly, SIGHUP re-reads the\n"
+                    "settings (rate limits and log settings change; others need a restart).\n\n"
+                 << cli
+                 << "\nEnvironment:\n"
+                    "  Every option is also read from PROFILED_ and its name in capitals with _ for -, e.g.\n"
+                    "  PROFILED_DATA_DIR for --data-dir, PROFILED_ROWS_PER_MINUTE for --rows-per-minute, and\n"
+                    "  PROFILED_CONFIG for --config. A flag beats the environment, which beats the --config file,\n"
+                    "  which beats the defaults shown.\n";
             out.help_text = help.str();
             return out;
         }
@@ -152,6 +163,12 @@ settings_outcome load_server_settings(const std::vector<std::string>& args)
         throw std::runtime_error(fmt::format("log-format must be logfmt or json, not '{}'", format));
     if (!parse_log_level(level, s.level))
         throw std::runtime_error(fmt::format("log-level must be debug, info, warn or error, not '{}'", level));
+    if (timestamps == "on" || timestamps == "true")
+        s.log_timestamps = true;
+    else if (timestamps == "off" || timestamps == "false")
+        s.log_timestamps = false;
+    else
+        throw std::runtime_error(fmt::format("log-timestamps must be on or off, not '{}'", timestamps));
     if (s.rows_per_minute < 0)
         throw std::runtime_error("rows-per-minute must be 0 (unlimited) or more");
     if (s.rate_limit_writes < 0 || s.rate_limit_bulk < 0 || s.rate_limit_reads < 0)

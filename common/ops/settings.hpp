@@ -18,6 +18,7 @@ struct server_settings {
     log_format format = log_format::logfmt;
     log_level level = log_level::info;
     bool access_log = false;
+    bool log_timestamps = true; // each line starts with its time; off under journald, which stamps lines itself
 
     std::uint64_t max_body_bytes = 1024 * 1024;             // single (non-bulk) requests
     std::uint64_t max_upload_bytes = 50ull * 1024 * 1024;   // one bulk upload

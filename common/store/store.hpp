@@ -39,6 +39,13 @@ struct company_page {
     std::optional<std::string> next_cursor; // opaque: the engine's own, handed back for the next page
 };
 
+// The bulk job backlog as monitoring sees it, all projects together.
+struct job_backlog {
+    std::int64_t queued_rows = 0;                 // rows of queued jobs not processed yet
+    std::int64_t running_rows = 0;                // rows of running jobs not processed yet
+    std::optional<std::int64_t> oldest_queued_at; // submitted_at of the oldest queued job; none when none is
+};
+
 // Read-only queries; each reader belongs to one thread.
 class store_reader {
 public:
@@ -90,6 +97,11 @@ public:
     // Webhook deliveries still pending (waiting to be sent or retried), all projects together, and when the next
     // one nobody holds (as of now) is due.
     virtual delivery_backlog webhook_backlog(std::int64_t now) = 0;
+    // The rows queued and running jobs still hold, and the oldest queued job's submission (for /metrics).
+    virtual job_backlog read_job_backlog() = 0;
+    // Bytes the database takes on disk (for /metrics); nothing when the engine cannot tell. May take a while on a
+    // large database: ask it seldom.
+    virtual std::optional<std::int64_t> database_bytes() = 0;
     // A number that changes whenever an API key is created, revoked or removed, by this process or another;
     // cheap enough to ask on every request.
     virtual std::uint64_t key_version() = 0;

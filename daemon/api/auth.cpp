@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "common/api_keys.hpp"
+#include "common/ops/project_names.hpp"
 #include "daemon/serve/reader_pool.hpp"
 
 namespace profiled {
@@ -78,6 +79,7 @@ boost::asio::awaitable<result<api_key_record>> authenticate_key(key_cache& cache
         co_return unauthorized("unknown API key");
     if (found->revoked_at)
         co_return unauthorized("this API key has been revoked");
+    known_projects().remember(found->project_id, found->project);
     co_return std::move(*found);
 }
 

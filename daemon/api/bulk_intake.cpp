@@ -13,6 +13,7 @@
 #include "common/ops/clock.hpp"
 #include "common/ops/log.hpp"
 #include "common/ops/metrics.hpp"
+#include "common/ops/project_names.hpp"
 #include "common/profiles/ids.hpp"
 #include "common/profiles/profile_json.hpp"
 #include "common/sha256.hpp"
@@ -253,8 +254,12 @@ private:
         if (earlier)
             co_return answer_repeat(*job->idempotency_key, *earlier, job->type, *digest);
         log_event(log_level::info, "job.queued", "bulk job queued",
-                  {{"job_id", job->job_id}, {"project_id", job->project_id}, {"type", to_string(job->type)},
-                   {"rows", job->total_rows}, {"bytes", job->file_size}});
+                  {{"job_id", job->job_id},
+                   {"project_id", job->project_id},
+                   {"project", known_projects().name_of(job->project_id)},
+                   {"type", to_string(job->type)},
+                   {"rows", job->total_rows},
+                   {"bytes", job->file_size}});
         daemon_metrics().add("profiled_upload_bytes_total", {}, static_cast<double>(job->file_size));
         daemon_metrics().add("profiled_jobs_total", metric_labels({{"status", "queued"}}));
         runner_.add_job(*job);

@@ -5,6 +5,7 @@
 
 #include "common/formats/utf8.hpp"
 #include "common/ops/log.hpp"
+#include "common/ops/project_names.hpp"
 #include "common/profiles/requests.hpp"
 #include "daemon/api/routes.hpp"
 
@@ -80,7 +81,10 @@ net::awaitable<result<std::int64_t>> erase(server_context& ctx, const erasure_ki
     std::int64_t removed = outcome.outcomes.front().count;
     // Counts only: the ids are the personal data being erased.
     log_event(log_level::info, kind.event, fmt::format("{} profiles erased", kind.what),
-              {{"project_id", project}, {"requested", requested}, {"deleted", removed}});
+              {{"project_id", project},
+               {"project", known_projects().name_of(project)},
+               {"requested", requested},
+               {"deleted", removed}});
     co_return removed;
 }
 

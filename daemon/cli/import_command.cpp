@@ -1,10 +1,12 @@
-// `profiled import`: the daemon's bulk API from the command line. The only client-side user of Beast and Asio,
-// kept in this one file so their headers stay out of every other translation unit.
+// `profiled import` and `profiled jobs watch`: the daemon's bulk API from the command line. The only client-side
+// user of Beast and Asio, kept in this one file so their headers stay out of every other translation unit.
 #include "daemon/cli/import_command.hpp"
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -13,6 +15,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -430,36 +433,188 @@ void print_row_errors(api_client& client, const job_state& job, const std::strin
     }
 }
 
+// What the Ctrl-C handler writes before the command exits: the job goes on, and how to follow it. Filled in
+// once a job exists; empty before (an upload cut short makes no job).
+char interrupt_message[1024];
+volatile std::sig_atomic_t interrupt_message_length = 0;
+
+// SIGINT/SIGTERM while a job is followed: says it goes on in the daemon, then exits 130 as a shell expects.
+void on_interrupt(int signal_number)
+{
+    if (interrupt_message_length > 0) {
+        ssize_t ignored = ::write(STDERR_FILENO, interrupt_message, static_cast<std::size_t>(interrupt_message_length));
+        (void)ignored;
+    }
+    ::_exit(128 + signal_number);
+}
+
+// From now on an interruption tells the user the job goes on and how to follow it with `profiled jobs watch`.
+void explain_interruption_for(const std::string& job_id, const std::string& url)
+{
+    interrupt_message_length = 0;
+    std::string text = fmt::format("\nprofiled: interrupted; job {} goes on in the daemon. Follow it with:\n"
+                                   "  profiled jobs watch {} --url {}\n"
+                                   "(and --key KEY, unless PROFILED_API_KEY is set)\n",
+                                   job_id, job_id, url);
+    std::size_t n = std::min(text.size(), sizeof interrupt_message);
+    std::memcpy(interrupt_message, text.data(), n);
+    interrupt_message_length = static_cast<std::sig_atomic_t>(n);
+    struct sigaction action {};
+    action.sa_handler = on_interrupt;
+    sigemptyset(&action.sa_mask);
+    ::sigaction(SIGINT, &action, nullptr);
+    ::sigaction(SIGTERM, &action, nullptr);
+}
+
+// Rows looked at to tell users from companies.
+constexpr int type_sample_rows = 20;
+
+// What the first rows of FILE look like they hold ("users", "companies"), or "" when they do not tell: a JSON
+// document by its first key, NDJSON rows by user_id (users) or company_id without user_id (companies).
+std::string apparent_type(const fs::path& file)
+{
+    std::ifstream in(file, std::ios::binary);
+    std::string line;
+    int users = 0, companies = 0;
+    for (int i = 0; i < type_sample_rows && std::getline(in, line); ++i) {
+        boost::system::error_code ec;
+        json::value row = json::parse(line, ec);
+        if (ec || !row.is_object()) {
+            // Not NDJSON: a JSON document tells by its first key.
+            std::size_t brace = line.find('{');
+            std::size_t users_at = line.find("\"users\""), companies_at = line.find("\"companies\"");
+            if (i == 0 && brace != std::string::npos &&
+                (users_at != std::string::npos || companies_at != std::string::npos))
+                return users_at < companies_at ? "users" : "companies";
+            continue;
+        }
+        const json::object& o = row.as_object();
+        if (o.contains("users"))
+            return "users";
+        if (o.contains("companies"))
+            return "companies";
+        if (o.contains("user_id"))
+            ++users;
+        else if (o.contains("company_id"))
+            ++companies;
+    }
+    if (users > 0 && companies == 0)
+        return "users";
+    if (companies > 0 && users == 0)
+        return "companies";
+    return "";
+}
+
+// Options both `import` and `jobs watch` take: where the daemon is, the key, and the polling pace.
+struct daemon_connection {
+    std::string url;
+    std::string key;
+    double poll_interval = 1.0;
+};
+
+// Adds --url, --key and --poll-interval, their defaults from PROFILED_URL and PROFILED_API_KEY.
+void add_connection_options(po::options_description& opts, daemon_connection& c)
+{
+    const char* url_from_env = std::getenv("PROFILED_URL");
+    const char* key_from_env = std::getenv("PROFILED_API_KEY");
+    c.url = url_from_env ? url_from_env : "";
+    c.key = key_from_env ? key_from_env : "";
+    opts.add_options()("url", po::value(&c.url)->value_name("URL"),
+                       "the daemon's address, http://HOST:PORT ($PROFILED_URL when set)")(
+        "key", po::value(&c.key)->value_name("KEY"), "a secret API key of the project ($PROFILED_API_KEY when set)")(
+        "poll-interval", po::value(&c.poll_interval)->value_name("SECONDS")->default_value(c.poll_interval),
+        "seconds between job status requests");
+}
+
+// The daemon's address from the options; throws usage_error when one is missing or wrong.
+server_address checked_connection(const daemon_connection& c)
+{
+    if (c.url.empty())
+        throw usage_error("--url is required (or set PROFILED_URL): the daemon's address, http://HOST:PORT");
+    if (c.key.empty())
+        throw usage_error("--key is required (or set PROFILED_API_KEY): a secret API key of the project");
+    if (!(c.poll_interval >= 0.01 && c.poll_interval <= 3600))
+        throw usage_error("--poll-interval must be between 0.01 and 3600 seconds");
+    return parse_server_url(c.url);
+}
+
+// What importing one file came to.
+enum class import_outcome { done, too_many_failed, failed };
+
+// Uploads one file and follows its job to the end.
+import_outcome import_one(api_client& client, const std::string& file, const std::string& type,
+                          const std::string& idempotency_key, const daemon_connection& c,
+                          std::optional<double> max_failed_ratio)
+{
+    auto started = steady::now();
+    std::string apparent = apparent_type(file);
+    if (!apparent.empty() && apparent != type)
+        std::cerr << fmt::format("profiled import: warning: the first rows of {} look like {}, but --type is {}; "
+                                 "importing them as {}\n",
+                                 file, apparent, type, type);
+    upload_body body = make_upload_body(file, type);
+    http_answer answer = client.post_upload("/v1/" + type + "/bulk_identify", body, idempotency_key);
+    if (answer.status != 202 && answer.status != 200) {
+        std::cerr << "profiled import: the server refused the upload of " << file << ": " << describe_error(answer)
+                  << "\n";
+        return import_outcome::failed;
+    }
+    job_state job = parse_job(answer.body);
+    explain_interruption_for(job.job_id, c.url);
+    // 200 instead of 202: the Idempotency-Key matched an earlier upload, whose job is followed instead.
+    if (answer.status == 200)
+        std::cout << fmt::format("{} was already uploaded with Idempotency-Key {}: following job {}\n", file,
+                                 idempotency_key, job.job_id);
+    else
+        std::cout << fmt::format("uploaded {} ({} bytes, {} rows of {}) as job {}\n", file, body.file_size,
+                                 job.total_rows, type, job.job_id);
+    std::cout.flush();
+
+    job = follow_job(client, std::move(job), c.poll_interval, started);
+    std::cout << import_summary_line(job.status, job.processed_rows, job.failed_rows, seconds_since(started)) << "\n";
+    if (job.failed_rows > 0)
+        print_row_errors(client, job, type);
+    std::cout.flush();
+    if (job.status == "failed") {
+        std::cerr << "profiled import: job " << job.job_id << " failed: " << job.error.value_or("no reason given")
+                  << "\n";
+        return import_outcome::failed;
+    }
+    double ratio = job.total_rows > 0 ? static_cast<double>(job.failed_rows) / static_cast<double>(job.total_rows) : 0;
+    if (max_failed_ratio && ratio > *max_failed_ratio) {
+        std::cerr << fmt::format("profiled import: job {}: {} of {} rows failed ({:.3g}), more than --max-failed-ratio "
+                                 "{:g}\n",
+                                 job.job_id, job.failed_rows, job.total_rows, ratio, *max_failed_ratio);
+        return import_outcome::too_many_failed;
+    }
+    return import_outcome::done;
+}
+
 } // namespace
 
 int run_import_command(const std::vector<std::string>& args)
 {
-    std::string file, url, type = "users", idempotency_key;
-    const char* key_from_env = std::getenv("PROFILED_API_KEY");
-    std::string key = key_from_env ? key_from_env : "";
-    double poll_interval = 1.0;
+    std::vector<std::string> files;
+    std::string type = "users", idempotency_key;
+    double max_failed_ratio = -1;
+    daemon_connection c;
 
-    po::options_description opts(
-        "Usage: profiled import FILE --url URL --key KEY [options]\n\n"
-        "Uploads FILE to a running daemon's bulk identify endpoint and follows the job until it ends:\n"
-        "a progress bar on a terminal, a line every few seconds otherwise. FILE holds NDJSON rows (one\n"
-        "JSON object per line) or one {\"users\": [...]} / {\"companies\": [...]} JSON document.\n"
-        "Exits 0 when the job ends done (rows that failed validation are listed), 1 when the job\n"
-        "fails or the upload is refused, 2 on a usage error.\n\n"
-        "Options");
-    opts.add_options()("help,h", "show this help")("url", po::value(&url), "the daemon's address: http://HOST:PORT")(
-        "key", po::value(&key), "a secret API key of the project to import into (default $PROFILED_API_KEY)")(
-        "type", po::value(&type)->default_value(type), "what FILE holds: users or companies")(
-        "idempotency-key", po::value(&idempotency_key),
-        "sent as Idempotency-Key: the same key within 24 hours follows the first job instead of importing again")(
-        "poll-interval", po::value(&poll_interval)->default_value(poll_interval),
-        "seconds between job status requests");
+    po::options_description opts("Options");
+    opts.add_options()("help,h", "show this help");
+    add_connection_options(opts, c);
+    opts.add_options()("type", po::value(&type)->value_name("TYPE")->default_value(type),
+                       "what the files hold: users or companies (a warning when their first rows look otherwise)")(
+        "max-failed-ratio", po::value(&max_failed_ratio)->value_name("RATIO"),
+        "exit 1 when more than this share (0 to 1) of a job's rows failed validation; default: any share")(
+        "idempotency-key", po::value(&idempotency_key)->value_name("KEY"),
+        "sent as Idempotency-Key (one FILE only): the same key within 24 hours follows the first job instead of "
+        "importing again");
     po::options_description hidden;
-    hidden.add_options()("file", po::value(&file));
+    hidden.add_options()("file", po::value(&files));
     po::options_description all;
     all.add(opts).add(hidden);
     po::positional_options_description positional;
-    positional.add("file", 1);
+    positional.add("file", -1);
 
     po::variables_map vm;
     try {
@@ -470,61 +625,128 @@ int run_import_command(const std::vector<std::string>& args)
         return 2;
     }
     if (vm.count("help")) {
-        std::cout << opts;
+        std::cout << "Usage: profiled import FILE... --url URL --key KEY [options]\n\n"
+                     "Uploads each FILE to a running daemon's bulk identify endpoint, one job per file, and follows\n"
+                     "each job until it ends: a progress bar on a terminal, a line every few seconds otherwise.\n"
+                     "A FILE holds NDJSON rows (one JSON object per line) or one {\"users\": [...]} /\n"
+                     "{\"companies\": [...]} JSON document. Ctrl-C stops following; the job goes on in the daemon\n"
+                     "and `profiled jobs watch JOB_ID` follows it again.\n"
+                     "Exits 0 when every job ends done (rows that failed validation are listed), 1 when a job fails,\n"
+                     "an upload is refused or more rows failed than --max-failed-ratio allows, 2 on a usage error.\n\n"
+                  << opts
+                  << "\nEnvironment:\n"
+                     "  PROFILED_URL      default of --url\n"
+                     "  PROFILED_API_KEY  default of --key\n";
         return 0;
     }
     std::optional<server_address> address;
     try {
-        if (file.empty())
+        if (files.empty())
             throw usage_error("give the FILE to import (profiled import --help)");
-        if (url.empty())
-            throw usage_error("--url is required: the daemon's address, http://HOST:PORT");
-        if (key.empty())
-            throw usage_error("--key is required (or set PROFILED_API_KEY): a secret API key of the project");
         if (type != "users" && type != "companies")
             throw usage_error("--type must be users or companies");
-        if (!(poll_interval >= 0.01 && poll_interval <= 3600))
-            throw usage_error("--poll-interval must be between 0.01 and 3600 seconds");
-        address = parse_server_url(url);
+        if (vm.count("max-failed-ratio") && !(max_failed_ratio >= 0 && max_failed_ratio <= 1))
+            throw usage_error("--max-failed-ratio must be between 0 and 1");
+        if (!idempotency_key.empty() && files.size() > 1)
+            throw usage_error("--idempotency-key names one upload: give one FILE with it");
+        address = checked_connection(c);
     } catch (const usage_error& e) {
         std::cerr << "profiled import: " << e.what() << "\n";
         return 2;
     }
+    std::optional<double> ratio_limit;
+    if (vm.count("max-failed-ratio"))
+        ratio_limit = max_failed_ratio;
 
+    int failed = 0;
+    for (const auto& file : files) {
+        try {
+            api_client client(*address, c.key);
+            if (import_one(client, file, type, idempotency_key, c, ratio_limit) != import_outcome::done)
+                ++failed;
+        } catch (const std::exception& e) {
+            std::cout.flush();
+            std::cerr << "profiled import: " << e.what() << "\n";
+            ++failed;
+        }
+    }
+    if (files.size() > 1)
+        std::cout << fmt::format("{} of {} files imported\n", files.size() - static_cast<std::size_t>(failed),
+                                 files.size());
+    return failed > 0 ? 1 : 0;
+}
+
+int run_jobs_watch_command(const std::vector<std::string>& args)
+{
+    std::string job_id;
+    daemon_connection c;
+    po::options_description opts("Options");
+    opts.add_options()("help,h", "show this help");
+    add_connection_options(opts, c);
+    po::options_description hidden;
+    hidden.add_options()("job-id", po::value(&job_id));
+    po::options_description all;
+    all.add(opts).add(hidden);
+    po::positional_options_description positional;
+    positional.add("job-id", 1);
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        std::cerr << "profiled jobs watch: " << e.what() << "\n";
+        return 2;
+    }
+    if (vm.count("help")) {
+        std::cout << "Usage: profiled jobs watch JOB_ID --url URL --key KEY [options]\n\n"
+                     "Follows a bulk job of the key's project through a running daemon until it ends, as\n"
+                     "`profiled import` does after an upload: a progress bar on a terminal, a line every few\n"
+                     "seconds otherwise; then the failed rows. Exits 0 when the job ends done, 1 when it fails\n"
+                     "or cannot be followed, 2 on a usage error.\n\n"
+                  << opts
+                  << "\nEnvironment:\n"
+                     "  PROFILED_URL      default of --url\n"
+                     "  PROFILED_API_KEY  default of --key\n";
+        return 0;
+    }
+    std::optional<server_address> address;
+    try {
+        if (job_id.empty())
+            throw usage_error("give the JOB_ID to watch (profiled jobs list shows them)");
+        address = checked_connection(c);
+    } catch (const usage_error& e) {
+        std::cerr << "profiled jobs watch: " << e.what() << "\n";
+        return 2;
+    }
     try {
         auto started = steady::now();
-        upload_body body = make_upload_body(file, type);
-        api_client client(*address, key);
-        http_answer answer = client.post_upload("/v1/" + type + "/bulk_identify", body, idempotency_key);
-        if (answer.status != 202 && answer.status != 200) {
-            std::cerr << "profiled import: the server refused the upload: " << describe_error(answer) << "\n";
+        api_client client(*address, c.key);
+        http_answer answer = client.get("/v1/background_jobs/" + job_id);
+        if (answer.status != 200) {
+            std::cerr << "profiled jobs watch: cannot follow job " << job_id << ": " << describe_error(answer) << "\n";
             return 1;
         }
         job_state job = parse_job(answer.body);
-        // 200 instead of 202: the Idempotency-Key matched an earlier upload, whose job is followed instead.
-        if (answer.status == 200)
-            std::cout << fmt::format("{} was already uploaded with Idempotency-Key {}: following job {}\n", file,
-                                     idempotency_key, job.job_id);
-        else
-            std::cout << fmt::format("uploaded {} ({} bytes, {} rows of {}) as job {}\n", file, body.file_size,
-                                     job.total_rows, type, job.job_id);
-        std::cout.flush();
-
-        job = follow_job(client, std::move(job), poll_interval, started);
+        std::string type = "users";
+        if (auto parsed = json::parse(answer.body); parsed.is_object())
+            if (const json::value* t = parsed.as_object().if_contains("type"); t && t->is_string())
+                type = std::string(t->as_string());
+        explain_interruption_for(job.job_id, c.url);
+        job = follow_job(client, std::move(job), c.poll_interval, started);
         std::cout << import_summary_line(job.status, job.processed_rows, job.failed_rows, seconds_since(started))
                   << "\n";
         if (job.failed_rows > 0)
             print_row_errors(client, job, type);
         std::cout.flush();
         if (job.status == "failed") {
-            std::cerr << "profiled import: job " << job.job_id << " failed: " << job.error.value_or("no reason given")
-                      << "\n";
+            std::cerr << "profiled jobs watch: job " << job.job_id
+                      << " failed: " << job.error.value_or("no reason given") << "\n";
             return 1;
         }
         return 0;
     } catch (const std::exception& e) {
         std::cout.flush();
-        std::cerr << "profiled import: " << e.what() << "\n";
+        std::cerr << "profiled jobs watch: " << e.what() << "\n";
         return 1;
     }
 }

@@ -17,6 +17,7 @@
 #include "common/ops/settings.hpp"
 #include "common/store/open_store.hpp"
 #include "daemon/cli/daemon_request.hpp"
+#include "daemon/cli/import_command.hpp"
 
 namespace profiled {
 namespace json = boost::json;
@@ -26,12 +27,15 @@ namespace {
 
 // What `profiled jobs --help` and a missing or unknown action print.
 constexpr const char* jobs_usage =
-    "Usage: profiled jobs list [--data-dir DIR] [--status STATUS] [--limit N]\n"
-    "       profiled jobs cancel JOB_ID --url URL [--key KEY]\n\n"
-    "  list   shows the newest bulk jobs of every project, newest first, read from DIR/profiled.db\n"
+    "Usage: profiled jobs list|watch|cancel [options]\n\n"
+    "  list [--data-dir DIR] [--status STATUS] [--limit N]\n"
+    "         shows the newest bulk jobs of every project, newest first, read from DIR/profiled.db\n"
     "         (default DIR: $PROFILED_DATA_DIR or /var/lib/profiled); safe while the daemon runs\n"
-    "  cancel asks the daemon at URL to cancel a queued or running job of KEY's project\n\n"
-    "More: profiled jobs list --help, profiled jobs cancel --help\n";
+    "  watch JOB_ID --url URL --key KEY\n"
+    "         follows a job through a running daemon until it ends ($PROFILED_URL, $PROFILED_API_KEY)\n"
+    "  cancel JOB_ID --url URL --key KEY\n"
+    "         asks the daemon at URL to cancel a queued or running job of KEY's project ($PROFILED_API_KEY)\n\n"
+    "More: profiled jobs list --help, profiled jobs watch --help, profiled jobs cancel --help\n";
 
 // One table row; job ids are UUIDs, 36 characters.
 std::string table_line(const std::string& job_id, const std::string& project, const std::string& type,
@@ -155,6 +159,8 @@ int run_jobs_command(const std::vector<std::string>& args)
 
     if (action == "cancel")
         return run_cancel(rest);
+    if (action == "watch")
+        return run_jobs_watch_command(rest);
     if (action != "list") {
         // Asked-for help goes to stdout and succeeds; a missing or unknown action is a usage error.
         bool asked = action == "--help" || action == "-h" || action == "help";
@@ -164,13 +170,7 @@ int run_jobs_command(const std::vector<std::string>& args)
         (asked ? std::cout : std::cerr) << jobs_usage;
         return asked ? 0 : 2;
     }
-    po::options_description opts(
-        "Usage: profiled jobs list [--data-dir DIR] [--status STATUS] [--limit N]\n\n"
-        "Shows the newest bulk jobs of every project, newest first, one line each: the job id, the\n"
-        "project, users or companies, the status, rows processed of the upload's total, rows that\n"
-        "failed validation, and when it was submitted. Reads DIR/profiled.db directly, so it works\n"
-        "whether or not the daemon is running. A job's failed rows: GET /v1/background_jobs/ID/errors.\n\n"
-        "Options");
+    po::options_description opts("Options");
     opts.add_options()("help,h", "show this help")(
         "data-dir", po::value(&data_dir)->value_name("DIR")->default_value(data_dir),
         "the daemon's data directory, holding profiled.db ($PROFILED_DATA_DIR when set)")(
@@ -187,7 +187,16 @@ int run_jobs_command(const std::vector<std::string>& args)
         return 2;
     }
     if (vm.count("help")) {
-        std::cout << opts;
+        std::cout << "Usage: profiled jobs list [--data-dir DIR] [--status STATUS] [--limit N]\n\n"
+                     "Shows the newest bulk jobs of every project, newest first, one line each: the job id, the\n"
+                     "project, users or companies, the status, rows processed of the upload's total, rows that\n"
+                     "failed validation, and when it was submitted. Reads DIR/profiled.db directly, so it works\n"
+                     "whether or not the daemon is running. A job's failed rows: GET /v1/background_jobs/ID/errors;\n"
+                     "to follow one to its end: profiled jobs watch JOB_ID.\n\n"
+                  << opts
+                  << "\nEnvironment:\n"
+                     "  PROFILED_DATA_DIR  default of --data-dir\n"
+                     "  PROFILED_DATABASE  default of --database\n";
         return 0;
     }
     std::optional<job_status> wanted;

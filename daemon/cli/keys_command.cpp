@@ -47,40 +47,61 @@ int run_keys_command(const std::vector<std::string>& args)
     std::string data_dir = default_data_dir(), database = default_database_url(), project = "default",
                 kind_name = "secret", prefix;
 
-    po::options_description opts(fmt::format("Usage: profiled keys {} [options]", action.empty() ? "create|list|revoke" : action));
-    opts.add_options()("help,h", "show this help")("data-dir", po::value(&data_dir)->default_value(data_dir),
-                                                   "directory holding profiled.db")(
-        "database", po::value(&database), "the database URL the daemon is given, if any ($PROFILED_DATABASE when set)");
+    po::options_description opts("Options");
+    opts.add_options()("help,h", "show this help")(
+        "data-dir", po::value(&data_dir)->value_name("DIR")->default_value(data_dir),
+        "the daemon's data directory, holding profiled.db ($PROFILED_DATA_DIR when set)")(
+        "database", po::value(&database)->value_name("URL"),
+        "the database URL the daemon is given, if any, instead of DIR/profiled.db ($PROFILED_DATABASE when set)");
     if (action == "create")
-        opts.add_options()("project", po::value(&project)->default_value(project), "project the key belongs to")(
-            "kind", po::value(&kind_name)->default_value(kind_name), "secret or public");
+        opts.add_options()("project", po::value(&project)->value_name("NAME")->default_value(project),
+                           "the project the key belongs to; created when new")(
+            "kind", po::value(&kind_name)->value_name("KIND")->default_value(kind_name),
+            "secret (every endpoint) or public (only POST /public/identify)");
+    // revoke's KEY_PREFIX is positional; --prefix is still taken, as older scripts spell it.
+    po::options_description hidden;
     po::positional_options_description positional;
     if (action == "revoke") {
-        opts.add_options()("prefix", po::value(&prefix), "the key's prefix as `keys list` shows it (or the whole key)");
+        hidden.add_options()("prefix", po::value(&prefix));
         positional.add("prefix", 1);
     }
+    po::options_description all;
+    all.add(opts).add(hidden);
     if (action != "create" && action != "list" && action != "revoke") {
         // Asked-for help goes to stdout and succeeds; a missing or unknown action is a usage error.
         bool asked = action == "--help" || action == "-h" || action == "help";
         (asked ? std::cout : std::cerr)
-            << "Usage: profiled keys create|list|revoke [options]\n"
-               "  create --project NAME --kind secret|public   prints the new key\n"
-               "  list                                         shows every key's prefix, project, kind, state\n"
-               "  revoke KEY_PREFIX                            revokes the live keys with that prefix\n"
-               "Each takes --data-dir DIR (default $PROFILED_DATA_DIR or /var/lib/profiled), --database URL (default\n"
-               "$PROFILED_DATABASE) and --help.\n";
+            << "Usage: profiled keys create|list|revoke [options]\n\n"
+               "  create [--project NAME] [--kind secret|public]   prints the new key\n"
+               "  list                                             shows every key's prefix, project, kind, state\n"
+               "  revoke KEY_PREFIX                                revokes the live keys with that prefix\n\n"
+               "Each takes --data-dir DIR (default $PROFILED_DATA_DIR or /var/lib/profiled), --database URL\n"
+               "(default $PROFILED_DATABASE) and --help.\n";
         return asked ? 0 : 2;
     }
     po::variables_map vm;
     try {
-        po::store(po::command_line_parser(rest).options(opts).positional(positional).run(), vm);
+        po::store(po::command_line_parser(rest).options(all).positional(positional).run(), vm);
         po::notify(vm);
     } catch (const po::error& e) {
         std::cerr << "profiled keys " << action << ": " << e.what() << "\n";
         return 2;
     }
     if (vm.count("help")) {
-        std::cout << opts;
+        if (action == "create")
+            std::cout << "Usage: profiled keys create [--project NAME] [--kind secret|public] [options]\n\n"
+                         "Creates an API key of the project and prints it, once: profiled keeps only its hash.\n\n";
+        else if (action == "list")
+            std::cout << "Usage: profiled keys list [options]\n\n"
+                         "Shows every key's prefix, project, kind, creation time and state; never a key itself.\n\n";
+        else
+            std::cout << "Usage: profiled keys revoke KEY_PREFIX [options]\n\n"
+                         "Revokes the live keys whose prefix (as profiled keys list shows it) or whole key is\n"
+                         "KEY_PREFIX; a running daemon refuses them from its next request on.\n\n";
+        std::cout << opts
+                  << "\nEnvironment:\n"
+                     "  PROFILED_DATA_DIR  default of --data-dir\n"
+                     "  PROFILED_DATABASE  default of --database\n";
         return 0;
     }
     // Usage errors are refused before the data directory is touched.
@@ -93,7 +114,7 @@ int run_keys_command(const std::vector<std::string>& args)
         return 2;
     }
     if (action == "revoke" && prefix.size() < 6) {
-        std::cerr << "profiled keys revoke: give the key's prefix as `profiled keys list` shows it\n";
+        std::cerr << "profiled keys revoke: give the KEY_PREFIX as `profiled keys list` shows it\n";
         return 2;
     }
     // A listing or a revocation must not create an empty database where the operator mistyped the directory.

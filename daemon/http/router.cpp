@@ -164,7 +164,10 @@ std::optional<http_response> router::throttle(const api_key_record& key, rate_cl
     if (now - last_throttle_log_ >= std::chrono::seconds(10)) {
         last_throttle_log_ = now;
         log_event(log_level::warn, "ratelimit.throttled", "request refused by the per-key rate limit",
-                  {{"key_prefix", key.prefix}, {"project_id", key.project_id}, {"retry_after", retry.count()}});
+                  {{"key_prefix", key.prefix},
+                   {"project_id", key.project_id},
+                   {"project", key.project},
+                   {"retry_after", retry.count()}});
     }
     http_response r = error_response({errc::rate_limited, "rate_limited",
                                       fmt::format("too many requests for this key; retry after {} s", retry.count()),

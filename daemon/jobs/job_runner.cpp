@@ -22,6 +22,7 @@
 #include "common/ops/clock.hpp"
 #include "common/ops/log.hpp"
 #include "common/ops/metrics.hpp"
+#include "common/ops/project_names.hpp"
 #include "common/ops/thread_roles.hpp"
 #include "common/ops/token_bucket.hpp"
 #include "common/profiles/ids.hpp"
@@ -349,7 +350,9 @@ struct job_runner::impl {
     void let_go(const std::shared_ptr<active_job>& active, const api_error& why)
     {
         log_event(log_level::warn, "job.lease_lost", why.message,
-                  {{"job_id", active->job.job_id}, {"project_id", active->job.project_id}});
+                  {{"job_id", active->job.job_id},
+                   {"project_id", active->job.project_id},
+                   {"project", known_projects().name_of(active->job.project_id)}});
         release(active);
     }
 
@@ -530,17 +533,30 @@ struct job_runner::impl {
         bool cancelled = reason && *reason == cancelled_job_error;
         if (status == job_status::done)
             log_event(log_level::info, "job.done", "bulk job done",
-                      {{"job_id", j.job_id}, {"project_id", j.project_id}, {"type", to_string(j.type)},
-                       {"total_rows", j.total_rows}, {"processed_rows", j.processed_rows},
-                       {"failed_rows", j.failed_rows}, {"rows_per_second", rate}, {"duration_seconds", seconds}});
+                      {{"job_id", j.job_id},
+                       {"project_id", j.project_id},
+                       {"project", known_projects().name_of(j.project_id)},
+                       {"type", to_string(j.type)},
+                       {"total_rows", j.total_rows},
+                       {"processed_rows", j.processed_rows},
+                       {"failed_rows", j.failed_rows},
+                       {"rows_per_second", rate},
+                       {"duration_seconds", seconds}});
         else
             log_event(log_level::warn, "job.failed", reason.value_or("failed"),
-                      {{"job_id", j.job_id}, {"project_id", j.project_id}, {"type", to_string(j.type)},
-                       {"total_rows", j.total_rows}, {"processed_rows", j.processed_rows},
-                       {"failed_rows", j.failed_rows}, {"duration_seconds", seconds}, {"cancelled", cancelled}});
+                      {{"job_id", j.job_id},
+                       {"project_id", j.project_id},
+                       {"project", known_projects().name_of(j.project_id)},
+                       {"type", to_string(j.type)},
+                       {"total_rows", j.total_rows},
+                       {"processed_rows", j.processed_rows},
+                       {"failed_rows", j.failed_rows},
+                       {"duration_seconds", seconds},
+                       {"cancelled", cancelled}});
         auto& m = daemon_metrics();
         m.add("profiled_jobs_total", metric_labels({{"status", to_string(status)}}));
-        m.observe("profiled_job_duration_seconds", {}, seconds);
+        m.observe("profiled_job_duration_seconds",
+                  metric_labels({{"type", to_string(j.type)}, {"status", to_string(status)}}), seconds);
         if (status == job_status::done)
             m.set("profiled_last_job_done_timestamp_seconds", {}, static_cast<double>(now_ms()) / 1000.0);
         if (project.held == active)
@@ -622,8 +638,12 @@ struct job_runner::impl {
         // Once per daemon run that works on the job: a job resumed (after a restart, or from another daemon) too.
         if (!active->start_logged)
             log_event(log_level::info, "job.started", first_chunk ? "bulk job started" : "bulk job resumed",
-                      {{"job_id", job.job_id}, {"project_id", job.project_id}, {"type", to_string(job.type)},
-                       {"total_rows", job.total_rows}, {"resumed", !first_chunk},
+                      {{"job_id", job.job_id},
+                       {"project_id", job.project_id},
+                       {"project", known_projects().name_of(job.project_id)},
+                       {"type", to_string(job.type)},
+                       {"total_rows", job.total_rows},
+                       {"resumed", !first_chunk},
                        {"resumed_at_row", job.processed_rows}});
         active->start_logged = true;
         if (!active->processing_since)
@@ -706,9 +726,14 @@ struct job_runner::impl {
             active->last_progress_log = steady::now();
             double seconds = std::chrono::duration<double>(steady::now() - active->started_at).count();
             log_event(log_level::info, "job.progress", "bulk job progress",
-                      {{"job_id", job.job_id}, {"project_id", job.project_id}, {"processed_rows", job.processed_rows},
-                       {"failed_rows", job.failed_rows}, {"total_rows", job.total_rows},
-                       {"rows_per_second", seconds > 0 ? (job.processed_rows - active->processed_at_start) / seconds : 0.0}});
+                      {{"job_id", job.job_id},
+                       {"project_id", job.project_id},
+                       {"project", known_projects().name_of(job.project_id)},
+                       {"processed_rows", job.processed_rows},
+                       {"failed_rows", job.failed_rows},
+                       {"total_rows", job.total_rows},
+                       {"rows_per_second",
+                        seconds > 0 ? (job.processed_rows - active->processed_at_start) / seconds : 0.0}});
         }
     }
 };
@@ -720,6 +745,9 @@ void job_runner::recover()
 {
     // Before listening, on the thread that will run the io context: the reader is this thread's.
     std::vector<job_record> unfinished = impl_->ctx.reader.unfinished_jobs();
+    // The recovered jobs' log lines name their projects, before any request has brought a key of them.
+    for (const auto& key : impl_->ctx.reader.list_keys())
+        known_projects().remember(key.project_id, key.project);
     std::set<std::string> cancelled = impl_->let_go_of_last_run(unfinished);
     for (const auto& id : cancelled)
         impl_->ctx.spool.remove_job(id);
@@ -746,7 +774,9 @@ void job_runner::recover()
                         now_ms()}},
             [done](std::optional<api_error> e) { done->set_value(std::move(e)); });
         done->get_future().get();
-        log_event(log_level::error, "job.failed", "spool file lost", {{"job_id", j.job_id}, {"project_id", j.project_id}});
+        log_event(
+            log_level::error, "job.failed", "spool file lost",
+            {{"job_id", j.job_id}, {"project_id", j.project_id}, {"project", known_projects().name_of(j.project_id)}});
     }
     log_event(log_level::info, "jobs.recovered", "recovered unfinished jobs",
               {{"resumed", resumed}, {"lost", lost}, {"spool_files_removed", removed}});

@@ -69,6 +69,8 @@ public:
         return inner_.list_delivery_attempts(project_id, webhook_id, cursor, limit);
     }
     delivery_backlog webhook_backlog(std::int64_t now) override { return inner_.webhook_backlog(now); }
+    job_backlog read_job_backlog() override { return inner_.read_job_backlog(); }
+    std::optional<std::int64_t> database_bytes() override { return inner_.database_bytes(); }
     std::uint64_t key_version() override { return version_.load(std::memory_order_acquire); }
 
 private:

@@ -15,6 +15,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
+#include "common/ops/build_info.hpp"
 #include "common/ops/clock.hpp"
 #include "common/ops/log.hpp"
 #include "common/ops/metrics.hpp"
@@ -131,6 +132,7 @@ void reload(daemon_parts& d)
         s.format = fresh.format;
         s.level = fresh.level;
         s.access_log = fresh.access_log;
+        s.log_timestamps = fresh.log_timestamps;
         s.rows_per_minute = fresh.rows_per_minute;
         s.rows_burst = fresh.rows_burst;
         s.rate_limit_writes = fresh.rate_limit_writes;
@@ -139,6 +141,7 @@ void reload(daemon_parts& d)
         s.max_queued_jobs = fresh.max_queued_jobs;
         set_log_format(s.format);
         set_log_level(s.level);
+        set_log_timestamps(s.log_timestamps);
         d.runner.set_rate(s.rows_per_minute, s.rows_burst);
         d.routes.set_rate_limits(rate_limits_of(s));
         log_event(log_level::info, "config.reloaded", "settings reloaded",
@@ -311,8 +314,12 @@ void serve_until_stopped(const server_settings& settings, const std::vector<std:
 
     double startup = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     log_event(log_level::info, "server.ready", "listening",
-              {{"listen", settings.listen}, {"port", port}, {"data_dir", settings.data_dir},
-               {"version", PROFILED_VERSION}, {"startup_seconds", startup}});
+              {{"listen", settings.listen},
+               {"port", port},
+               {"data_dir", settings.data_dir},
+               {"version", PROFILED_VERSION},
+               {"revision", build_revision()},
+               {"startup_seconds", startup}});
     notifier.notify("READY=1\n" + status_text(parts, 0));
     io.run();
     keys.stop();
@@ -330,10 +337,11 @@ int run_serve(const server_settings& settings, const std::vector<std::string>& a
 {
     set_log_format(settings.format);
     set_log_level(settings.level);
+    set_log_timestamps(settings.log_timestamps);
     auto started = std::chrono::steady_clock::now();
     systemd_notifier notifier;
     auto& m = daemon_metrics();
-    m.set("profiled_build_info", metric_labels({{"version", PROFILED_VERSION}}), 1);
+    m.set("profiled_build_info", metric_labels({{"version", build_version()}, {"revision", build_revision()}}), 1);
     m.set("profiled_process_start_time_seconds", {}, static_cast<double>(now_ms()) / 1000.0);
     try {
         serve_until_stopped(settings, args, notifier, started);

@@ -64,6 +64,65 @@ TEST_CASE("profiled version and the help texts", "[cli][integration]")
     CHECK(r.err.empty());
 }
 
+TEST_CASE("profiled version prints the version, the git revision and the build date", "[cli][integration]")
+{
+    auto r = run_profiled({"version"});
+    REQUIRE(r.exit_code == 0);
+    auto lines = lines_of(r.out);
+    REQUIRE(lines.size() == 3);
+    CHECK(lines[0] == std::string("profiled ") + PROFILED_VERSION);
+    CHECK(lines[1].rfind("revision ", 0) == 0);
+    CHECK(lines[1].size() > 9);
+    // YYYY-MM-DD
+    REQUIRE(lines[2].size() == 16);
+    CHECK(lines[2].rfind("built 20", 0) == 0);
+    CHECK(lines[2][10] == '-');
+    CHECK(lines[2][13] == '-');
+    CHECK(run_profiled({"--version"}).out == r.out);
+}
+
+TEST_CASE("every help text speaks with one voice: usage first, flags spelt alike, PROFILED_ variables named",
+          "[cli][integration]")
+{
+    std::vector<std::string> args;
+    std::string variable;
+    std::tie(args, variable) = GENERATE(table<std::vector<std::string>, std::string>({
+        {{"--help"}, "PROFILED_DATA_DIR"},
+        {{"serve", "--help"}, "PROFILED_DATA_DIR"},
+        {{"keys", "--help"}, "PROFILED_DATABASE"},
+        {{"keys", "create", "--help"}, "PROFILED_DATA_DIR"},
+        {{"keys", "list", "--help"}, "PROFILED_DATABASE"},
+        {{"keys", "revoke", "--help"}, "PROFILED_DATA_DIR"},
+        {{"jobs", "--help"}, "PROFILED_DATA_DIR"},
+        {{"jobs", "list", "--help"}, "PROFILED_DATABASE"},
+        {{"jobs", "watch", "--help"}, "PROFILED_API_KEY"},
+        {{"import", "--help"}, "PROFILED_URL"},
+    }));
+    CAPTURE(args);
+    auto r = run_profiled(args);
+    CAPTURE(r.out);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find("Usage: profiled") != std::string::npos);
+    CHECK(r.out.find(variable) != std::string::npos);
+    // No caption colon after a usage line, no bare "arg" where a value name belongs.
+    CHECK(r.out.find("]:") == std::string::npos);
+    CHECK(r.out.find(" arg ") == std::string::npos);
+    CHECK(r.out.find(" arg\n") == std::string::npos);
+}
+
+TEST_CASE("keys --help and keys revoke --help spell revoke's argument the same way", "[cli][integration]")
+{
+    auto top = run_profiled({"keys", "--help"});
+    auto revoke = run_profiled({"keys", "revoke", "--help"});
+    CHECK(top.out.find("revoke KEY_PREFIX") != std::string::npos);
+    CHECK(revoke.out.find("Usage: profiled keys revoke KEY_PREFIX") != std::string::npos);
+    CHECK(revoke.out.find("--prefix") == std::string::npos);
+    auto create = run_profiled({"keys", "create", "--help"});
+    CHECK(top.out.find("--project NAME") != std::string::npos);
+    CHECK(create.out.find("--project NAME") != std::string::npos);
+    CHECK(create.out.find("--kind KIND") != std::string::npos);
+}
+
 TEST_CASE("usage errors exit 2 and say what is wrong on stderr", "[cli][integration]")
 {
     std::vector<std::string> args;
@@ -79,7 +138,7 @@ TEST_CASE("usage errors exit 2 and say what is wrong on stderr", "[cli][integrat
         {{"keys", "rotate"}, "Usage"},
         {{"keys", "create", "--data-dir", "DATA_DIR", "--kind", "admin"}, "--kind"},
         {{"keys", "create", "--data-dir", "DATA_DIR", "--project", ""}, "--project"},
-        {{"keys", "revoke", "--data-dir", "DATA_DIR", "sk"}, "prefix"},
+        {{"keys", "revoke", "--data-dir", "DATA_DIR", "sk"}, "KEY_PREFIX"},
     }));
     temp_dir dir;
     for (auto& a : args)

@@ -1,6 +1,12 @@
 // `profiled import FILE --url URL --key KEY [--type users|companies]` against a real daemon.
+#include <chrono>
+#include <csignal>
 #include <fstream>
+#include <iterator>
 #include <string>
+#include <thread>
+
+#include <sys/wait.h>
 
 #include <catch2/catch.hpp>
 
@@ -166,6 +172,127 @@ TEST_CASE("import --help describes the command", "[import][cli][integration]")
 {
     auto r = run_profiled({"import", "--help"});
     CHECK(r.exit_code == 0);
-    CHECK(has(r.out, "profiled import FILE --url URL --key KEY"));
-    CHECK(has(r.out, "--type"));
+    CHECK(has(r.out, "profiled import FILE... --url URL --key KEY"));
+    for (const char* text : {"--type TYPE", "--max-failed-ratio RATIO", "--url URL", "--key KEY", "PROFILED_URL",
+                             "PROFILED_API_KEY", "profiled jobs watch JOB_ID"})
+        CHECK(has(r.out, text));
+    CHECK_FALSE(has(r.out, " arg "));
+    CHECK_FALSE(has(r.out, "]:"));
+}
+
+TEST_CASE("import takes several files, one job each, and says how many were imported", "[import][cli][integration]")
+{
+    test_daemon d({"--rows-per-minute", "0"});
+    temp_dir dir;
+    std::string a = write_file(dir, "a.ndjson", user_rows(3, 0, "a"));
+    std::string b = write_file(dir, "b.ndjson", user_rows(2, 10, "b"));
+    auto r = import_file(d, a, {b});
+    INFO("stdout:\n" << r.out << "stderr:\n" << r.err);
+    CHECK(r.exit_code == 0);
+    CHECK(has(r.out, "uploaded " + a));
+    CHECK(has(r.out, "uploaded " + b));
+    CHECK(has(r.out, "2 of 2 files imported"));
+    auto jobs = d.call("GET", "/v1/background_jobs");
+    REQUIRE(jobs.status == 200);
+    CHECK(jobs.json().at("jobs").as_array().size() == 2);
+    CHECK(get_user(d, "u11").at("properties").at("tag") == "b");
+
+    SECTION("a missing one fails alone: the others are imported, the exit code is 1")
+    {
+        auto partly = import_file(d, dir.path() + "/absent.ndjson", {b});
+        CHECK(partly.exit_code == 1);
+        CHECK(has(partly.err, "no such file"));
+        CHECK(has(partly.out, "1 of 2 files imported"));
+    }
+    SECTION("--idempotency-key names one upload")
+    {
+        auto refused = import_file(d, a, {b, "--idempotency-key", "k1"});
+        CHECK(refused.exit_code == 2);
+        CHECK(has(refused.err, "--idempotency-key"));
+    }
+}
+
+TEST_CASE("import warns when the rows do not look like --type, and imports them as told", "[import][cli][integration]")
+{
+    test_daemon d({"--rows-per-minute", "0"});
+    temp_dir dir;
+    std::string companies = write_file(dir, "companies.ndjson",
+                                       "{\"company_id\":\"acme\",\"metadata\":{}}\n{\"company_id\":\"globex\"}\n");
+    auto as_users = import_file(d, companies);
+    INFO("stdout:\n" << as_users.out << "stderr:\n" << as_users.err);
+    CHECK(has(as_users.err, "warning: the first rows of " + companies + " look like companies, but --type is users"));
+    // As users, every row lacks its user_id: the job fails.
+    CHECK(as_users.exit_code == 1);
+
+    std::string users = write_file(dir, "users.ndjson", user_rows(2));
+    auto as_companies = import_file(d, users, {"--type", "companies"});
+    CHECK(has(as_companies.err, "look like users, but --type is companies"));
+    auto matching = import_file(d, users);
+    CHECK(matching.exit_code == 0);
+    CHECK_FALSE(has(matching.err, "warning"));
+}
+
+TEST_CASE("import --max-failed-ratio exits 1 when more rows failed than it allows", "[import][cli][integration]")
+{
+    test_daemon d({"--rows-per-minute", "0"});
+    temp_dir dir;
+    // 1 row of 4 fails: a share of 0.25.
+    std::string file = write_file(dir, "quarter.ndjson", user_rows(3) + "{\"metadata\":{}}\n");
+    auto strict = import_file(d, file, {"--max-failed-ratio", "0.2"});
+    INFO("stdout:\n" << strict.out << "stderr:\n" << strict.err);
+    CHECK(strict.exit_code == 1);
+    CHECK(has(strict.err, "1 of 4 rows failed"));
+    CHECK(has(strict.err, "--max-failed-ratio 0.2"));
+    CHECK(import_file(d, file, {"--max-failed-ratio", "0.25"}).exit_code == 0);
+    CHECK(import_file(d, file).exit_code == 0);
+    CHECK(import_file(d, file, {"--max-failed-ratio", "1.5"}).exit_code == 2);
+}
+
+TEST_CASE("Ctrl-C during import says the job goes on and how to follow it, and jobs watch follows it",
+          "[import][cli][integration]")
+{
+    // 5 rows at once, then one a second: the job is still running when the command is interrupted.
+    test_daemon d({"--rows-per-minute", "60", "--rows-burst", "5"});
+    temp_dir dir;
+    std::string file = write_file(dir, "slow.ndjson", user_rows(8));
+    std::string url = "http://127.0.0.1:" + std::to_string(d.port());
+    std::string out = dir.path() + "/import.out", err = dir.path() + "/import.err";
+    pid_t pid = spawn_profiled({"import", file, "--url", url, "--poll-interval", "0.05"},
+                               {"PROFILED_API_KEY=" + d.secret_key()}, out, err);
+    // Interrupted once the job exists (its id is printed).
+    std::string printed;
+    for (int i = 0; i < 400 && !has(printed, " as job "); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        std::ifstream in(out);
+        printed.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    REQUIRE(has(printed, " as job "));
+    std::string job_id = printed.substr(printed.find(" as job ") + 8, 36);
+    ::kill(pid, SIGINT);
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 130);
+    std::ifstream err_in(err);
+    std::string said((std::istreambuf_iterator<char>(err_in)), std::istreambuf_iterator<char>());
+    CAPTURE(said);
+    CHECK(has(said, "job " + job_id + " goes on in the daemon"));
+    CHECK(has(said, "profiled jobs watch " + job_id + " --url " + url));
+
+    // The job went on; jobs watch follows it to its end.
+    auto watched = run_profiled({"jobs", "watch", job_id, "--url", url, "--key", d.secret_key(), "--poll-interval",
+                                 "0.05"});
+    INFO("stdout:\n" << watched.out << "stderr:\n" << watched.err);
+    CHECK(watched.exit_code == 0);
+    CHECK(has(watched.out, "done: 8 rows processed (8 applied, 0 failed)"));
+    CHECK(string_field(fetch_job(d, job_id), "status") == "done");
+
+    SECTION("jobs watch refuses an unknown job and a missing --url")
+    {
+        auto unknown = run_profiled({"jobs", "watch", "00000000-0000-0000-0000-000000000000", "--url", url, "--key",
+                                     d.secret_key()});
+        CHECK(unknown.exit_code == 1);
+        CHECK(has(unknown.err, "404"));
+        CHECK(run_profiled({"jobs", "watch", job_id, "--key", d.secret_key()}).exit_code == 2);
+    }
 }

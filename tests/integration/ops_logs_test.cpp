@@ -10,6 +10,7 @@
 
 #include <boost/json/serialize.hpp>
 
+#include "common/ops/clock.hpp"
 #include "tests/support/bulk_jobs.hpp"
 #include "tests/support/test_daemon.hpp"
 
@@ -63,6 +64,15 @@ TEST_CASE("a daemon's life in JSON log lines: ready, jobs, stopping, stopped", "
                line.at("level") == "error"));
         CHECK(line.at("event").is_string());
         CHECK(line.at("msg").is_string());
+        // Stamped by default: RFC 3339 UTC with milliseconds, within the test's run.
+        REQUIRE(line.contains("ts"));
+        std::string ts(line.at("ts").as_string());
+        CHECK(ts.size() == 24);
+        CHECK(ts.back() == 'Z');
+        auto at = profiled::parse_rfc3339(ts);
+        REQUIRE(at);
+        CHECK(*at > profiled::now_ms() - 120'000);
+        CHECK(*at <= profiled::now_ms());
     }
 
     auto ready = only(lines, "server.ready");
@@ -76,6 +86,8 @@ TEST_CASE("a daemon's life in JSON log lines: ready, jobs, stopping, stopped", "
     CHECK(queued[0].at("type") == "users");
     CHECK(queued[0].at("rows") == 5);
     CHECK(queued[0].contains("project_id"));
+    // The project's name beside its id.
+    CHECK(queued[0].at("project") == "default");
 
     auto started = lines_of(lines, "job.started");
     REQUIRE(started.size() == 2);
@@ -84,6 +96,7 @@ TEST_CASE("a daemon's life in JSON log lines: ready, jobs, stopping, stopped", "
 
     auto done = only(lines, "job.done");
     CHECK(done.at("job_id") == good_id.c_str());
+    CHECK(done.at("project") == "default");
     CHECK(done.at("processed_rows") == 5);
     CHECK(done.at("failed_rows") == 1);
     CHECK(done.at("duration_seconds").is_number());
@@ -130,4 +143,18 @@ TEST_CASE("the --access-log flag adds one line per request with method, route, s
     }
     // Routes, not raw paths: the user id never reaches the access log.
     CHECK(d.log_text().find("logged-user") == std::string::npos);
+}
+
+TEST_CASE("log-timestamps off leaves the ts field out of every line, for journald", "[ops][logs]")
+{
+    test_daemon d({"--log-timestamps=off"});
+    REQUIRE(d.identify(R"({"user_id":"u1","metadata":{}})").status == 202);
+    REQUIRE(d.stop(SIGTERM) == 0);
+    auto lines = d.log_lines();
+    REQUIRE(lines.size() >= 3);
+    for (const auto& line : lines) {
+        CAPTURE(boost::json::serialize(line));
+        CHECK_FALSE(line.contains("ts"));
+        CHECK(line.contains("event"));
+    }
 }

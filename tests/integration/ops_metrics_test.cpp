@@ -5,9 +5,11 @@
 #include <chrono>
 #include <regex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
+#include "common/ops/build_info.hpp"
 #include "tests/support/bulk_jobs.hpp"
 #include "tests/support/test_daemon.hpp"
 
@@ -61,6 +63,17 @@ TEST_CASE("GET /metrics exposes every promised family with real values and no id
         {"profiled_last_job_done_timestamp_seconds", "gauge"},
         {"profiled_build_info", "gauge"},
         {"profiled_process_start_time_seconds", "gauge"},
+        {"profiled_oldest_queued_job_age_seconds", "gauge"},
+        {"profiled_job_rows_waiting", "gauge"},
+        {"profiled_database_size_bytes", "gauge"},
+        {"profiled_data_dir_free_bytes", "gauge"},
+        {"profiled_data_dir_size_bytes", "gauge"},
+        {"process_cpu_seconds_total", "counter"},
+        {"process_resident_memory_bytes", "gauge"},
+        {"process_virtual_memory_bytes", "gauge"},
+        {"process_open_fds", "gauge"},
+        {"process_max_fds", "gauge"},
+        {"process_start_time_seconds", "gauge"},
     };
     for (const auto& [name, type] : families) {
         CAPTURE(name);
@@ -78,7 +91,10 @@ TEST_CASE("GET /metrics exposes every promised family with real values and no id
     CHECK(sample(scrape, R"(profiled_jobs_total{status="done"})") == 1);
     CHECK(sample(scrape, R"(profiled_rows_total{type="users",result="applied"})") == 9);
     CHECK(sample(scrape, R"(profiled_rows_total{type="users",result="failed"})") == 1);
-    CHECK(sample(scrape, "profiled_job_duration_seconds_count") == 1);
+    CHECK(sample(scrape, R"(profiled_job_duration_seconds_count{type="users",status="done"})") == 1);
+    // The other type and status are there from the start, at 0.
+    CHECK(sample(scrape, R"(profiled_job_duration_seconds_count{type="companies",status="failed"})") == 0);
+    CHECK(sample(scrape, R"(profiled_job_duration_seconds_bucket{type="users",status="failed",le="+Inf"})") == 0);
     CHECK(sample(scrape, "profiled_job_queue_wait_seconds_count") == 1);
     // The bytes of the file as the client sent it.
     CHECK(sample(scrape, "profiled_upload_bytes_total") == static_cast<double>(rows.size()));
@@ -87,7 +103,8 @@ TEST_CASE("GET /metrics exposes every promised family with real values and no id
     CHECK(sample(scrape, "profiled_writer_batch_rows_count") >= 3);
     CHECK(sample(scrape, "profiled_writer_commit_duration_seconds_count") >= 3);
     CHECK(sample(scrape, "profiled_writer_sync_duration_seconds_count") >= 1);
-    CHECK(sample(scrape, R"(profiled_build_info{version=")" PROFILED_VERSION R"("})") == 1);
+    CHECK(sample(scrape, R"(profiled_build_info{version=")" PROFILED_VERSION R"(",revision=")" +
+                             std::string(profiled::build_revision()) + R"("})") == 1);
     double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     CHECK(sample(scrape, "profiled_process_start_time_seconds") > now - 120);
     CHECK(sample(scrape, "profiled_process_start_time_seconds") <= now);
@@ -103,7 +120,7 @@ TEST_CASE("GET /metrics exposes every promised family with real values and no id
         std::string name = (*it)[1], value = (*it)[2];
         CAPTURE(name, value);
         CHECK((name == "route" || name == "method" || name == "code" || name == "status" || name == "type" ||
-               name == "result" || name == "outcome" || name == "le" || name == "version"));
+               name == "result" || name == "outcome" || name == "le" || name == "version" || name == "revision"));
     }
 }
 
@@ -119,4 +136,45 @@ TEST_CASE("GET /metrics needs no key and shows the spool in use while a job wait
     CHECK(sample(scrape, R"(profiled_jobs{status="queued"})") + sample(scrape, R"(profiled_jobs{status="running"})") ==
           1);
     CHECK(sample(scrape, "profiled_upload_bytes_total") > 0);
+}
+
+TEST_CASE("GET /metrics shows the backlog, the database's size, the disk and the process", "[ops][metrics]")
+{
+    // One row a minute: the first job holds its project, the second waits queued behind it.
+    test_daemon d({"--rows-per-minute", "1", "--rows-burst", "1"});
+    auto idle = "\n" + http_call(d.port(), "GET", "/metrics").body;
+    CHECK(sample(idle, "profiled_oldest_queued_job_age_seconds") == 0);
+    CHECK(sample(idle, R"(profiled_job_rows_waiting{status="queued"})") == 0);
+    CHECK(sample(idle, R"(profiled_job_rows_waiting{status="running"})") == 0);
+
+    auto first = upload_ndjson(d, "users", user_rows(20));
+    REQUIRE(first.status == 202);
+    REQUIRE(wait_for_processed(d, string_field(first.json().as_object(), "job_id"), 1) >= 1);
+    auto second = upload_ndjson(d, "users", user_rows(7, 100));
+    REQUIRE(second.status == 202);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+
+    auto scrape = "\n" + http_call(d.port(), "GET", "/metrics").body;
+    CHECK(sample(scrape, R"(profiled_job_rows_waiting{status="queued"})") == 7);
+    double running = sample(scrape, R"(profiled_job_rows_waiting{status="running"})");
+    CHECK(running >= 1);
+    CHECK(running <= 19);
+    double age = sample(scrape, "profiled_oldest_queued_job_age_seconds");
+    CHECK(age >= 0.25);
+    CHECK(age < 60);
+
+    CHECK(sample(scrape, "profiled_database_size_bytes") > 4096);
+    double free_bytes = sample(scrape, "profiled_data_dir_free_bytes");
+    CHECK(free_bytes > 0);
+    CHECK(sample(scrape, "profiled_data_dir_size_bytes") >= free_bytes);
+
+    CHECK(sample(scrape, "process_resident_memory_bytes") > 1e6);
+    CHECK(sample(scrape, "process_virtual_memory_bytes") >= sample(scrape, "process_resident_memory_bytes"));
+    CHECK(sample(scrape, "process_open_fds") >= 4); // stdin/out/err, the listener, the database
+    CHECK(sample(scrape, "process_max_fds") >= sample(scrape, "process_open_fds"));
+    CHECK(sample(scrape, "process_cpu_seconds_total") >= 0);
+    double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    double started = sample(scrape, "process_start_time_seconds");
+    CHECK(started > now - 120);
+    CHECK(started <= now + 1);
 }

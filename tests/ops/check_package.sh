@@ -4,7 +4,9 @@
 #     maintainer scripts that parse;
 #   dpkg --root: a real install into a scratch root (scripts run chrootless with DPKG_ROOT set, so the
 #     profiled user and /var/lib/profiled are made inside the scratch root and no service is touched),
-#     the installed binary runs, then remove and purge (the conffile stays on remove).
+#     the installed binary runs, then remove and purge (the conffile stays on remove);
+#   lintian: no E: or W: line (the version used is printed; the only override, in systemd/deb/lintian-overrides,
+#     carries its reason), and what it printed is shown.
 # Usage: check_package.sh SOURCE_DIR BUILD_DIR
 set -euo pipefail
 src=$1
@@ -24,10 +26,31 @@ for expected in "-rwxr-xr-x ./usr/bin/profiled" \
                 "-rw-r--r-- ./etc/profiled/profiled.conf" \
                 "-rw-r--r-- ./usr/lib/sysusers.d/profiled.conf" \
                 "-rw-r--r-- ./usr/lib/tmpfiles.d/profiled.conf" \
-                "-rw-r--r-- ./usr/share/doc/profiled/README.md"; do
+                "-rw-r--r-- ./usr/share/doc/profiled/README.md" \
+                "-rw-r--r-- ./usr/share/doc/profiled/copyright" \
+                "-rw-r--r-- ./usr/share/doc/profiled/changelog.Debian.gz" \
+                "-rw-r--r-- ./usr/share/man/man1/profiled.1.gz" \
+                "-rw-r--r-- ./usr/share/lintian/overrides/profiled"; do
   grep -qxF -- "$expected" <<<"$contents" || { echo "$contents"; fail "missing: $expected"; }
 done
 echo "ok: files and modes"
+
+dpkg-deb -x "$deb" "$scratch/files"
+# The man page holds every command's help, and man renders it without a warning.
+page=$(zcat "$scratch/files/usr/share/man/man1/profiled.1.gz")
+for heading in '.SS "profiled serve"' '.SS "profiled import"' '.SS "profiled keys create"' '.SS "profiled jobs list"'; do
+  grep -qF -- "$heading" <<<"$page" || fail "profiled.1 lacks $heading"
+done
+grep -qF 'max\-upload\-bytes' <<<"$page" || fail "profiled.1 lacks serve's --max-upload-bytes"
+if command -v man >/dev/null; then
+  warnings=$(MANWIDTH=80 man --warnings -l "$scratch/files/usr/share/man/man1/profiled.1.gz" 2>&1 >/dev/null || true)
+  [ -z "$warnings" ] || { echo "$warnings"; fail "man warns about profiled.1"; }
+fi
+# Hardening and stripping, as lintian judges them too: a read-only GOT bound at start, no .comment section.
+readelf -d "$scratch/files/usr/bin/profiled" | grep -q 'BIND_NOW\|FLAGS.*NOW' || fail "profiled is not linked -z now"
+readelf -lW "$scratch/files/usr/bin/profiled" | grep -q GNU_RELRO || fail "profiled is not linked -z relro"
+! readelf -SW "$scratch/files/usr/bin/profiled" | grep -q '\.comment' || fail "profiled has a .comment section"
+echo "ok: profiled(1) holds every command's help; the binary is hardened and stripped"
 
 dpkg-deb -e "$deb" "$scratch/control"
 [ "$(cat "$scratch/control/conffiles")" = "/etc/profiled/profiled.conf" ] || fail "conffiles is not /etc/profiled/profiled.conf"
@@ -59,3 +82,15 @@ echo "ok: installed into a scratch root with dpkg --root"
 "${dpkg_root[@]}" -P profiled >>"$scratch/install.log" 2>&1 || { cat "$scratch/install.log"; fail "dpkg -P"; }
 [ ! -e "$root/etc/profiled/profiled.conf" ] || fail "conffile left after purge"
 echo "ok: remove keeps the conffile, purge removes it"
+
+# lintian, the whole verdict: an E: (error) or W: (warning) line fails; I: (info) and the rest are shown.
+command -v lintian >/dev/null || fail "lintian is not installed (scripts/install-deps installs it)"
+echo "lintian $(lintian --version | awk '{ print $2 }')"
+lintian_rc=0
+lintian_out=$(lintian --fail-on error,warning --display-level '>=info' "$deb" 2>&1) || lintian_rc=$?
+[ -z "$lintian_out" ] || echo "$lintian_out"
+# Its exit status too: a lintian that broke off prints no tag at all.
+if [ "$lintian_rc" != 0 ] || grep -qE '^[EW]: ' <<<"$lintian_out"; then
+  fail "lintian exited $lintian_rc and reports errors or warnings (above)"
+fi
+echo "ok: lintian reports no error and no warning"

@@ -31,7 +31,9 @@ mkdir -p "$scratch/units"
 sed "s#^ExecStart=/usr/bin/profiled #ExecStart=$binary #" "$unit" > "$scratch/units/profiled.service"
 [ "$(diff "$unit" "$scratch/units/profiled.service" | grep -c '^[<>]')" = 2 ] || {
   echo "FAIL: ExecStart=/usr/bin/profiled ... not found in $unit"; exit 1; }
-verify=$(systemd-analyze verify "$scratch/units/profiled.service" 2>&1) || {
+# --man=no: Documentation= names man:profiled(1), which the package installs and this machine need not have
+# (tests/ops/check_package.sh checks the page itself).
+verify=$(systemd-analyze verify --man=no "$scratch/units/profiled.service" 2>&1) || {
   echo "$verify"; echo "FAIL: systemd-analyze verify"; exit 1; }
 [ -z "$verify" ] || { echo "$verify"; echo "FAIL: systemd-analyze verify printed warnings"; exit 1; }
 echo "ok: systemd-analyze verify is clean"

@@ -45,6 +45,8 @@ public:
         return {};
     }
     delivery_backlog webhook_backlog(std::int64_t) override { return {}; }
+    job_backlog read_job_backlog() override { return {}; }
+    std::optional<std::int64_t> database_bytes() override { return std::nullopt; }
     std::uint64_t key_version() override { return 0; }
 };
 

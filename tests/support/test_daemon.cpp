@@ -91,6 +91,12 @@ pid_t spawn(const std::vector<std::string>& args, const std::vector<std::string>
 
 } // namespace
 
+pid_t spawn_profiled(const std::vector<std::string>& args, const std::vector<std::string>& env,
+                     const std::string& out_path, const std::string& err_path)
+{
+    return spawn(args, env, out_path, err_path);
+}
+
 // Runs `profiled ARGS...` to completion.
 command_result run_profiled(const std::vector<std::string>& args, const std::vector<std::string>& env)
 {

@@ -32,6 +32,10 @@ struct command_result {
     std::string err;
 };
 command_result run_profiled(const std::vector<std::string>& args, const std::vector<std::string>& env = {});
+// Starts the profiled binary with args (env: NAME=value pairs added), stdin from /dev/null and stdout/stderr
+// appended to the two files, without waiting; the caller waits for (and may signal) the process.
+pid_t spawn_profiled(const std::vector<std::string>& args, const std::vector<std::string>& env,
+                     const std::string& out_path, const std::string& err_path);
 
 // Creates a key with `profiled keys create` (in the database the URL names, when given) and returns it.
 std::string create_key(const std::string& data_dir, const std::string& project, const std::string& kind,

@@ -165,6 +165,7 @@ TEST_CASE("every setting can be given in each of the three ways", "[config]")
         {"request-timeout", "5"},
         {"shutdown-grace", "2"},
         {"job-lease", "7"},
+        {"log-timestamps", "off"},
     }));
     std::string variable = "PROFILED_" + option;
     for (auto& c : variable)
@@ -195,6 +196,8 @@ TEST_CASE("every setting can be given in each of the three ways", "[config]")
             return std::to_string(s.request_timeout_seconds);
         if (option == "job-lease")
             return std::to_string(s.job_lease_seconds);
+        if (option == "log-timestamps")
+            return s.log_timestamps ? "on" : "off";
         return std::to_string(s.shutdown_grace_seconds);
     };
 
@@ -295,4 +298,30 @@ TEST_CASE("bad values in the environment and the config file are refused too", "
         env.set("PROFILED_SOMETHING_ELSE", "1");
         CHECK(refusal({}).empty());
     }
+}
+
+TEST_CASE("log-timestamps is on by default, takes on or off, and refuses anything else", "[config]")
+{
+    profiled_environment env;
+    CHECK(load_server_settings({}).settings.log_timestamps);
+    CHECK_FALSE(load_server_settings({"--log-timestamps=off"}).settings.log_timestamps);
+    CHECK(load_server_settings({"--log-timestamps", "on"}).settings.log_timestamps);
+    try {
+        load_server_settings({"--log-timestamps=sometimes"});
+        FAIL("sometimes was accepted");
+    } catch (const std::runtime_error& e) {
+        CHECK(std::string(e.what()).find("log-timestamps must be on or off") != std::string::npos);
+    }
+}
+
+TEST_CASE("serve --help has a usage line without stray punctuation and names the environment", "[config][cli]")
+{
+    profiled_environment env;
+    std::string help = load_server_settings({"--help"}).help_text;
+    CHECK(help.rfind("Usage: profiled serve [options]\n", 0) == 0);
+    CHECK(help.find("[options]:") == std::string::npos);
+    CHECK(help.find("PROFILED_DATA_DIR") != std::string::npos);
+    CHECK(help.find("PROFILED_CONFIG") != std::string::npos);
+    CHECK(help.find("--log-timestamps on|off") != std::string::npos);
+    CHECK(help.find(" arg ") == std::string::npos);
 }

@@ -191,6 +191,25 @@ public:
         return query("SELECT count(*) FROM jobs WHERE status = $1", to_string(status)).int64(0, 0);
     }
 
+    job_backlog read_job_backlog() override
+    {
+        auto r = query("SELECT coalesce(sum(total_rows - processed_rows) FILTER (WHERE status = 'queued'), 0)::bigint, "
+                       "coalesce(sum(total_rows - processed_rows) FILTER (WHERE status = 'running'), 0)::bigint, "
+                       "min(submitted_at) FILTER (WHERE status = 'queued') "
+                       "FROM jobs WHERE status IN ('queued', 'running')");
+        job_backlog out;
+        out.queued_rows = r.int64(0, 0);
+        out.running_rows = r.int64(0, 1);
+        out.oldest_queued_at = r.optional_int64(0, 2);
+        return out;
+    }
+
+    std::optional<std::int64_t> database_bytes() override
+    {
+        // Every relation's files, WAL excluded (the server's, shared with other databases).
+        return query("SELECT pg_database_size(current_database())").optional_int64(0, 0);
+    }
+
     std::uint64_t key_version() override
     {
         // One primary-key read of the row api_keys' trigger bumps, whichever daemon or CLI changed a key.

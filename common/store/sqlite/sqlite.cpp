@@ -82,9 +82,16 @@ void sqlite_query::bind(int i, std::nullopt_t)
         fail(db_, rc, "bind");
 }
 
+namespace {
+// The statement this thread is stepping, for SQLite's log callback, which runs inside sqlite3_step.
+thread_local sqlite3_stmt* stepping_statement = nullptr;
+} // namespace
+
 bool sqlite_query::step()
 {
+    stepping_statement = stmt_;
     int rc = sqlite3_step(stmt_);
+    stepping_statement = nullptr;
     if (rc == SQLITE_ROW)
         return true;
     if (rc == SQLITE_DONE)
@@ -175,7 +182,7 @@ void sqlite_connection::exec(const std::string& sql)
     if (int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err); rc != SQLITE_OK) {
         std::string message = err ? err : sqlite3_errstr(rc);
         sqlite3_free(err);
-        throw sqlite_error(rc, message + " (in: " + sql.substr(0, 80) + ")");
+        throw sqlite_error(rc, message + " (in: " + sql + ")");
     }
 }
 
@@ -233,6 +240,14 @@ void sqlite_log_callback(void*, int code, const char* message)
     int primary = code & 0xff;
     if (primary == SQLITE_SCHEMA || primary == SQLITE_NOTICE)
         return;
+    // SQLite cuts its log messages at about 200 bytes, in the middle of a long statement's text: the statement
+    // being stepped goes along whole, with the error's own words.
+    if (stepping_statement) {
+        const char* sql = sqlite3_sql(stepping_statement);
+        log_event(log_level::warn, "sqlite.log", message ? message : "",
+                  {{"code", code}, {"error", sqlite3_errstr(code)}, {"sql", sql ? sql : ""}});
+        return;
+    }
     log_event(log_level::warn, "sqlite.log", message ? message : "", {{"code", code}});
 }
 } // namespace

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <filesystem>
 
 #include "common/store/sqlite/key_change_signal.hpp"
 #include "common/store/sqlite/profile_pages.hpp"
@@ -37,7 +38,7 @@ constexpr auto full_key_check_interval = std::chrono::milliseconds(500);
 // Reads through a query_only connection.
 class sqlite_reader final : public store_reader {
 public:
-    explicit sqlite_reader(const std::string& path) : db_(path, true), key_signal_(path) {}
+    explicit sqlite_reader(const std::string& path) : db_(path, true), key_signal_(path), path_(path) {}
 
     std::optional<api_key_record> find_key(const std::string& key_hash) override
     {
@@ -189,6 +190,36 @@ public:
 
     delivery_backlog webhook_backlog(std::int64_t now) override { return read_delivery_backlog(db_, now); }
 
+    job_backlog read_job_backlog() override
+    {
+        job_backlog out;
+        auto q = db_.query("SELECT coalesce(sum(CASE WHEN status = 'queued' THEN total_rows - processed_rows END), 0), "
+                           "coalesce(sum(CASE WHEN status = 'running' THEN total_rows - processed_rows END), 0), "
+                           "min(CASE WHEN status = 'queued' THEN submitted_at END) "
+                           "FROM jobs WHERE status IN ('queued', 'running')");
+        q.step();
+        out.queued_rows = q.int64(0);
+        out.running_rows = q.int64(1);
+        out.oldest_queued_at = q.optional_int64(2);
+        return out;
+    }
+
+    std::optional<std::int64_t> database_bytes() override
+    {
+        // The database file and its WAL, which holds committed pages until they are copied back.
+        std::int64_t total = 0;
+        bool any = false;
+        for (const char* suffix : {"", "-wal"}) {
+            std::error_code ec;
+            auto size = std::filesystem::file_size(path_ + suffix, ec);
+            if (!ec) {
+                total += static_cast<std::int64_t>(size);
+                any = true;
+            }
+        }
+        return any ? std::optional(total) : std::nullopt;
+    }
+
     std::uint64_t key_version() override
     {
         // The signal first: a change bumped after this read is seen by the next call.
@@ -228,6 +259,7 @@ private:
 
     sqlite_connection db_;
     key_change_signal key_signal_;
+    std::string path_;                                       // the database file, for its size
     std::uint64_t signalled_ = 0;                            // the signal's value at the last full check
     std::chrono::steady_clock::time_point next_full_check_{}; // when the database is asked again regardless
     std::int64_t data_version_ = -1;
