@@ -12,6 +12,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "tests/support/api_checks.hpp"
+
 #include "tests/support/http_client.hpp"
 #include "tests/support/test_daemon.hpp"
 #include "tests/support/timed_command.hpp"
@@ -142,6 +144,7 @@ TEST_CASE("keys create, list, revoke and jobs list work beside a running daemon"
     CAPTURE(revoked.err);
     REQUIRE_FALSE(revoked.timed_out);
     CHECK(revoked.exit_code == 0);
+    await_key_change([&] { return identify_with(d, key).status; }, 401);
     CHECK(identify_with(d, key).status == 401);
 
     auto jobs = run_profiled_within({"jobs", "list", "--data-dir", d.data_dir()}, quick);

@@ -169,7 +169,14 @@ TEST_CASE("the README tour works as written", "[readme][integration]")
         } else if (command.find(" keys revoke ") != std::string::npos) {
             ++revokes;
             CHECK(r.out == "revoked 1 key\n");
-            // "Keys take effect at once": the revoked key is refused by the running daemon.
+            // "Keys take effect at once": the revoked key is refused by the running daemon (on PostgreSQL within a
+            // second, the NOTIFY's bound).
+            await_key_change(
+                [&] {
+                    return http_call(d.port(), "GET", "/v1/users/x", "", {{"Authorization", "Token " + created_key}})
+                        .status;
+                },
+                401);
             check_error(http_call(d.port(), "GET", "/v1/users/x", "", {{"Authorization", "Token " + created_key}}), 401,
                         "unauthorized");
         } else if (command.find("/v1/identify") != std::string::npos) {
