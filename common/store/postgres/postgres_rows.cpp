@@ -102,7 +102,7 @@ std::optional<idempotent_job> pg_find_job_by_key(pg_connection& db, std::int64_t
     auto r = db.query(sql, project_id, key, not_before);
     if (r.empty())
         return std::nullopt;
-    return idempotent_job{pg_read_job(r, 0), r.optional_text(0, 19).value_or("")};
+    return idempotent_job{pg_read_job(r, 0), r.optional_text(0, pg_job_column_count).value_or("")};
 }
 
 boost::json::object pg_parse_object(const std::string& text)

@@ -21,6 +21,8 @@ inline constexpr const char* pg_job_column_list =
     "id, job_id, project_id, type, status, filename, file_size, total_rows, processed_rows, failed_rows, "
     "checkpoint_offset, checkpoint_line, error, idempotency_key, submitted_at, started_at, finished_at, processing_ms, "
     "cancel_requested_at";
+// How many columns pg_job_column_list names: the first column after them in a row that selects more.
+inline constexpr int pg_job_column_count = 19;
 
 // The columns pg_read_user reads, from users u.
 inline constexpr const char* pg_user_column_list =

@@ -68,7 +68,7 @@ std::vector<delivery_task> pg_claim_deliveries(pg_connection& db, const claim_de
             pg_job_column_list + " FROM jobs WHERE jobs.job_id = c.job_id) j ON true ORDER BY c.id",
         c.owner, c.lease_until, c.now, static_cast<std::int64_t>(c.limit), c.take_back_own ? "true" : "false");
     std::vector<delivery_task> out;
-    constexpr int at = 17; // past the job's columns
+    constexpr int at = pg_job_column_count;
     for (int i = 0; i < r.size(); ++i) {
         out.push_back({r.text(i, at), r.text(i, at + 1), r.int64(i, at + 2), r.int64(i, at + 3), r.text(i, at + 4),
                        r.text(i, at + 5), r.int64(i, at + 6), pg_read_job(r, i)});
