@@ -118,7 +118,7 @@ net::awaitable<attempt_result> send_attempt(const delivery_network& network, con
         co_return co_await std::move(plain);
     }
 
-    beast::ssl_stream<beast::tcp_stream> tls(std::move(tcp), network.tls);
+    beast::ssl_stream<beast::tcp_stream> tls(std::move(tcp), network.tls.context());
     SSL* native = tls.native_handle();
     if (!target.host_is_address)
         SSL_set_tlsext_host_name(native, target.host.c_str());
@@ -136,6 +136,28 @@ net::awaitable<attempt_result> send_attempt(const delivery_network& network, con
     beast::get_lowest_layer(tls).expires_at(deadline);
     auto secured = exchange(tls, req);
     co_return co_await std::move(secured);
+}
+
+tls_trust::tls_trust(std::string ca_file) : ca_file_(std::move(ca_file))
+{
+    if (!ca_file_.empty())
+        context();
+}
+
+tls_trust::~tls_trust() = default;
+
+ssl::context& tls_trust::context()
+{
+    if (!context_) {
+        auto made = std::make_unique<ssl::context>(ssl::context::tls_client);
+        made->set_default_verify_paths();
+        if (!ca_file_.empty())
+            made->load_verify_file(ca_file_);
+        made->set_verify_mode(ssl::verify_peer);
+        SSL_CTX_set_min_proto_version(made->native_handle(), TLS1_2_VERSION);
+        context_ = std::move(made);
+    }
+    return *context_;
 }
 
 } // namespace profiled

@@ -7,7 +7,6 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json/serialize.hpp>
@@ -57,14 +56,9 @@ struct webhook_sender::impl {
         : db(db), writes(w), owner(std::move(o)), retry_base(s.webhook_retry_base_seconds),
           max_attempts(s.webhook_max_attempts),
           timeout(std::chrono::milliseconds(static_cast<std::int64_t>(s.webhook_timeout_seconds * 1000))),
-          tls(net::ssl::context::tls_client), network{tls, s.webhook_allow_private, timeout}, tick(io),
+          tls(s.webhook_ca_file), network{tls, s.webhook_allow_private, timeout}, tick(io),
           random(std::random_device{}())
     {
-        tls.set_default_verify_paths();
-        if (!s.webhook_ca_file.empty())
-            tls.load_verify_file(s.webhook_ca_file);
-        tls.set_verify_mode(net::ssl::verify_peer);
-        SSL_CTX_set_min_proto_version(tls.native_handle(), TLS1_2_VERSION);
     }
 
     // Looks at the outbox again and again, claiming what is due while there is room for more attempts.
@@ -83,7 +77,7 @@ struct webhook_sender::impl {
     std::int64_t max_attempts;
     std::chrono::milliseconds timeout;
     net::io_context io{1};
-    net::ssl::context tls;
+    tls_trust tls;
     delivery_network network;
     net::steady_timer tick;
     std::unique_ptr<store_reader> reader;
