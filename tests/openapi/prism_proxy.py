@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Prism (@stoplight/prism-cli) as a validating proxy in front of a real profiled: it must be listening within
-10 s of its start (10 s of CPU: see main), and report no violation of schemas/openapi.yaml over the integration corpus.
+10 s of its start (wall clock), and report no violation of schemas/openapi.yaml over the integration corpus.
 
 The daemon is build/bin/profiled on port 0 with a temporary data directory and keys from the `keys` CLI. Through
 Prism go: every request fixture (tests/fixtures/requests/*/valid and */invalid, sent as tests/schema_agreement.py
@@ -323,11 +323,11 @@ def main():
     try:
         prism = Prism(tools, daemon.port, os.path.join(daemon.dir, "prism.log"))
         r = Replay(prism, daemon)
-        # Judged by the CPU time Prism spent until listening, which the machine's load does not change: with
-        # several builds and test runs sharing two cores the wall clock says more about them than about Prism.
-        if prism.cpu_seconds > READY_WITHIN_S:
-            r.problems.append(f"prism needed {prism.cpu_seconds:.1f} s of CPU to start listening (more than "
-                              f"{READY_WITHIN_S:.0f} s)")
+        # Judged by the wall clock, as an operator or a CI job waits for it. Idle it needs about 3 s (3.6 s of
+        # CPU); under ctest -j2 one other test shares the two cores with it.
+        if prism.ready_after > READY_WITHIN_S:
+            r.problems.append(f"prism took {prism.ready_after:.1f} s to start listening (more than "
+                              f"{READY_WITHIN_S:.0f} s; {prism.cpu_seconds:.1f} s of CPU)")
         replay_corpus(r)
         replay_seeds(r)
         replay_answers(r)
