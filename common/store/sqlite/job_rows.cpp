@@ -37,17 +37,23 @@ std::optional<job_record> claim_job_row(sqlite_connection& db, const claim_job& 
 {
     // One statement that picks and takes the job, so that an engine shared by several daemons can do the same
     // with its own row locking (PostgreSQL: FOR UPDATE SKIP LOCKED in the subquery). Projects after the one
-    // last served come first, in project order (round-robin), and within a project the oldest job.
+    // last served come first, in project order (round-robin), and within a project the oldest job. A project
+    // another owner holds a live lease in stays that owner's (as on PostgreSQL). Each half walks jobs_pending in
+    // its order and stops at the first job it may take, and the held projects are found once through
+    // jobs_leased: the claim costs about a millisecond with 10,000 queued jobs (the one-statement form with a
+    // correlated NOT EXISTS and an ORDER BY on an expression took a minute there).
+    static const std::string pick_in = "SELECT id FROM jobs INDEXED BY jobs_pending "
+                                       "WHERE status IN ('queued', 'running') "
+                                       "AND (lease_owner IS NULL OR lease_expires_at <= ?3) "
+                                       "AND project_id NOT IN (SELECT value FROM json_each(?4)) "
+                                       "AND project_id NOT IN (SELECT project_id FROM jobs INDEXED BY jobs_leased "
+                                       "WHERE lease_owner IS NOT NULL AND status IN ('queued', 'running') "
+                                       "AND lease_owner <> ?1 AND lease_expires_at > ?3) AND ";
     static const std::string sql =
-        std::string("UPDATE jobs SET lease_owner = ?1, lease_expires_at = ?2 WHERE id = ("
-                    "SELECT id FROM jobs WHERE status IN ('queued', 'running') "
-                    "AND (lease_owner IS NULL OR lease_expires_at <= ?3) "
-                    "AND project_id NOT IN (SELECT value FROM json_each(?4)) "
-                    // A project another owner holds a live lease in stays that owner's (as on PostgreSQL).
-                    "AND NOT EXISTS (SELECT 1 FROM jobs o WHERE o.project_id = jobs.project_id "
-                    "AND o.status IN ('queued', 'running') AND o.lease_owner <> ?1 AND o.lease_expires_at > ?3) "
-                    "ORDER BY project_id <= ?5, project_id, id LIMIT 1) RETURNING ") +
-        job_column_list;
+        "UPDATE jobs SET lease_owner = ?1, lease_expires_at = ?2 WHERE id = (SELECT id FROM ("
+        "SELECT id, 0 AS pass FROM (" + pick_in + "project_id > ?5 ORDER BY project_id, id LIMIT 1) UNION ALL "
+        "SELECT id, 1 AS pass FROM (" + pick_in + "project_id <= ?5 ORDER BY project_id, id LIMIT 1)"
+        ") ORDER BY pass LIMIT 1) RETURNING " + job_column_list;
     boost::json::array skip;
     for (std::int64_t p : claim.skip_projects)
         skip.push_back(p);
