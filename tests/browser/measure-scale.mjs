@@ -1,6 +1,7 @@
-// Not a ctest test: how the console does at scale. Makes JOBS one-row jobs and one job with ERRORS row errors on
-// a daemon of its own, then times in chromium: the jobs page's first table, paging to the next page, the job
-// page's first errors, and downloading all the errors as CSV (checked for its row count).
+// Not a ctest test: how the console does at scale (scripts/bench/console-scale runs it). Makes JOBS one-row jobs
+// and one job with ERRORS row errors on a daemon of its own, then times in chromium: the jobs page's first table,
+// paging to the next page, the job page's first errors, and downloading all the errors as CSV (checked for its row
+// count). Each beside its baseline: the API requests the page makes for it, timed from Node in the same run.
 // Usage: node measure-scale.mjs [JOBS=10000] [ERRORS=100000]
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -36,6 +37,24 @@ try {
     if (j.status === 'done' || j.status === 'failed') break;
     await new Promise((r) => setTimeout(r, 500));
   }
+
+  // The baselines: the same API reads the pages make, without the browser.
+  async function timed(what, path, pages = 1) {
+    const start = Date.now();
+    let cursor = null;
+    for (let i = 0; i < pages; i++) {
+      const r = await daemon.api('GET', path + (cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''));
+      assert.equal(r.status, 200, r.text);
+      cursor = r.body.next_cursor;
+      if (!cursor) break;
+    }
+    console.log(`  baseline, ${what} through the API: ${Date.now() - start} ms`);
+  }
+  await timed('the first 25 jobs', '/v1/background_jobs?limit=25');
+  await timed('the first 50 errors', `/v1/background_jobs/${big.body.job_id}/errors?limit=50`);
+  // The CSV download pages through the errors 100 at a time, as the page does (job.js).
+  await timed(`all ${errors} errors, 100 a page`, `/v1/background_jobs/${big.body.job_id}/errors?limit=100`,
+    Math.ceil(errors / 100));
 
   const page = await newPage(browser);
   await page.goto(`${daemon.url}/ui/`);
