@@ -129,6 +129,9 @@ struct job_record {
     std::optional<std::int64_t> finished_at;
     std::int64_t processing_ms = 0;                  // processing time summed over every daemon run that worked on it
     std::optional<std::int64_t> cancel_requested_at; // when a client asked to cancel it (the first request)
+
+    // Field by field: the same job in the same state.
+    friend bool operator==(const job_record&, const job_record&) = default;
 };
 
 // One row of a bulk job that could not be applied.

@@ -31,7 +31,7 @@ std::optional<api_key_record> key_cache::find(std::string_view key)
 key_cache::recalled key_cache::recall(std::string_view key)
 {
     check_for_changes();
-    if (auto known = by_hash_.find(hash_api_key(key)); known != by_hash_.end())
+    if (auto known = by_key_.find(key); known != by_key_.end())
         return {known->second, *seen_version_};
     return {std::nullopt, *seen_version_};
 }
@@ -40,16 +40,16 @@ void key_cache::remember(std::string_view key, const api_key_record& record, std
 {
     if (seen_version_ != version)
         return;
-    if (by_hash_.size() >= max_keys)
-        by_hash_.clear();
-    by_hash_.emplace(hash_api_key(key), record);
+    if (by_key_.size() >= max_keys)
+        by_key_.clear();
+    by_key_.emplace(std::string(key), record);
 }
 
 void key_cache::check_for_changes()
 {
     std::uint64_t version = reader_.key_version();
     if (seen_version_ != version)
-        by_hash_.clear();
+        by_key_.clear();
     seen_version_ = version;
 }
 

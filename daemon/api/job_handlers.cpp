@@ -9,6 +9,7 @@
 
 #include "common/profiles/profile_json.hpp"
 #include "common/profiles/requests.hpp"
+#include "daemon/api/job_body_cache.hpp"
 #include "daemon/api/page_params.hpp"
 #include "daemon/api/routes.hpp"
 #include "daemon/jobs/job_runner.hpp"
@@ -27,15 +28,17 @@ constexpr int max_page = 100;
 net::awaitable<http_response> get_job(server_context& ctx, request_context& rc)
 {
     // A job the runner holds is answered from its memory, which is what the store has; ended jobs from the store.
+    // Polls of a running job come often and find it mostly unchanged: its body is rendered once per change.
+    thread_local job_body_cache polled;
     std::optional<job_record> job;
     if (ctx.runner)
         job = ctx.runner->find_active(rc.key->project_id, rc.params[0]);
-    if (!job) {
-        auto lookup = ctx.reads.run([project = rc.key->project_id, id = rc.params[0]](store_reader& r) {
-            return r.find_job(project, id);
-        });
-        job = co_await std::move(lookup);
-    }
+    if (job)
+        co_return json_text_response(200, polled.body_of(*job));
+    auto lookup = ctx.reads.run([project = rc.key->project_id, id = rc.params[0]](store_reader& r) {
+        return r.find_job(project, id);
+    });
+    job = co_await std::move(lookup);
     if (!job)
         co_return error_response(not_found("job", rc.params[0]));
     co_return json_response(200, job_to_json(*job));

@@ -24,6 +24,14 @@ http_response json_response(int status, const json::value& body)
     return r;
 }
 
+http_response json_text_response(int status, std::string body)
+{
+    http_response r;
+    r.status = status;
+    r.body = std::move(body);
+    return r;
+}
+
 int http_status(errc kind)
 {
     switch (kind) {

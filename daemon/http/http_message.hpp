@@ -40,6 +40,8 @@ struct http_response {
 
 // A JSON response with the given status.
 http_response json_response(int status, const boost::json::value& body);
+// A JSON response with the given status and a body already serialized.
+http_response json_text_response(int status, std::string body);
 // The HTTP status for a kind of refusal.
 int http_status(errc kind);
 // The common error body: {"success":false,"errors":[{error_code, message, details}]}.

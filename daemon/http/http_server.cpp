@@ -4,6 +4,7 @@
 #include <chrono>
 #include <exception>
 #include <list>
+#include <map>
 #include <span>
 #include <tuple>
 
@@ -85,6 +86,17 @@ http_request to_request(const http::request_header<>& h, const std::string& remo
     return req;
 }
 
+// The method as a metric label: one of the methods HTTP defines (RFC 9110, and PATCH), else "other".
+std::string_view method_label(std::string_view method)
+{
+    static constexpr std::string_view known[] = {"GET",     "HEAD",  "POST",  "PUT",  "PATCH",
+                                                 "DELETE",  "OPTIONS", "TRACE", "CONNECT"};
+    for (auto k : known)
+        if (k == method)
+            return k;
+    return "other";
+}
+
 // The Beast response for a handler's response.
 // Writes the response's head and (unless head_only) its body in one gathered write; whether it all went out.
 net::awaitable<bool> write_response(beast::tcp_stream& stream, const http_response& r, unsigned version,
@@ -152,6 +164,13 @@ struct http_server::impl {
     std::list<session_state> sessions;
     std::size_t in_flight = 0;
     std::size_t turned_away = 0;
+    // The request metrics' label sets, made once per route, method and status (a bounded set: the routes, the
+    // methods HTTP defines and the statuses profiled answers with).
+    struct request_labels {
+        std::string counted; // route, method and code, for profiled_http_requests_total
+        std::string timed;   // route, for profiled_http_request_duration_seconds
+    };
+    std::map<std::tuple<const void*, std::string_view, int>, request_labels> labels_of;
 
     // Accepts connections until stop_accepting(); over --max-connections they are answered 503 and closed.
     net::awaitable<void> accept_loop();
@@ -370,13 +389,20 @@ net::awaitable<void> http_server::impl::send_continue(beast::tcp_stream& stream,
 void http_server::impl::record_request(const http_request& request, const route_match& match,
                                        const http_response& response, std::chrono::steady_clock::time_point started)
 {
-    // Unmatched paths share one label so clients cannot blow up the metric's cardinality.
-    std::string route = match.matched ? match.matched->pattern : "unmatched";
+    // Unmatched paths share one label, and unknown methods another, so clients cannot blow up the metrics'
+    // cardinality (a method is any token a client sends).
+    std::string_view route = match.matched ? std::string_view(match.matched->pattern) : "unmatched";
+    std::string_view method = method_label(request.method);
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    std::string code = std::to_string(response.status);
+    auto [it, fresh] = labels_of.try_emplace({match.matched, method, response.status});
+    if (fresh) {
+        std::string code = std::to_string(response.status);
+        it->second = {metric_labels({{"route", route}, {"method", method}, {"code", code}}),
+                      metric_labels({{"route", route}})};
+    }
     auto& m = daemon_metrics();
-    m.add("profiled_http_requests_total", metric_labels({{"route", route}, {"method", request.method}, {"code", code}}));
-    m.observe("profiled_http_request_duration_seconds", metric_labels({{"route", route}}), seconds);
+    m.add("profiled_http_requests_total", it->second.counted);
+    m.observe("profiled_http_request_duration_seconds", it->second.timed, seconds);
     if (response.status >= 500) {
         log_event(log_level::error, "http.error", "request failed on the server's side",
                   {{"route", route}, {"method", request.method}, {"status", response.status},

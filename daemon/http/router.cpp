@@ -11,8 +11,52 @@
 
 namespace profiled {
 
+namespace {
+
+// True for the characters a path segment or a query may hold as they are (RFC 3986 pchar less '%', and '/' and '?'
+// for the query): a target made only of these needs no decoding and is valid as soon as it starts with one '/'.
+bool plain_target_char(char c)
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+        return true;
+    switch (c) {
+    case '-': case '.': case '_': case '~':                                         // unreserved
+    case '!': case '$': case '&': case '\'': case '(': case ')': case '*': case '+': // sub-delims
+    case ',': case ';': case '=': case ':': case '@': case '/': case '?':
+        return true;
+    default: return false;
+    }
+}
+
+// The segments of a target that needs no decoding, split where it stands; nullopt when it is not such a target
+// (percent-encoded, other characters, or not one '/' first), which boost::urls then parses.
+std::optional<std::vector<std::string>> split_plain_path(std::string_view target)
+{
+    if (target.empty() || target[0] != '/' || target.starts_with("//"))
+        return std::nullopt;
+    for (char c : target)
+        if (!plain_target_char(c))
+            return std::nullopt;
+    std::string_view path = target.substr(0, target.find('?'));
+    std::vector<std::string> out;
+    if (path == "/")
+        return out;
+    path.remove_prefix(1);
+    for (;;) {
+        auto slash = path.find('/');
+        out.emplace_back(path.substr(0, slash));
+        if (slash == std::string_view::npos)
+            return out;
+        path.remove_prefix(slash + 1);
+    }
+}
+
+} // namespace
+
 std::optional<std::vector<std::string>> split_path(std::string_view target)
 {
+    if (auto plain = split_plain_path(target))
+        return plain;
     auto url = boost::urls::parse_origin_form(target);
     if (!url)
         return std::nullopt;

@@ -178,3 +178,23 @@ TEST_CASE("GET /metrics shows the backlog, the database's size, the disk and the
     CHECK(started > now - 120);
     CHECK(started <= now + 1);
 }
+
+TEST_CASE("GET /metrics counts made-up methods under one label, however many a client invents", "[ops][metrics]")
+{
+    test_daemon d;
+    for (const char* method : {"FROBNICATE", "XYZZY", "MADEUP1"}) {
+        auto reply = http_call(d.port(), method, "/healthz");
+        CHECK(reply.status == 405);
+    }
+    CHECK(http_call(d.port(), "BREW", "/v1/no-such-route").status == 404);
+    CHECK(http_call(d.port(), "GET", "/healthz").status == 200);
+    auto reply = http_call(d.port(), "GET", "/metrics");
+    REQUIRE(reply.status == 200);
+    const std::string scrape = "\n" + reply.body;
+    for (const char* method : {"FROBNICATE", "XYZZY", "MADEUP1", "BREW"})
+        CHECK(scrape.find(method) == std::string::npos);
+    CHECK(sample(scrape, R"(profiled_http_requests_total{route="unmatched",method="other",code="405"})") == 3);
+    CHECK(sample(scrape, R"(profiled_http_requests_total{route="unmatched",method="other",code="404"})") == 1);
+    // A method HTTP defines keeps its name.
+    CHECK(sample(scrape, R"(profiled_http_requests_total{route="/healthz",method="GET",code="200"})") >= 1);
+}
