@@ -1190,11 +1190,13 @@ def main():
                 results["nginx"] += [("nginx (1 worker, return 202) identify POSTs req/s", "%.0f" % rps),
                                      ("nginx POST p50 / p99 ms", "%.2f / %.2f" % (n50, n99))]
             if "polling" in only:
-                # The same GETs as the polling benchmark, for the same time.
-                rps, n50, n99, nerr = run_wrk("http://127.0.0.1:%d/v1/background_jobs/x" % nginx_port,
-                                              os.path.join(HERE, "get.lua"), seconds=10)
+                # The same GETs as the polling benchmark, for the same time; the best of three runs, since one
+                # run on this VM ranged from 55,000 to 86,000 req/s: the baseline is nginx's ceiling, not a dip.
+                rps, n50, n99, nerr = max((run_wrk("http://127.0.0.1:%d/v1/background_jobs/x" % nginx_port,
+                                                   os.path.join(HERE, "get.lua"), seconds=10) for _ in range(3)),
+                                          key=lambda run: run[0])
                 figures["nginx_get_rps"] = rps
-                results["nginx"] += [("nginx (1 worker, return 202) GETs req/s", "%.0f" % rps),
+                results["nginx"] += [("nginx (1 worker, return 202) GETs req/s, best of 3 runs", "%.0f" % rps),
                                      ("nginx GET p50 / p99 ms", "%.2f / %.2f" % (n50, n99))]
                 if args.beast_baseline:
                     # The HTTP library's own ceiling: a bare Beast server answering 202, same GETs.
