@@ -115,22 +115,45 @@ result<std::optional<std::string>> optional_id(const json::object& body, std::st
     return std::optional<std::string>(std::move(*id));
 }
 
-result<json::object> optional_object(const json::object& body, std::string_view field)
+namespace {
+
+// The object at field, or nullptr when it is absent or null; an error when it is anything else.
+result<const json::object*> object_field(const json::object& body, std::string_view field)
 {
     auto it = body.find(field);
     if (it == body.end() || it->value().is_null())
-        return json::object();
+        return static_cast<const json::object*>(nullptr);
     if (!it->value().is_object())
         return invalid_field(std::string(field), fmt::format("{} must be an object", field));
-    return it->value().get_object();
+    return &it->value().get_object();
+}
+
+} // namespace
+
+result<json::object> optional_object(const json::object& body, std::string_view field)
+{
+    auto found = object_field(body, field);
+    if (!found)
+        return found.error();
+    return *found ? **found : json::object();
+}
+
+result<json::object> take_object(json::object& body, std::string_view field)
+{
+    auto found = object_field(body, field);
+    if (!found)
+        return found.error();
+    if (!*found)
+        return json::object();
+    return std::move(body.find(field)->value().get_object());
 }
 
 namespace {
 
 // Bulk metadata values must be primitives: string, number, boolean or null.
-result<json::object> primitive_metadata(const json::object& row)
+result<json::object> primitive_metadata(json::object& row)
 {
-    auto metadata = optional_object(row, "metadata");
+    auto metadata = take_object(row, "metadata");
     if (!metadata)
         return metadata.error();
     for (const auto& [key, value] : *metadata) {
@@ -145,19 +168,19 @@ result<json::object> primitive_metadata(const json::object& row)
 } // namespace
 
 // POST /v1/identify.
-result<identify_request> parse_identify(const json::object& body)
+result<identify_request> parse_identify(json::object& body)
 {
     identify_request req;
     auto user_id = required_id(body, "user_id");
     if (!user_id)
         return user_id.error();
     req.user.user_id = std::move(*user_id);
-    auto metadata = optional_object(body, "metadata");
+    auto metadata = take_object(body, "metadata");
     if (!metadata)
         return metadata.error();
     req.user.properties = std::move(*metadata);
 
-    auto company = optional_object(body, "company");
+    auto company = take_object(body, "company");
     if (!company)
         return company.error();
     if (auto it = body.find("company"); it != body.end() && !it->value().is_null()) {
@@ -176,9 +199,10 @@ result<identify_request> parse_identify(const json::object& body)
         }
         company_change change;
         change.company_id = *company_id;
-        for (const auto& [key, value] : *company) {
+        change.properties.reserve(company->size());
+        for (auto& [key, value] : *company) {
             if (key != "id" && key != "company_id")
-                change.properties[key] = value;
+                change.properties.emplace(key, std::move(value));
         }
         req.user.company_id = std::move(*company_id);
         req.company = std::move(change);
@@ -186,18 +210,18 @@ result<identify_request> parse_identify(const json::object& body)
     return req;
 }
 
-result<company_change> parse_company_identify(const json::object& body)
+result<company_change> parse_company_identify(json::object& body)
 {
     auto company_id = required_id(body, "company_id");
     if (!company_id)
         return company_id.error();
-    auto metadata = optional_object(body, "metadata");
+    auto metadata = take_object(body, "metadata");
     if (!metadata)
         return metadata.error();
     return company_change{std::move(*company_id), std::move(*metadata)};
 }
 
-result<user_change> parse_bulk_user_row(const json::object& row)
+result<user_change> parse_bulk_user_row(json::object& row)
 {
     auto user_id = required_id(row, "user_id");
     if (!user_id)
@@ -215,7 +239,7 @@ result<user_change> parse_bulk_user_row(const json::object& row)
     return change;
 }
 
-result<company_change> parse_bulk_company_row(const json::object& row)
+result<company_change> parse_bulk_company_row(json::object& row)
 {
     auto company_id = required_id(row, "company_id");
     if (!company_id)

@@ -32,20 +32,23 @@ result<std::string> required_id(const boost::json::object& body, std::string_vie
 result<std::optional<std::string>> optional_id(const boost::json::object& body, std::string_view field);
 // An optional object field: absent gives {}, null gives {}, anything else but an object is an error.
 result<boost::json::object> optional_object(const boost::json::object& body, std::string_view field);
+// The same, moving the object out of body (an empty object stays in its place) instead of copying it.
+result<boost::json::object> take_object(boost::json::object& body, std::string_view field);
 
 // POST /v1/identify: the user's change and, when a company object is given, the company's.
 struct identify_request {
     user_change user;
     std::optional<company_change> company;
 };
-result<identify_request> parse_identify(const boost::json::object& body);
+// Each of these parsers moves the objects it returns (metadata, the company) out of the body it is given.
+result<identify_request> parse_identify(boost::json::object& body);
 
 // POST /v1/companies/identify.
-result<company_change> parse_company_identify(const boost::json::object& body);
+result<company_change> parse_company_identify(boost::json::object& body);
 
 // One row of a users bulk job: user_id, company_id, metadata of primitives.
-result<user_change> parse_bulk_user_row(const boost::json::object& row);
+result<user_change> parse_bulk_user_row(boost::json::object& row);
 // One row of a companies bulk job: company_id, metadata of primitives.
-result<company_change> parse_bulk_company_row(const boost::json::object& row);
+result<company_change> parse_bulk_company_row(boost::json::object& row);
 
 } // namespace profiled

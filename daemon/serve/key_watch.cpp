@@ -120,7 +120,7 @@ void key_watch::stop()
 
 void key_watch::run()
 {
-    name_this_thread("profiled-keywatch");
+    name_this_thread("profiled-keys");
     for (;;) {
         {
             std::lock_guard lock(mutex_);

@@ -167,7 +167,7 @@ void writer::after_durable(std::vector<answer> answers)
 
 void writer::run_durability()
 {
-    name_this_thread("profiled-durable");
+    name_this_thread("profiled-sync");
     for (;;) {
         std::vector<answer> answers;
         {

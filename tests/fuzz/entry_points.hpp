@@ -298,7 +298,8 @@ inline finding requests_entry(std::string_view data)
     if (ec)
         return "an accepted body does not serialise to valid JSON: " + ec.message();
 
-    if (auto r = parse_identify(o); r) {
+    boost::json::object copy; // each parser below takes objects out of the body it is given
+    if (auto r = parse_identify(copy = o); r) {
         if (auto bad = check_id(r->user.user_id, "identify user_id"))
             return bad;
         if (r->company) {
@@ -310,13 +311,13 @@ inline finding requests_entry(std::string_view data)
     } else if (auto bad = check_api_error(r.error(), "parse_identify")) {
         return bad;
     }
-    if (auto r = parse_company_identify(o); r) {
+    if (auto r = parse_company_identify(copy = o); r) {
         if (auto bad = check_id(r->company_id, "companies/identify company_id"))
             return bad;
     } else if (auto bad = check_api_error(r.error(), "parse_company_identify")) {
         return bad;
     }
-    if (auto r = parse_bulk_user_row(o); r) {
+    if (auto r = parse_bulk_user_row(copy = o); r) {
         if (auto bad = check_id(r->user_id, "bulk user_id"))
             return bad;
         if (r->company_id)
@@ -328,7 +329,7 @@ inline finding requests_entry(std::string_view data)
     } else if (auto bad = check_api_error(r.error(), "parse_bulk_user_row")) {
         return bad;
     }
-    if (auto r = parse_bulk_company_row(o); r) {
+    if (auto r = parse_bulk_company_row(copy = o); r) {
         if (auto bad = check_id(r->company_id, "bulk company_id"))
             return bad;
         for (const auto& [key, value] : r->properties)

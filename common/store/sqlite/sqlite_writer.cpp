@@ -12,6 +12,7 @@
 #include "common/store/sqlite/key_change_signal.hpp"
 #include "common/store/sqlite/merge_function.hpp"
 #include "common/store/sqlite/sqlite.hpp"
+#include "common/store/sqlite/wal_checkpointer.hpp"
 #include "common/store/sqlite/wal_sync.hpp"
 
 namespace profiled {
@@ -35,7 +36,7 @@ public:
         if (durability == commit_durability::deferred && journal_mode() == "wal") {
             wal_.emplace(path);
             db_.exec("PRAGMA synchronous = NORMAL");
-            checkpointer_.emplace(path, false);
+            checkpointer_.emplace(path, checkpoint_frames);
             sqlite3_wal_hook(db_.handle(), &sqlite_writer::after_commit, this);
         }
     }
@@ -54,16 +55,13 @@ public:
             wal_->sync();
     }
 
-    // The checkpoint runs here, beside the next commits, instead of inside a commit (SQLite's own automatic
-    // checkpoint, which after_commit keeps only as the fallback for a WAL this falls behind on).
+    // The checkpoint runs on the checkpointer's thread, beside the next commits and syncs, instead of inside a
+    // commit (SQLite's own automatic checkpoint, which after_commit keeps only as the fallback for a WAL the
+    // checkpointer falls behind on).
     void maintain() override
     {
-        if (!checkpointer_ || wal_frames_.load(std::memory_order_relaxed) < checkpoint_frames)
-            return;
-        int rc = sqlite3_wal_checkpoint_v2(checkpointer_->handle(), "main", SQLITE_CHECKPOINT_PASSIVE, nullptr,
-                                           nullptr);
-        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
-            log_event(log_level::warn, "writer.checkpoint_failed", sqlite3_errstr(rc));
+        if (checkpointer_)
+            checkpointer_->wal_length(wal_frames_.load(std::memory_order_relaxed));
     }
 
     // Plain operations (upserts, job steps) run without savepoints, two statements fewer each; should one of them
@@ -128,10 +126,12 @@ public:
     }
 
 private:
-    // WAL frames past which the next maintain checkpoints (SQLite's default automatic checkpoint), and past which
-    // a commit checkpoints by itself, should maintain fall behind.
+    // WAL frames not yet copied past which the checkpointer checkpoints (SQLite's default automatic checkpoint),
+    // and WAL length past which a commit checkpoints by itself. Under steady writes only that commit lets the WAL
+    // start over (the checkpointer always ends a few commits behind), and it waits for the frames not yet copied,
+    // so it is kept rare: about 130 MB of WAL at 4 KB pages.
     static constexpr int checkpoint_frames = 1000;
-    static constexpr int fallback_checkpoint_frames = 8 * checkpoint_frames;
+    static constexpr int fallback_checkpoint_frames = 32 * checkpoint_frames;
 
     // SQLite's hook after each commit on the writer connection: notes the WAL's length for maintain.
     static int after_commit(void* self, sqlite3* db, const char* schema, int frames)
@@ -200,8 +200,8 @@ private:
     sqlite_connection db_;
     key_change_signal key_signal_; // bumped after each key change, for the readers of every process
     std::optional<wal_sync> wal_; // set when commits are deferred: the WAL file make_durable syncs
-    std::optional<sqlite_connection> checkpointer_; // with wal_: maintain's own connection
-    std::atomic<int> wal_frames_{0};                // the WAL's length after the last commit
+    std::optional<wal_checkpointer> checkpointer_; // with wal_
+    std::atomic<int> wal_frames_{0};               // the WAL's length after the last commit
 };
 
 } // namespace
