@@ -58,7 +58,7 @@ api_error number_out_of_range(const unfit_number& number)
 
 } // namespace
 
-result<json::object> parse_json_object(std::string_view body)
+result<json::object> parse_json_object(std::string_view body, json::storage_ptr memory)
 {
     if (body.empty())
         return bad_body("empty_body", "the request body is empty; expected a JSON object");
@@ -69,7 +69,7 @@ result<json::object> parse_json_object(std::string_view body)
         options.max_depth = max_json_depth;
         return json::parser({}, options);
     }();
-    parser.reset();
+    parser.reset(std::move(memory));
     boost::system::error_code ec;
     // parser::write needs the complete text; an incomplete document is an error.
     parser.write(body.data(), body.size(), ec);
@@ -170,19 +170,19 @@ result<json::object> primitive_metadata(json::object& row)
 // POST /v1/identify.
 result<identify_request> parse_identify(json::object& body)
 {
-    identify_request req;
     auto user_id = required_id(body, "user_id");
     if (!user_id)
         return user_id.error();
-    req.user.user_id = std::move(*user_id);
     auto metadata = take_object(body, "metadata");
     if (!metadata)
         return metadata.error();
-    req.user.properties = std::move(*metadata);
-
     auto company = take_object(body, "company");
     if (!company)
         return company.error();
+    // The objects are constructed from the body's, never assigned: they keep the body's storage (Boost.JSON
+    // copies an object assigned across storages), so a body parsed into a request's own memory stays there.
+    std::optional<company_change> company_part;
+    std::optional<std::string> company_id_of_user;
     if (auto it = body.find("company"); it != body.end() && !it->value().is_null()) {
         // The seed documents call the company's id "id"; DESIGN also accepts "company_id".
         // A null "id" next to a "company_id" is the same as no "id".
@@ -197,17 +197,19 @@ result<identify_request> parse_identify(json::object& body)
             e.message = "company." + e.message;
             return e;
         }
-        company_change change;
-        change.company_id = *company_id;
-        change.properties.reserve(company->size());
+        json::object properties(company->storage());
+        properties.reserve(company->size());
         for (auto& [key, value] : *company) {
             if (key != "id" && key != "company_id")
-                change.properties.emplace(key, std::move(value));
+                properties.emplace(key, std::move(value));
         }
-        req.user.company_id = std::move(*company_id);
-        req.company = std::move(change);
+        company_id_of_user = *company_id;
+        company_part.emplace(company_change{std::move(*company_id), std::move(properties)});
     }
-    return req;
+    return identify_request{
+        user_change{std::move(*user_id), std::nullopt, std::nullopt, std::move(company_id_of_user), std::move(*metadata),
+                    json::object()},
+        std::move(company_part)};
 }
 
 result<company_change> parse_company_identify(json::object& body)

@@ -22,9 +22,9 @@ inline constexpr std::size_t max_id_bytes = 255;
 // The deepest JSON nesting accepted in any request body.
 inline constexpr int max_json_depth = 32;
 
-// Parses a request body that must be one JSON object; a number it would read as another (an integer beyond
-// 64 bits, 1e400, 1e-400) is refused with number_out_of_range.
-result<boost::json::object> parse_json_object(std::string_view body);
+// Parses a request body that must be one JSON object, into memory (the default heap unless given); a number it
+// would read as another (an integer beyond 64 bits, 1e400, 1e-400) is refused with number_out_of_range.
+result<boost::json::object> parse_json_object(std::string_view body, boost::json::storage_ptr memory = {});
 
 // A required id field: a non-empty string of at most max_id_bytes.
 result<std::string> required_id(const boost::json::object& body, std::string_view field);

@@ -1,6 +1,7 @@
 // The Userpilot-style single writes and profile reads.
 #include <memory>
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/object.hpp>
 
 #include "common/ops/clock.hpp"
@@ -33,7 +34,10 @@ net::awaitable<http_response> identify(server_context& ctx, request_context& rc)
     if (version != "2020-09-22")
         co_return error_response(
             invalid_field("X-API-Version", "X-API-Version must be 2020-09-22, the only version profiled speaks"));
-    auto body = parse_json_object(rc.request.body);
+    // The parsed body lives only until its objects are serialized below: in memory of the request's own, freed at
+    // once, instead of one heap allocation for each key and value.
+    json::monotonic_resource parse_memory(2048);
+    auto body = parse_json_object(rc.request.body, &parse_memory);
     if (!body)
         co_return error_response(body.error());
     auto req = parse_identify(*body);

@@ -39,6 +39,7 @@ bool wal_checkpointer::due() const { return told_ && frames_ - backfilled_ >= fr
 void wal_checkpointer::run()
 {
     name_this_thread("profiled-ckpt");
+    make_this_thread_background(); // copying can wait; the io thread and the writer come first
     std::unique_lock lock(mutex_);
     for (;;) {
         wake_.wait(lock, [this] { return stopping_ || due(); });

@@ -1,5 +1,5 @@
-// Copies a WAL's frames back into its database file on a thread of its own, so that neither the commits nor
-// the syncs that answer them wait for a checkpoint.
+// Copies a WAL's frames back into its database file on a background thread of its own, so that neither the
+// commits nor the syncs that answer them wait for a checkpoint.
 #pragma once
 
 #include <condition_variable>
