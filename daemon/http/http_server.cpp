@@ -1,6 +1,7 @@
 #include "daemon/http/http_server.hpp"
 
 #include <array>
+#include <iterator>
 #include <chrono>
 #include <exception>
 #include <list>
@@ -76,6 +77,7 @@ http_request to_request(const http::request_header<>& h, const std::string& remo
     req.path = req.target.substr(0, q);
     if (q != std::string::npos)
         req.query = req.target.substr(q + 1);
+    req.headers.reserve(static_cast<std::size_t>(std::distance(h.begin(), h.end())));
     for (const auto& field : h) {
         std::string name(field.name_string());
         for (auto& c : name)
