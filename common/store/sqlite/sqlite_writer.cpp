@@ -74,6 +74,10 @@ public:
         if (ends.empty())
             for (std::size_t i = 1; i <= ops.size(); ++i)
                 ends.push_back(i);
+        if (checkpointer_ && std::any_of(ops.begin(), ops.end(), [](const store_operation& op) {
+                return std::holds_alternative<advance_job>(op);
+            }))
+            checkpointer_->beside_background_work();
         std::vector<operation_outcome> outcomes;
         {
             sqlite_transaction tx(db_);

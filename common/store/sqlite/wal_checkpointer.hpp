@@ -1,7 +1,8 @@
-// Copies a WAL's frames back into its database file on a background thread of its own, so that neither the
-// commits nor the syncs that answer them wait for a checkpoint.
+// Copies a WAL's frames back into its database file on a thread of its own, so that neither the commits nor
+// the syncs that answer them wait for a checkpoint.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -26,6 +27,12 @@ public:
     // so the length alone would make every commit's checkpoint copy a few frames and fsync the database file.
     void wal_length(int frames);
 
+    // Tells that a commit was background work (a job's chunk): the checkpoints of the next second run at the
+    // background priority, giving way to requests as the chunk did. At the normal priority otherwise, so that
+    // under a steady stream of requests the checkpoints keep up and the commit that restarts the WAL has little
+    // left to copy.
+    void beside_background_work();
+
 private:
     // The thread's loop: a passive checkpoint each time one is due, until stopped.
     void run();
@@ -40,6 +47,7 @@ private:
     int backfilled_ = 0; // frames copied by the last checkpoint
     bool told_ = false;  // a length was told since the last checkpoint
     bool stopping_ = false;
+    std::atomic<long long> background_until_{0}; // steady_clock ticks: checkpoint at background priority until then
     std::thread thread_;
 };
 
