@@ -1,5 +1,7 @@
 #include "common/profiles/requests.hpp"
 
+#include <optional>
+
 #include <boost/json/parser.hpp>
 #include <fmt/format.h>
 
@@ -73,11 +75,15 @@ result<json::object> parse_json_object(std::string_view body, json::storage_ptr 
     boost::system::error_code ec;
     // parser::write needs the complete text; an incomplete document is an error.
     parser.write(body.data(), body.size(), ec);
+    std::optional<json::value> parsed;
+    if (!ec)
+        parsed.emplace(parser.release());
+    parser.reset(); // so that the parser keeps nothing of memory, which may end with the caller's request
     if (ec == json::error::too_deep)
         return bad_body("too_deep", fmt::format("JSON nesting deeper than {} levels", max_json_depth));
     if (ec)
         return bad_body("invalid_json", "the body is not valid JSON: " + ec.message());
-    json::value v = parser.release();
+    json::value& v = *parsed;
     if (!v.is_object())
         return bad_body("invalid_json", "the body must be a JSON object");
     // Boost.JSON silently reads integers beyond 64 bits as rounded doubles, 1e400 as infinity and 1e-400 as 0:
