@@ -121,16 +121,19 @@ void append_member(std::string& out, const member& m)
 
 } // namespace
 
-std::string merge_object_text(std::string_view into, std::string_view patch)
+void merge_object_text(std::string_view into, std::string_view patch, std::string& out)
 {
     // Reused from call to call: the function runs once per upserted row that already exists.
     thread_local std::vector<member> patch_members, old_members;
+    thread_local std::vector<bool> used;
     members_of(patch, patch_members);
     members_of(into, old_members);
-    if (patch_members.empty())
-        return old_members.empty() ? std::string("{}") : std::string(into);
+    if (patch_members.empty()) {
+        out.assign(old_members.empty() ? std::string_view("{}") : into);
+        return;
+    }
     // The last of a key given twice in the patch wins, as when the patch was parsed.
-    std::vector<bool> used(patch_members.size(), false);
+    used.assign(patch_members.size(), false);
     // Small patches are searched in place; large ones through an index, so a patch of many keys into a profile
     // of many keys stays linear.
     std::unordered_map<std::string_view, int> index;
@@ -149,7 +152,7 @@ std::string merge_object_text(std::string_view into, std::string_view patch)
         }
         return -1;
     };
-    std::string out;
+    out.clear();
     out.reserve(into.size() + patch.size());
     out += '{';
     for (const auto& m : old_members) {
@@ -172,6 +175,12 @@ std::string merge_object_text(std::string_view into, std::string_view patch)
         }
     }
     out += '}';
+}
+
+std::string merge_object_text(std::string_view into, std::string_view patch)
+{
+    std::string out;
+    merge_object_text(into, patch, out);
     return out;
 }
 

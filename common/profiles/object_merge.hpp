@@ -11,5 +11,7 @@ namespace profiled {
 // with the patch's value, new keys follow in the patch's order. Both are JSON object texts (as profiled
 // stores them); a text that is not a JSON object is treated as {}.
 std::string merge_object_text(std::string_view into, std::string_view patch);
+// The same into out (its contents replaced), for callers that reuse one string from call to call.
+void merge_object_text(std::string_view into, std::string_view patch, std::string& out);
 
 } // namespace profiled

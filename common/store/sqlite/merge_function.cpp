@@ -25,8 +25,12 @@ std::string_view text_arg(sqlite3_value* v)
 void merge(sqlite3_context* context, int, sqlite3_value** args)
 {
     try {
-        std::string merged = merge_object_text(text_arg(args[0]), text_arg(args[1]));
+        // One string per thread, its buffer reused: SQLite copies the result (SQLITE_TRANSIENT) before the next call.
+        thread_local std::string merged;
+        merge_object_text(text_arg(args[0]), text_arg(args[1]), merged);
         sqlite3_result_text64(context, merged.data(), merged.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+        if (merged.capacity() > 64 * 1024)
+            std::string().swap(merged); // one large profile does not keep its buffer for the thread's life
     } catch (const std::bad_alloc&) {
         sqlite3_result_error_nomem(context);
     }
