@@ -73,8 +73,8 @@ void upsert_user_rows(sqlite_connection& db, std::int64_t project_id, const std:
         std::size_t i = order.empty() ? n : order[n];
         const auto& row = rows[i];
         std::string proposed = new_user_public_id();
-        auto q = db.query(sql, project_id, row.user_id, proposed, row.email, row.phone, row.company_id, row.properties,
-                          row.origin, now);
+        auto q = db.borrowing_query(sql, project_id, row.user_id, proposed, row.email, row.phone, row.company_id,
+                                    row.properties, row.origin, now);
         if (!outcomes) {
             q.run();
             continue;
@@ -94,7 +94,7 @@ void upsert_company_rows(sqlite_connection& db, std::int64_t project_id, const s
         "VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT(project_id, company_id) DO UPDATE SET "
         "properties = profiled_merge(companies.properties, excluded.properties), updated_at = excluded.updated_at";
     for (std::size_t i : in_key_order(rows, [](const company_upsert& r) -> const std::string& { return r.company_id; }))
-        db.query(sql, project_id, rows[i].company_id, rows[i].properties, now).run();
+        db.borrowing_query(sql, project_id, rows[i].company_id, rows[i].properties, now).run();
 }
 
 std::optional<user_profile> load_user(sqlite_connection& db, std::int64_t project_id, const std::string& user_id)

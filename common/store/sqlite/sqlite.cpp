@@ -72,7 +72,9 @@ void sqlite_query::bind(int i, double v)
 
 void sqlite_query::bind(int i, std::string_view v)
 {
-    if (int rc = sqlite3_bind_text64(stmt_, i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8); rc != SQLITE_OK)
+    if (int rc = sqlite3_bind_text64(stmt_, i, v.data(), v.size(), borrowing_ ? SQLITE_STATIC : SQLITE_TRANSIENT,
+                                     SQLITE_UTF8);
+        rc != SQLITE_OK)
         fail(db_, rc, "bind");
 }
 
