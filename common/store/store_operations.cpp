@@ -1,5 +1,7 @@
 #include "common/store/store_operations.hpp"
 
+#include <algorithm>
+
 namespace profiled {
 
 bool is_refusable(const store_operation& op)
@@ -10,6 +12,12 @@ bool is_refusable(const store_operation& op)
            std::holds_alternative<insert_job>(op) || std::holds_alternative<advance_job>(op) ||
            std::holds_alternative<renew_job_lease>(op) || std::holds_alternative<cancel_job>(op) ||
            std::holds_alternative<create_webhook>(op) || std::holds_alternative<record_delivery_attempt>(op);
+}
+
+bool holds_job_chunk(const std::vector<store_operation>& ops)
+{
+    return std::any_of(ops.begin(), ops.end(),
+                       [](const store_operation& op) { return std::holds_alternative<advance_job>(op); });
 }
 
 } // namespace profiled

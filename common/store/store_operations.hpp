@@ -203,5 +203,7 @@ struct operation_outcome {
 // Whether the store may refuse the operation (an outcome's refused), leaving the rest of its batch applied: people
 // updates, aliases, job inserts, a job's advance, renewal, cancel, or an owner's finish.
 bool is_refusable(const store_operation& op);
+// Whether a batch holds a job's chunk (an advance_job): background work, which gives way to requests.
+bool holds_job_chunk(const std::vector<store_operation>& ops);
 
 } // namespace profiled

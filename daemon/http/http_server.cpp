@@ -1,9 +1,9 @@
 #include "daemon/http/http_server.hpp"
 
 #include <array>
-#include <iterator>
 #include <chrono>
 #include <exception>
+#include <iterator>
 #include <list>
 #include <map>
 #include <span>

@@ -1,6 +1,5 @@
 #include "daemon/serve/writer.hpp"
 
-#include <algorithm>
 #include <chrono>
 #include <iterator>
 #include <optional>
@@ -119,8 +118,7 @@ void writer::commit_group(std::deque<item>& group)
     auto started = std::chrono::steady_clock::now();
     // A job's chunk is background work: requests that arrive while it commits get the CPU first.
     std::optional<background_while> yielding;
-    if (std::any_of(batch.begin(), batch.end(),
-                    [](const store_operation& op) { return std::holds_alternative<advance_job>(op); }))
+    if (holds_job_chunk(batch))
         yielding.emplace();
     try {
         outcomes = db_->apply(batch, unit_ends);

@@ -109,10 +109,7 @@ public:
     template <typename... Args>
     sqlite_query query_as_is(std::string_view sql, const Args&... args)
     {
-        sqlite_query q(db_, cached(sql));
-        int i = 0;
-        (q.bind(++i, args), ...);
-        return q;
+        return bound(sql, false, args...);
     }
 
     // The same as query_as_is, binding text without copying it: for the statements run once per row written,
@@ -122,10 +119,7 @@ public:
     sqlite_query borrowing_query(std::string_view sql, Args&&... args)
     {
         static_assert((std::is_lvalue_reference_v<Args> && ...), "a borrowed argument must outlive the query");
-        sqlite_query q(db_, cached(sql), true);
-        int i = 0;
-        (q.bind(++i, args), ...);
-        return q;
+        return bound(sql, true, args...);
     }
 
     // Throws (SQLITE_READONLY_DBMOVED) when the database file was deleted or renamed while open: writes would
@@ -138,6 +132,15 @@ public:
 
 private:
     sqlite3_stmt* cached(std::string_view sql);
+    // The cached statement for sql with args bound in order, copying text unless borrowing.
+    template <typename... Args>
+    sqlite_query bound(std::string_view sql, bool borrowing, const Args&... args)
+    {
+        sqlite_query q(db_, cached(sql), borrowing);
+        int i = 0;
+        (q.bind(++i, args), ...);
+        return q;
+    }
 
     sqlite3* db_ = nullptr;
     bool read_only_;

@@ -74,9 +74,7 @@ public:
         if (ends.empty())
             for (std::size_t i = 1; i <= ops.size(); ++i)
                 ends.push_back(i);
-        if (checkpointer_ && std::any_of(ops.begin(), ops.end(), [](const store_operation& op) {
-                return std::holds_alternative<advance_job>(op);
-            }))
+        if (checkpointer_ && holds_job_chunk(ops))
             checkpointer_->beside_background_work();
         std::vector<operation_outcome> outcomes;
         {
